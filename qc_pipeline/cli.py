@@ -1,0 +1,213 @@
+"""The `qc` command. Each command is a thin shell over functions in `qc_pipeline.pipeline`."""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from qc_pipeline.config import load_config
+from qc_pipeline.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="chat-qc: quality inspection (质检) of e-commerce customer-service chat logs.",
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+DB_OPTION = typer.Option(Path("qc.duckdb"), "--db", help="The DuckDB warehouse file.")
+CONFIG_OPTION = typer.Option(None, "--config", help="A TOML file overriding any subset of the shipped config.")
+ORDERS_OPTION = typer.Option(None, "--orders", help="Order exports (订单报表 CSV or canonical order table).")
+ROSTER_OPTION = typer.Option(None, "--roster", help="Agent roster CSV: agent, name, team, role.")
+WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def command(fn):
+    """Register a command whose user mistakes print one clear line and exit 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return app.command()(wrapper)
+
+
+def _check_week(week: Optional[str]) -> None:
+    if week is not None and not WEEK_PATTERN.match(week):
+        raise UserError(f"--week {week!r}: expected an ISO week like 2026-W47")
+
+
+def _ingest_with_progress(con, inputs, config, orders, roster):
+    from qc_pipeline.pipeline import ingest_paths, plan_files
+
+    files = plan_files(inputs, orders=orders or [], roster=roster)
+    if not files:
+        raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
+    with Progress(
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("", total=len(files))
+
+        def on_file(path: Path) -> None:
+            progress.update(task, advance=0 if progress.tasks[0].description == "" else 1, description=path.name)
+
+        report = ingest_paths(con, inputs, config, files=files, on_file=on_file)
+        progress.update(task, completed=len(files))
+    _print_ingest(report)
+    return report
+
+
+def _print_ingest(report) -> None:
+    table = Table(title="Files", show_lines=False)
+    for col in ("file", "kind", "format", "encoding", "read", "loaded", "duplicate", "quarantined"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "quarantined") else "left")
+    for f in report.files:
+        if f.error:
+            table.add_row(escape(f.path), "[red]failed[/]", "", "", "", "", "", "")
+        elif f.counts is None:
+            table.add_row(escape(f.path), f.kind or "", f.format or "", f.encoding or "", "", "", "", "")
+        else:
+            c = f.counts
+            table.add_row(escape(f.path), f.kind, f.format, f.encoding or "-", str(c.rows_read), str(c.rows_loaded),
+                          str(c.rows_duplicate), str(c.rows_quarantined))
+    console.print(table)
+    console.print(
+        f"rows: {report.total('rows_read')} read, {report.total('rows_loaded')} loaded, "
+        f"{report.total('rows_duplicate')} duplicate, {report.total('rows_quarantined')} quarantined"
+        + (" (see the quarantine table)" if report.total("rows_quarantined") else "")
+    )
+    for f in report.files:
+        for warning in f.warnings:
+            err_console.print(f"[yellow]warning:[/] {escape(f.path)}: {escape(warning)}")
+        if f.error:
+            err_console.print(f"[red]error:[/] {escape(f.error)}")
+
+
+def _print_rebuild(result) -> None:
+    console.print(
+        f"derived: {result.sessions} sessions, {result.rounds} rounds, {result.agent_weeks} agent-weeks; "
+        f"weeks: {', '.join(result.weeks) or '-'}"
+    )
+    if result.agents_without_roster:
+        names = ", ".join(result.agents_without_roster)
+        err_console.print(f"[yellow]warning:[/] not in the roster, counted as presale: {escape(names)}")
+    if result.unattributed_rounds:
+        err_console.print(
+            f"[yellow]warning:[/] {result.unattributed_rounds} rounds name no agent at all and are left out of agent_week"
+        )
+
+
+@command
+def run(
+    inputs: List[Path] = typer.Argument(..., help="Chat/order export files or folders (searched recursively)."),
+    orders: Optional[List[Path]] = ORDERS_OPTION,
+    roster: Optional[Path] = ROSTER_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    db: Path = DB_OPTION,
+    out: Path = typer.Option(Path("reports"), "--out", help="Folder for the weekly reports."),
+    week: Optional[str] = typer.Option(None, "--week", help="Report only this ISO week, e.g. 2026-W47."),
+) -> None:
+    """Ingest exports, compute sessions, rounds and weekly agent figures, and write the reports."""
+    from qc_pipeline.pipeline import known_weeks, rebuild
+    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    _check_week(week)
+    cfg = load_config(config)
+    con = open_warehouse(db)
+    try:
+        report = _ingest_with_progress(con, inputs, cfg, orders, roster)
+        with console.status("computing sessions, rounds and agent_week"):
+            result = rebuild(con, cfg)
+        _print_rebuild(result)
+        held = known_weeks(con)
+        if week is not None and week not in held:
+            raise UserError(f"--week {week}: no such week in {db} (it holds {', '.join(held) or 'no weeks'})")
+        weeks = [week] if week else sorted(w for w in report.weeks_touched if w in held)
+        for w in weeks:
+            path = write_agent_week_csv(con, out, w)
+            console.print(f"wrote {path}")
+    finally:
+        con.close()
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@command
+def ingest(
+    inputs: List[Path] = typer.Argument(..., help="Chat/order export files or folders (searched recursively)."),
+    orders: Optional[List[Path]] = ORDERS_OPTION,
+    roster: Optional[Path] = ROSTER_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    db: Path = DB_OPTION,
+) -> None:
+    """Load exports into the warehouse only (no derived tables, no reports)."""
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    cfg = load_config(config)
+    con = open_warehouse(db)
+    try:
+        report = _ingest_with_progress(con, inputs, cfg, orders, roster)
+    finally:
+        con.close()
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@command
+def status(db: Path = DB_OPTION) -> None:
+    """Show what the warehouse holds: files, rows, weeks, shops, agents."""
+    from qc_pipeline.pipeline import warehouse_status
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    con = open_warehouse(db, read_only=True)
+    try:
+        info = warehouse_status(con)
+    finally:
+        con.close()
+    table = Table(title=f"{db}")
+    for col in ("file", "kind", "format", "encoding", "read", "loaded", "duplicate", "quarantined", "ingested at"):
+        table.add_column(col)
+    for row in info["files"]:
+        table.add_row(*[escape("-" if v is None else str(v)) for v in row])
+    console.print(table)
+    console.print(
+        f"messages {info['messages']}, quarantined {info['quarantined']}, orders {info['orders']}, "
+        f"sessions {info['sessions']}, rounds {info['rounds']}, agents {info['agents']}"
+    )
+    console.print(f"shops: {escape(', '.join(info['shops'])) or '-'}")
+    console.print(f"weeks: {', '.join(info['weeks']) or '-'}")
+
+
+@command
+def sample(
+    out: Path = typer.Option(Path("sample_logs"), "--out", help="Folder to write the sample exports into."),
+    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed writes the same bytes."),
+    weeks: int = typer.Option(2, "--weeks", min=1, max=8, help="How many ISO weeks, ending at --end-week."),
+    end_week: str = typer.Option("2026-W47", "--end-week", help="The last ISO week of the sample."),
+) -> None:
+    """Write the synthetic sample shop (exports plus truth.json with the planted ground truth)."""
+    from qc_pipeline.sample import generate_sample
+
+    _check_week(end_week)
+    truth = generate_sample(out, seed=seed, weeks=weeks, end_week=end_week)
+    files = sorted(p.name for p in Path(out).iterdir())
+    console.print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
+    console.print(f"planted {len(truth['sessions'])} sessions and {len(truth['rounds'])} rounds (see truth.json)")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,159 @@
+"""Configuration: the shipped defaults merged with a user's override file.
+
+Thresholds, shifts, targets and patterns live in ``default.toml`` so that a shop can change its
+service standard without touching code.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from qc_pipeline.errors import UserError
+
+ROLES = ("presale", "aftersale", "supervisor")
+
+
+def default_config_text() -> str:
+    return resources.files(__package__).joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def _merge(base: dict, override: dict, path: str, source: str) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        where = f"{path}.{key}" if path else key
+        if key not in base and not _open_table(path):
+            raise UserError(f"{source}: unknown config key '{where}'")
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value, where, source)
+        else:
+            # Lists (shifts, patterns) replace the shipped value whole.
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _open_table(path: str) -> bool:
+    # Tables whose keys are names chosen by the shop rather than fixed settings.
+    return path == "targets.roles"
+
+
+@dataclass(frozen=True)
+class Shift:
+    name: str
+    start_s: int  # seconds after local midnight
+    end_s: int  # may be <= start_s when the shift crosses midnight
+
+
+@dataclass(frozen=True)
+class Config:
+    raw: dict
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.raw["timezone"])
+
+    @property
+    def idle_seconds(self) -> int:
+        return int(round(float(self.raw["sessions"]["idle_minutes"]) * 60))
+
+    @property
+    def wait_cap_seconds(self) -> int:
+        return int(self.raw["targets"]["wait_cap_seconds"])
+
+    def target_seconds(self, role: str, first: bool) -> int:
+        key = "first_response_seconds" if first else "follow_up_seconds"
+        override = self.raw["targets"].get("roles", {}).get(role, {})
+        return int(override.get(key, self.raw["targets"][key]))
+
+    @property
+    def default_role(self) -> str:
+        return self.raw["roster"]["default_role"]
+
+    @property
+    def auto_reply_patterns(self) -> list[str]:
+        return list(self.raw["ingest"]["auto_reply_patterns"])
+
+    @property
+    def shifts(self) -> list[Shift]:
+        return [
+            Shift(s.get("name", f"shift{i + 1}"), _clock(s["start"]), _clock(s["end"]))
+            for i, s in enumerate(self.raw.get("shifts", []))
+        ]
+
+
+def _clock(text: str) -> int:
+    """Seconds after midnight of "H:MM" or "HH:MM:SS"; "24:00" is allowed as an end."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
+    if not m:
+        raise ValueError(text)
+    h, mi, se = int(m[1]), int(m[2]), int(m[3] or 0)
+    if h > 24 or mi > 59 or se > 59 or (h == 24 and (mi or se)):
+        raise ValueError(text)
+    return (h * 3600 + mi * 60 + se) % 86400
+
+
+def _validate(raw: dict, source: str) -> None:
+    try:
+        ZoneInfo(str(raw["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"{source}: timezone '{raw['timezone']}' is not a known IANA time zone") from None
+    for i, shift in enumerate(raw.get("shifts", [])):
+        where = f"{source}: shifts[{i}]"
+        if not isinstance(shift, dict):
+            raise UserError(f"{where} must be a table with start and end")
+        unknown = set(shift) - {"name", "start", "end"}
+        if unknown:
+            raise UserError(f"{where}: unknown config key '{sorted(unknown)[0]}'")
+        for key in ("start", "end"):
+            value = shift.get(key)
+            try:
+                _clock(value)
+            except (ValueError, AttributeError):
+                raise UserError(f"{where}.{key} must be a time like \"08:30\", got {value!r}") from None
+        if _clock(shift["start"]) == _clock(shift["end"]):
+            raise UserError(f"{where}: start equals end; for round-the-clock duty use shifts = []")
+    for role, override in raw["targets"].get("roles", {}).items():
+        if role not in ROLES:
+            raise UserError(f"{source}: targets.roles.{role}: unknown role (use one of {', '.join(ROLES)})")
+        for key in override:
+            if key not in ("first_response_seconds", "follow_up_seconds"):
+                raise UserError(f"{source}: unknown config key 'targets.roles.{role}.{key}'")
+    if raw["roster"]["default_role"] not in ROLES:
+        raise UserError(f"{source}: roster.default_role must be one of {', '.join(ROLES)}")
+    for pattern in raw["ingest"]["auto_reply_patterns"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UserError(f"{source}: ingest.auto_reply_patterns: bad regular expression {pattern!r}: {exc}") from None
+    for key in ("idle_minutes",):
+        if float(raw["sessions"][key]) <= 0:
+            raise UserError(f"{source}: sessions.{key} must be positive")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    raw = tomllib.loads(default_config_text())
+    source = "default.toml"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"{path}: config file not found")
+        try:
+            override = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: config file must be UTF-8") from None
+        raw = _merge(raw, override, "", str(path))
+        source = str(path)
+    _validate(raw, source)
+    return Config(raw)

@@ -1,0 +1,106 @@
+"""Rounds (轮次): a buyer's question and the human reply that ends it, timed in on-duty seconds.
+
+A round starts at the first buyer message after the previous human reply (or the session start)
+and ends at the next role=agent message. Auto-replies and system messages neither start nor end a
+round. The pairing is a join: every buyer message is keyed by how many human replies preceded it
+in the session, and reply number k (0-based) answers the round keyed k.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from qc_pipeline.sessions.onduty import DutyCalendar
+
+ROUND_COLUMNS = [
+    "session_id", "shop", "buyer", "agent", "round_no", "is_first", "started_at", "clock_start",
+    "replied_at", "wait_seconds", "target_seconds", "met_target", "unanswered", "agent_role",
+    "first_msg_id", "reply_msg_id", "week",
+]
+
+
+def iso_week(col: str) -> pl.Expr:
+    """ISO week text like 2026-W47 (Monday start) of a shop-local timestamp."""
+    return pl.col(col).dt.strftime("%G-W%V")
+
+
+def rounds_table(
+    ordered: pl.DataFrame,
+    sessions: pl.DataFrame,
+    calendar: DutyCalendar,
+    agent_roles: pl.DataFrame,
+    targets: dict[str, tuple[int, int]],
+    default_role: str,
+) -> pl.DataFrame:
+    """One row per round.
+
+    `ordered` comes from `ordered_messages`; `agent_roles` maps agent -> role (the roster);
+    `targets` maps role -> (first_response_seconds, follow_up_seconds) and must hold `default_role`.
+    """
+    replies_before = (pl.col("role") == "agent").cast(pl.Int32).cum_sum().over("session_id") - (
+        pl.col("role") == "agent"
+    ).cast(pl.Int32)
+    keyed = ordered.with_columns(replies_before.alias("_k"))
+
+    questions = (
+        keyed.filter(pl.col("role") == "buyer")
+        .group_by("session_id", "_k", maintain_order=True)
+        .agg(
+            pl.col("shop").first(),
+            pl.col("buyer").first(),
+            pl.col("sent_at").first().alias("started_at"),
+            pl.col("on_duty_us").first().alias("_start_on_duty"),
+            pl.col("msg_id").first().alias("first_msg_id"),
+            # An unanswered round belongs to whoever the buyer was last talking to.
+            pl.col("agent").drop_nulls().last().alias("_addressed"),
+        )
+    )
+    answers = keyed.filter(pl.col("role") == "agent").select(
+        "session_id",
+        "_k",
+        pl.col("agent").alias("_replier"),
+        pl.col("sent_at").alias("replied_at"),
+        pl.col("on_duty_us").alias("_reply_on_duty"),
+        pl.col("msg_id").alias("reply_msg_id"),
+    )
+    rounds = questions.join(answers, on=["session_id", "_k"], how="left")
+    rounds = rounds.join(
+        sessions.select("session_id", pl.col("primary_agent").alias("_primary")), on="session_id", how="left"
+    )
+    rounds = rounds.sort(["session_id", "_k"]).with_columns(
+        (pl.col("_k").rank("ordinal").over("session_id")).cast(pl.Int32).alias("round_no"),
+        pl.col("replied_at").is_null().alias("unanswered"),
+        pl.coalesce("_replier", "_addressed", "_primary").alias("agent"),
+    ).with_columns((pl.col("round_no") == 1).alias("is_first"))
+
+    start_us = rounds.select(pl.col("started_at").cast(pl.Datetime("us")).dt.epoch("us")).to_series().to_numpy()
+    clock_start = calendar.next_on_duty(start_us)
+    rounds = rounds.with_columns(
+        pl.Series("clock_start", clock_start, dtype=pl.Int64).cast(pl.Datetime("us")),
+        ((pl.col("_reply_on_duty") - pl.col("_start_on_duty")).clip(lower_bound=0) / 1_000_000).alias(
+            "wait_seconds"
+        ),
+    )
+
+    rounds = rounds.join(agent_roles.select("agent", pl.col("role").alias("agent_role")), on="agent", how="left")
+    rounds = rounds.with_columns(pl.col("agent_role").fill_null(default_role))
+    first_target = {role: first for role, (first, _) in targets.items()}
+    follow_target = {role: follow for role, (_, follow) in targets.items()}
+    rounds = rounds.with_columns(
+        pl.when(pl.col("is_first"))
+        .then(pl.col("agent_role").replace_strict(first_target, default=first_target[default_role]))
+        .otherwise(pl.col("agent_role").replace_strict(follow_target, default=follow_target[default_role]))
+        .cast(pl.Int32)
+        .alias("target_seconds"),
+    ).with_columns(
+        (pl.col("wait_seconds") <= pl.col("target_seconds")).fill_null(False).alias("met_target"),
+        iso_week("started_at").alias("week"),
+    )
+    return rounds.select(ROUND_COLUMNS)
+
+
+def role_targets(config, roles: list[str]) -> dict[str, tuple[int, int]]:
+    """Each role's (first, follow-up) targets from the config, overrides applied."""
+    return {role: (config.target_seconds(role, True), config.target_seconds(role, False)) for role in roles}
+
+
+__all__ = ["rounds_table", "role_targets", "iso_week", "ROUND_COLUMNS"]
