@@ -27,21 +27,26 @@ DB_OPTION = typer.Option(Path("qc.duckdb"), "--db", help="The DuckDB warehouse f
 CONFIG_OPTION = typer.Option(None, "--config", help="A TOML file overriding any subset of the shipped config.")
 ORDERS_OPTION = typer.Option(None, "--orders", help="Order exports (订单报表 CSV or canonical order table).")
 ROSTER_OPTION = typer.Option(None, "--roster", help="Agent roster CSV: agent, name, team, role.")
+RULES_OPTION = typer.Option(None, "--rules", help="Extra rule files: add, switch off or re-weight rules.")
+SCORECARD_OPTION = typer.Option(None, "--scorecard", help="A scorecard TOML overriding the shipped one.")
 WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
 
 
-def command(fn):
+def command(group: typer.Typer | None = None, name: str | None = None):
     """Register a command whose user mistakes print one clear line and exit 2, never a traceback."""
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(2) from None
+    def register(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except UserError as exc:
+                err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+                raise typer.Exit(2) from None
 
-    return app.command()(wrapper)
+        return (group or app).command(name)(wrapper)
+
+    return register
 
 
 def _check_week(week: Optional[str]) -> None:
@@ -98,9 +103,14 @@ def _print_ingest(report) -> None:
 
 def _print_rebuild(result) -> None:
     console.print(
-        f"derived: {result.sessions} sessions, {result.rounds} rounds, {result.agent_weeks} agent-weeks; "
-        f"weeks: {', '.join(result.weeks) or '-'}"
+        f"derived: {result.sessions} sessions, {result.rounds} rounds, {result.flags} flags, "
+        f"{result.inquiries} inquiries, {result.agent_weeks} agent-weeks; weeks: {', '.join(result.weeks) or '-'}"
     )
+    if result.orders_unmatched:
+        err_console.print(
+            f"[yellow]warning:[/] {result.orders_unmatched} orders name a buyer who never chatted with the shop "
+            "(another shop or period, or masked nicks?) — see order_attribution.matched_buyer"
+        )
     if result.agents_without_roster:
         names = ", ".join(result.agents_without_roster)
         err_console.print(f"[yellow]warning:[/] not in the roster, counted as presale: {escape(names)}")
@@ -110,7 +120,7 @@ def _print_rebuild(result) -> None:
         )
 
 
-@command
+@command()
 def run(
     inputs: List[Path] = typer.Argument(..., help="Chat/order export files or folders (searched recursively)."),
     orders: Optional[List[Path]] = ORDERS_OPTION,
@@ -119,19 +129,26 @@ def run(
     db: Path = DB_OPTION,
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the weekly reports."),
     week: Optional[str] = typer.Option(None, "--week", help="Report only this ISO week, e.g. 2026-W47."),
+    rules: Optional[List[Path]] = RULES_OPTION,
+    scorecard: Optional[Path] = SCORECARD_OPTION,
 ) -> None:
-    """Ingest exports, compute sessions, rounds and weekly agent figures, and write the reports."""
+    """Ingest exports, compute sessions, rounds, flags, conversion and scores, and write the reports."""
     from qc_pipeline.pipeline import known_weeks, rebuild
     from qc_pipeline.reports.weekly_tables import write_agent_week_csv
     from qc_pipeline.store.warehouse import open_warehouse
 
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+
     _check_week(week)
     cfg = load_config(config)
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    card = load_scorecard(scorecard or cfg.scorecard_path)
     con = open_warehouse(db)
     try:
         report = _ingest_with_progress(con, inputs, cfg, orders, roster)
-        with console.status("computing sessions, rounds and agent_week"):
-            result = rebuild(con, cfg)
+        with console.status("computing sessions, rounds, flags, conversion and scores"):
+            result = rebuild(con, cfg, ruleset, card)
         _print_rebuild(result)
         held = known_weeks(con)
         if week is not None and week not in held:
@@ -146,7 +163,7 @@ def run(
         raise typer.Exit(1)
 
 
-@command
+@command()
 def ingest(
     inputs: List[Path] = typer.Argument(..., help="Chat/order export files or folders (searched recursively)."),
     orders: Optional[List[Path]] = ORDERS_OPTION,
@@ -167,7 +184,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-@command
+@command()
 def status(db: Path = DB_OPTION) -> None:
     """Show what the warehouse holds: files, rows, weeks, shops, agents."""
     from qc_pipeline.pipeline import warehouse_status
@@ -192,7 +209,7 @@ def status(db: Path = DB_OPTION) -> None:
     console.print(f"weeks: {', '.join(info['weeks']) or '-'}")
 
 
-@command
+@command()
 def sample(
     out: Path = typer.Option(Path("sample_logs"), "--out", help="Folder to write the sample exports into."),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed writes the same bytes."),
@@ -207,6 +224,37 @@ def sample(
     files = sorted(p.name for p in Path(out).iterdir())
     console.print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
     console.print(f"planted {len(truth['sessions'])} sessions and {len(truth['rounds'])} rounds (see truth.json)")
+
+
+rules_app = typer.Typer(no_args_is_help=True, help="The compliance rule set: list it, or check a sentence.")
+app.add_typer(rules_app, name="rules")
+
+
+@command(rules_app, "list")
+def list_rules(
+    rules: Optional[List[Path]] = RULES_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+) -> None:
+    """List every rule: id, category, severity, whether it is on, and why it exists."""
+    from qc_pipeline.rules import format_rules, load_ruleset
+
+    cfg = load_config(config)
+    console.print(escape(format_rules(load_ruleset([*cfg.rule_files, *(rules or [])]))))
+
+
+@command(rules_app, "check")
+def check_rule_text(
+    text: str = typer.Argument(..., help="The sentence to check, as an agent would send it."),
+    role: str = typer.Option("agent", "--role", help="agent or auto (buyer messages are never flagged)."),
+    rules: Optional[List[Path]] = RULES_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+) -> None:
+    """Print the hits for one sentence: rule, span, matched text and explanation."""
+    from qc_pipeline.rules import check_text, format_hits, load_ruleset
+
+    cfg = load_config(config)
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    console.print(escape(format_hits(text, check_text(text, ruleset, role=role))), highlight=False)
 
 
 def main() -> None:

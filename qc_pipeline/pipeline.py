@@ -13,8 +13,14 @@ import polars as pl
 
 from qc_pipeline.config import ROLES, Config
 from qc_pipeline.errors import UserError
+from qc_pipeline.conversion.inquiries import agent_week_conversion, conversion_frames, session_outcomes
+from qc_pipeline.conversion.shop import mark_matched_buyers, shop_week_table
 from qc_pipeline.metrics.agent_week import agent_week_response
-from qc_pipeline.metrics.rounds import role_targets, rounds_table
+from qc_pipeline.metrics.rounds import iso_week, role_targets, rounds_table
+from qc_pipeline.rules import RuleSet, flag_messages, load_ruleset
+from qc_pipeline.scoring.scorecard import Scorecard, load_scorecard
+from qc_pipeline.scoring.sessions import score_sessions
+from qc_pipeline.scoring.weekly import agent_week_table, weekly_flag_counts, weekly_scores, with_bands
 from qc_pipeline.sessions.onduty import DutyCalendar
 from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
 from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, replace_table
@@ -53,6 +59,9 @@ class RebuildReport:
     weeks: list[str]
     agents_without_roster: list[str]
     unattributed_rounds: int
+    flags: int = 0
+    inquiries: int = 0
+    orders_unmatched: int = 0
 
 
 def _require(path: Path, expected_kind: str, parsed_kind: str) -> None:
@@ -127,40 +136,87 @@ def agent_roles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("SELECT agent, role FROM agents").pl()
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, config: Config) -> RebuildReport:
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    ruleset: RuleSet | None = None,
+    scorecard: Scorecard | None = None,
+) -> RebuildReport:
     """Recompute every derived table from `messages` and `orders`, so results never depend on the
-    order in which files were ingested."""
+    order in which files were ingested, and a new config, rule set or scorecard re-computes history."""
+    ruleset = ruleset or load_ruleset(config.rule_files)
+    scorecard = scorecard or load_scorecard(config.scorecard_path)
     messages = con.sql(
         "SELECT msg_id, shop, buyer, agent, role, sent_at, text, source_line FROM messages"
     ).pl()
+    orders = con.sql("SELECT * EXCLUDE (source_path) FROM orders").pl()
+    roster = con.sql("SELECT agent, name, role FROM agents").pl()
+
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)
     sessions = sessions_table(ordered)
-    roles = agent_roles(con)
     rounds = rounds_table(
-        ordered, sessions, calendar, roles, role_targets(config, list(ROLES)), config.default_role
+        ordered, sessions, calendar, roster.select("agent", "role"), role_targets(config, list(ROLES)),
+        config.default_role,
     )
+    flags = flags_table(ordered, ruleset)
+
+    conv = config.conversion
+    frames = conversion_frames(rounds, orders, conv["window_days"], conv["attribution"])
+    attribution = mark_matched_buyers(frames["order_attribution"], messages)
+    outcomes = session_outcomes(rounds, frames["inquiries"])
+    scores, deductions = score_sessions(sessions, rounds, flags, outcomes, scorecard)
+    scores = scores.join(sessions.select("session_id", "shop"), on="session_id", how="left")
+
     con.execute("BEGIN TRANSACTION")
     try:
         replace_table(con, "sessions", sessions)
         replace_table(con, "rounds", rounds)
+        replace_table(con, "flags", flags)
+        replace_table(con, "inquiries", frames["inquiries"].drop("orders"))
+        replace_table(con, "order_attribution", attribution)
+        replace_table(con, "shop_week", shop_week_table(frames["inquiries"], attribution))
+        replace_table(con, "session_scores", scores)
+        replace_table(con, "score_deductions", deductions)
         sql, params = agent_week_response(config.wait_cap_seconds)
-        replace_table(con, "agent_week", sql, params)
+        response = con.execute(sql, params).pl()
+        weekly = agent_week_table(
+            response,
+            weekly_flag_counts(flags),
+            with_bands(agent_week_conversion(frames["inquiries"]), conv["bands"], conv["min_inquiries"]),
+            weekly_scores(scores),
+            roster,
+            config.default_role,
+        )
+        replace_table(con, "agent_week", weekly)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('rule_version', ?), ('scorecard_version', ?)",
+                    [ruleset.version, scorecard.version])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    known = set(roles["agent"].to_list())
+    known = set(roster["agent"].to_list())
     seen = messages.filter(pl.col("role") == "agent")["agent"].drop_nulls().unique().sort().to_list()
     return RebuildReport(
         messages=len(messages),
         sessions=len(sessions),
         rounds=len(rounds),
-        agent_weeks=con.execute("SELECT count(*) FROM agent_week").fetchone()[0],
-        weeks=[w for (w,) in con.execute("SELECT DISTINCT week FROM rounds ORDER BY week").fetchall()],
+        agent_weeks=len(weekly),
+        weeks=sorted(rounds["week"].unique().to_list()),
         agents_without_roster=[a for a in seen if a not in known],
         unattributed_rounds=rounds.filter(pl.col("agent").is_null()).height,
+        flags=len(flags),
+        inquiries=len(frames["inquiries"]),
+        orders_unmatched=attribution.filter(~pl.col("matched_buyer")).height,
     )
+
+
+def flags_table(ordered: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
+    """Every rule hit on agent and auto-reply messages, with the session and week it belongs to."""
+    checked = ordered.filter(pl.col("role").is_in(["agent", "auto"]))
+    hits = flag_messages(checked.select("msg_id", "role", "text"), ruleset)
+    context = checked.select("msg_id", "session_id", "shop", "agent", "role", "sent_at", iso_week("sent_at").alias("week"))
+    return hits.join(context, on="msg_id", how="left")
 
 
 def warehouse_status(con: duckdb.DuckDBPyConnection) -> dict:

@@ -22,6 +22,7 @@ else:  # pragma: no cover
 from qc_pipeline.errors import UserError
 
 ROLES = ("presale", "aftersale", "supervisor")
+ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 
 
 def default_config_text() -> str:
@@ -84,6 +85,18 @@ class Config:
         return list(self.raw["ingest"]["auto_reply_patterns"])
 
     @property
+    def conversion(self) -> dict:
+        return self.raw["conversion"]
+
+    @property
+    def rule_files(self) -> list[Path]:
+        return [Path(f) for f in self.raw["rules"]["files"]]
+
+    @property
+    def scorecard_path(self) -> Path | None:
+        return Path(self.raw["scoring"]["scorecard"]) if self.raw["scoring"]["scorecard"] else None
+
+    @property
     def shifts(self) -> list[Shift]:
         return [
             Shift(s.get("name", f"shift{i + 1}"), _clock(s["start"]), _clock(s["end"]))
@@ -135,6 +148,26 @@ def _validate(raw: dict, source: str) -> None:
             re.compile(pattern)
         except re.error as exc:
             raise UserError(f"{source}: ingest.auto_reply_patterns: bad regular expression {pattern!r}: {exc}") from None
+    conv = raw["conversion"]
+    if not (isinstance(conv["window_days"], int) and 1 <= conv["window_days"] <= 15):
+        raise UserError(f"{source}: conversion.window_days must be a whole number of days from 1 to 15")
+    if conv["attribution"] not in ATTRIBUTION_MODES:
+        raise UserError(
+            f"{source}: conversion.attribution must be one of {', '.join(ATTRIBUTION_MODES)}, got {conv['attribution']!r}"
+        )
+    if not isinstance(conv["min_inquiries"], int) or conv["min_inquiries"] < 0:
+        raise UserError(f"{source}: conversion.min_inquiries must be a whole number ≥ 0")
+    bands = conv["bands"]
+    if not bands:
+        raise UserError(f"{source}: conversion.bands must list at least one band")
+    for i, band in enumerate(bands):
+        unknown = set(band) - {"name", "label", "min_pct"}
+        if unknown:
+            raise UserError(f"{source}: unknown config key 'conversion.bands[{i}].{sorted(unknown)[0]}'")
+        if "name" not in band or "min_pct" not in band:
+            raise UserError(f"{source}: conversion.bands[{i}] needs name and min_pct")
+    if sorted(b["min_pct"] for b in bands) != [b["min_pct"] for b in bands] or bands[0]["min_pct"] != 0:
+        raise UserError(f"{source}: conversion.bands must be in rising min_pct order starting at 0")
     for key in ("idle_minutes",):
         if float(raw["sessions"][key]) <= 0:
             raise UserError(f"{source}: sessions.{key} must be positive")
@@ -155,5 +188,10 @@ def load_config(path: str | Path | None = None) -> Config:
             raise UserError(f"{path}: config file must be UTF-8") from None
         raw = _merge(raw, override, "", str(path))
         source = str(path)
+        # File names in a config file are relative to that file, not to wherever qc was started.
+        if "files" in override.get("rules", {}):
+            raw["rules"]["files"] = [str((path.parent / f).resolve()) for f in raw["rules"]["files"]]
+        if override.get("scoring", {}).get("scorecard"):
+            raw["scoring"]["scorecard"] = str((path.parent / raw["scoring"]["scorecard"]).resolve())
     _validate(raw, source)
     return Config(raw)

@@ -4,7 +4,12 @@ Add columns freely; rename only with a migration (see ``MIGRATIONS``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# One agent_week column per flag category (the shipped rule set's categories).
+FLAG_CATEGORIES = (
+    "extreme_word", "arguing", "abuse", "hedging", "flat_refusal", "delivery_promise", "off_platform", "slang",
+)
 
 # Tables loaded from input files. They are appended to and never rebuilt.
 SOURCE_TABLES = {
@@ -104,7 +109,7 @@ DERIVED_TABLES = {
             reply_msg_id VARCHAR,
             week VARCHAR NOT NULL
         )""",
-    "agent_week": """
+    "agent_week": f"""
         CREATE TABLE IF NOT EXISTS agent_week (
             week VARCHAR NOT NULL,
             shop VARCHAR NOT NULL,
@@ -121,6 +126,111 @@ DERIVED_TABLES = {
             follow_p90_s DOUBLE,
             follow_within_target_pct DOUBLE,
             unanswered_rounds BIGINT,
-            avg_wait_capped_s DOUBLE
+            avg_wait_capped_s DOUBLE,
+            flags_total BIGINT,
+            flags_critical BIGINT,
+            flags_major BIGINT,
+            flags_minor BIGINT,
+            {", ".join(f"flags_{c} BIGINT" for c in FLAG_CATEGORIES)},
+            inquiries BIGINT,
+            ordering_buyers BIGINT,
+            paying_buyers BIGINT,
+            conversion_rate DOUBLE,            -- fraction 0-1, paying buyers / inquiries
+            conversion_band VARCHAR,           -- fail | pass | good | excellent | insufficient_data
+            sales_amount DECIMAL(18, 2),
+            aov DOUBLE,
+            refund_amount DECIMAL(18, 2),
+            refund_orders BIGINT,
+            assists BIGINT,
+            scored_sessions BIGINT,
+            qc_score_avg DOUBLE,
+            auto_failed_sessions BIGINT
+        )""",
+    "flags": """
+        CREATE TABLE IF NOT EXISTS flags (
+            msg_id VARCHAR NOT NULL,
+            session_id VARCHAR,
+            shop VARCHAR,
+            agent VARCHAR,
+            role VARCHAR,                      -- agent | auto (auto-reply flags are shown, not counted)
+            sent_at TIMESTAMP,
+            week VARCHAR,
+            rule_id VARCHAR NOT NULL,
+            category VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            start INTEGER NOT NULL,            -- 0-based character offset into messages.text
+            "end" INTEGER NOT NULL,            -- exclusive
+            matched VARCHAR NOT NULL,
+            rule_version VARCHAR NOT NULL,
+            probability DOUBLE                 -- classifier rules only
+        )""",
+    "inquiries": """
+        CREATE TABLE IF NOT EXISTS inquiries (
+            week VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            buyer VARCHAR NOT NULL,
+            day DATE NOT NULL,
+            agent VARCHAR NOT NULL,
+            first_reply_at TIMESTAMP NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            window_end TIMESTAMP NOT NULL,
+            converted BOOLEAN NOT NULL,        -- credited to this agent (最后接待)
+            assist BOOLEAN NOT NULL,           -- converted, credited to another agent
+            ordered BOOLEAN NOT NULL,
+            credited_agent VARCHAR,
+            first_order_id VARCHAR,
+            first_order_at TIMESTAMP,
+            sales_amount DECIMAL(18, 2),
+            refund_amount DECIMAL(18, 2),
+            refund_orders BIGINT
+        )""",
+    "order_attribution": """
+        CREATE TABLE IF NOT EXISTS order_attribution (
+            order_id VARCHAR NOT NULL,
+            shop VARCHAR,
+            buyer VARCHAR,
+            created_at TIMESTAMP,
+            paid_at TIMESTAMP,
+            amount DECIMAL(18, 2),
+            refund_amount DECIMAL(18, 2),
+            status VARCHAR,
+            inquiry_day DATE,                  -- the buyer-day inquiry whose window holds the order
+            converts BOOLEAN NOT NULL,
+            silent BOOLEAN NOT NULL,           -- paid with no inquiry (静默下单)
+            matched_buyer BOOLEAN NOT NULL     -- the (shop, buyer) appears in the chats at all
+        )""",
+    "shop_week": """
+        CREATE TABLE IF NOT EXISTS shop_week (
+            week VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            inquiries BIGINT,                  -- buyer-days
+            paying_buyers BIGINT,
+            conversion_rate DOUBLE,
+            sales_amount DECIMAL(18, 2),
+            silent_orders BIGINT,
+            silent_amount DECIMAL(18, 2),
+            orders_unmatched BIGINT,           -- orders whose buyer never chatted with the shop
+            inquiries_unmatched BIGINT         -- inquiries on days no loaded order export covers
+        )""",
+    "session_scores": """
+        CREATE TABLE IF NOT EXISTS session_scores (
+            session_id VARCHAR NOT NULL,
+            shop VARCHAR,
+            agent VARCHAR,
+            week VARCHAR NOT NULL,
+            score DOUBLE NOT NULL,
+            auto_failed BOOLEAN NOT NULL,
+            responsiveness DOUBLE NOT NULL,
+            compliance DOUBLE NOT NULL,
+            outcome DOUBLE,                    -- NULL where not a presale session
+            scorecard_version VARCHAR
+        )""",
+    "score_deductions": """
+        CREATE TABLE IF NOT EXISTS score_deductions (
+            session_id VARCHAR NOT NULL,
+            category VARCHAR NOT NULL,         -- responsiveness | compliance | outcome | auto_fail
+            points DOUBLE NOT NULL,
+            reason VARCHAR NOT NULL,
+            msg_id VARCHAR
         )""",
 }

@@ -27,12 +27,42 @@ def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPy
     except duckdb.Error as exc:
         raise UserError(f"{path}: not a chat-qc warehouse: {exc}") from None
     if not read_only:
-        for ddl in [*SOURCE_TABLES.values(), *DERIVED_TABLES.values(), *EXTRA_TABLES.values()]:
-            con.execute(ddl)
-        con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-        )
+        _create_or_migrate(con)
     return con
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
+    ).fetchall()
+    return [r[0] for r in rows] or None
+
+
+def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables. An older warehouse gains new source columns in place; a derived table whose
+    columns changed is recreated (it is rebuilt from messages/orders on the next run anyway)."""
+    scratch = duckdb.connect()
+    for name, ddl in {**SOURCE_TABLES, **DERIVED_TABLES, **EXTRA_TABLES}.items():
+        existing = _columns(con, name)
+        if existing is None:
+            con.execute(ddl)
+            continue
+        scratch.execute(ddl)
+        wanted = scratch.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [name]
+        ).fetchall()
+        if [c for c, _ in wanted] == existing:
+            continue
+        if name in SOURCE_TABLES:
+            for column, data_type in wanted:
+                if column not in existing:
+                    con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {data_type}')
+        else:
+            con.execute(f'DROP TABLE "{name}"')
+            con.execute(ddl)
+    scratch.close()
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 @dataclass
