@@ -29,6 +29,10 @@ ORDERS_OPTION = typer.Option(None, "--orders", help="Order exports (订单报表
 ROSTER_OPTION = typer.Option(None, "--roster", help="Agent roster CSV: agent, name, team, role.")
 RULES_OPTION = typer.Option(None, "--rules", help="Extra rule files: add, switch off or re-weight rules.")
 SCORECARD_OPTION = typer.Option(None, "--scorecard", help="A scorecard TOML overriding the shipped one.")
+LANG_OPTION = typer.Option("zh", "--lang", help="Report labels: zh (default) or en.")
+NO_MASK_OPTION = typer.Option(
+    False, "--no-mask", help="Show buyers' phone numbers, addresses and nicks unmasked (internal audits only)."
+)
 WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
 
 
@@ -77,16 +81,20 @@ def _ingest_with_progress(con, inputs, config, orders, roster):
 
 def _print_ingest(report) -> None:
     table = Table(title="Files", show_lines=False)
-    for col in ("file", "kind", "format", "encoding", "read", "loaded", "duplicate", "quarantined"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "duplicate", "quarantined") else "left")
+    for col in ("file", "format", "enc", "read", "loaded", "dup", "quar"):
+        numeric = col in ("read", "loaded", "dup", "quar")
+        table.add_column(
+            col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric,
+            min_width=18 if col == "file" else None,
+        )
     for f in report.files:
         if f.error:
-            table.add_row(escape(f.path), "[red]failed[/]", "", "", "", "", "", "")
+            table.add_row(escape(Path(f.path).name), "[red]unreadable[/]", "", "", "", "", "")
         elif f.counts is None:
-            table.add_row(escape(f.path), f.kind or "", f.format or "", f.encoding or "", "", "", "", "")
+            table.add_row(escape(Path(f.path).name), f"{f.format} ({f.kind})", f.encoding or "-", "", "", "", "")
         else:
             c = f.counts
-            table.add_row(escape(f.path), f.kind, f.format, f.encoding or "-", str(c.rows_read), str(c.rows_loaded),
+            table.add_row(escape(Path(f.path).name), f.format, f.encoding or "-", str(c.rows_read), str(c.rows_loaded),
                           str(c.rows_duplicate), str(c.rows_quarantined))
     console.print(table)
     console.print(
@@ -131,9 +139,12 @@ def run(
     week: Optional[str] = typer.Option(None, "--week", help="Report only this ISO week, e.g. 2026-W47."),
     rules: Optional[List[Path]] = RULES_OPTION,
     scorecard: Optional[Path] = SCORECARD_OPTION,
+    lang: str = LANG_OPTION,
+    no_mask: bool = NO_MASK_OPTION,
 ) -> None:
     """Ingest exports, compute sessions, rounds, flags, conversion and scores, and write the reports."""
     from qc_pipeline.pipeline import known_weeks, rebuild
+    from qc_pipeline.reports import write_reports
     from qc_pipeline.reports.weekly_tables import write_agent_week_csv
     from qc_pipeline.store.warehouse import open_warehouse
 
@@ -155,8 +166,9 @@ def run(
             raise UserError(f"--week {week}: no such week in {db} (it holds {', '.join(held) or 'no weeks'})")
         weeks = [week] if week else sorted(w for w in report.weeks_touched if w in held)
         for w in weeks:
-            path = write_agent_week_csv(con, out, w)
-            console.print(f"wrote {path}")
+            paths = write_reports(con, w, out, lang=lang, mask=not no_mask, config=cfg)
+            paths.append(write_agent_week_csv(con, out, w))
+            console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
     finally:
         con.close()
     if report.failed:
@@ -207,6 +219,33 @@ def status(db: Path = DB_OPTION) -> None:
     )
     console.print(f"shops: {escape(', '.join(info['shops'])) or '-'}")
     console.print(f"weeks: {', '.join(info['weeks']) or '-'}")
+
+
+@command()
+def report(
+    week: str = typer.Option(..., "--week", help="The ISO week to report, e.g. 2026-W47."),
+    db: Path = DB_OPTION,
+    out: Path = typer.Option(Path("reports"), "--out", help="Folder for the weekly reports."),
+    lang: str = LANG_OPTION,
+    no_mask: bool = NO_MASK_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+) -> None:
+    """Write one week's reports from the warehouse: agent pages, team summary, workbook, Markdown."""
+    from qc_pipeline.reports import write_reports
+    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    _check_week(week)
+    cfg = load_config(config)
+    con = open_warehouse(db, read_only=True)
+    try:
+        paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg)
+        paths.append(write_agent_week_csv(con, out, week))
+    finally:
+        con.close()
+    console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / week))}")
+    for path in paths:
+        console.print(f"  {escape(str(path))}")
 
 
 @command()

@@ -23,7 +23,7 @@ from qc_pipeline.scoring.sessions import score_sessions
 from qc_pipeline.scoring.weekly import agent_week_table, weekly_flag_counts, weekly_scores, with_bands
 from qc_pipeline.sessions.onduty import DutyCalendar
 from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
-from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, replace_table
+from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, replace_table, scalar
 
 
 @dataclass
@@ -179,7 +179,7 @@ def rebuild(
         replace_table(con, "session_scores", scores)
         replace_table(con, "score_deductions", deductions)
         sql, params = agent_week_response(config.wait_cap_seconds)
-        response = con.execute(sql, params).pl()
+        response = con.sql(sql, params=params).pl()
         weekly = agent_week_table(
             response,
             weekly_flag_counts(flags),
@@ -221,7 +221,7 @@ def flags_table(ordered: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
 
 def warehouse_status(con: duckdb.DuckDBPyConnection) -> dict:
     """What the warehouse holds, for `qc status`."""
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    one = lambda sql: scalar(con, sql)  # noqa: E731
     return {
         "files": con.sql(
             "SELECT path, kind, format, encoding, rows_read, rows_loaded, rows_duplicate, rows_quarantined, "

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+# The report tests drive a real headless Chromium with a CJK font (Debian packages).
+bash scripts/install_browser.sh
 .venv/bin/python -m pytest -q "$@"

@@ -7,7 +7,7 @@ import pytest
 
 from qc_pipeline.config import load_config
 from qc_pipeline.pipeline import rebuild
-from qc_pipeline.store.warehouse import open_warehouse
+from qc_pipeline.store.warehouse import open_warehouse, scalar
 from tests.builders import A, B, load_messages, message_frame
 
 
@@ -54,7 +54,7 @@ def test_off_shift_message_is_timed_from_next_shift(warehouse):
     assert (agent, started, clock_start, wait, met) == (
         A, ts("2026-11-16 03:10:00"), ts("2026-11-16 08:30:00"), 70.0, False)
     # one session despite five wall-clock hours: off-duty time is not idle time
-    assert warehouse.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+    assert scalar(warehouse, "SELECT count(*) FROM sessions") == 1
 
 
 def test_shift_crossing_midnight(warehouse):
@@ -172,9 +172,9 @@ def test_session_table_primary_agent_and_counts(warehouse):
         ("b1", "agent", "2026-11-16 10:01:10", B, "好的"),
         ("b1", "agent", "2026-11-16 10:01:20", B, "地址发您"),
     ])
-    row = warehouse.execute(
+    (row,) = warehouse.execute(
         "SELECT started_at, ended_at, primary_agent, agents, n_buyer_msgs, n_agent_msgs FROM sessions"
-    ).fetchone()
+    ).fetchall()
     assert row == (ts("2026-11-16 10:00:00"), ts("2026-11-16 10:01:20"), B, [A, B], 2, 3)
 
 

@@ -1,1 +1,82 @@
+"""Weekly reports: what QC specialists, supervisors and the team open each week.
 
+``write_reports`` leaves in ``<out_dir>/<week>/``: ``summary.html`` (team), ``agents/<agent>.html`` (one per
+agent), ``qc-<week>.xlsx`` and ``summary.md``. Every figure is read from the warehouse as stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from qc_pipeline.reports.data import load_week
+from qc_pipeline.reports.explanations import rule_explanations
+from qc_pipeline.reports.html import render_agent, render_summary
+from qc_pipeline.errors import UserError
+from qc_pipeline.reports.labels import LANGS, Labels
+from qc_pipeline.reports.markdown import render_markdown
+from qc_pipeline.reports.naming import agent_file_names
+from qc_pipeline.reports.detail import flag_views
+from qc_pipeline.reports.views import agent_views, summary_view
+from qc_pipeline.reports.workbook import write_workbook
+
+__all__ = ["write_reports"]
+
+
+def _stamp(generated_at: dt.datetime) -> str:
+    text = generated_at.strftime("%Y-%m-%d %H:%M")
+    return f"{text} {generated_at.strftime('%z')}".strip() if generated_at.tzinfo else text
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))  # bytes: no newline translation, the same file on every OS
+    return path
+
+
+def write_reports(
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    out_dir: Path,
+    lang: str = "zh",
+    mask: bool = True,
+    generated_at: dt.datetime | None = None,
+    config=None,
+) -> list[Path]:
+    """Write the week's reports and return their paths. Raises UserError for a week the warehouse lacks."""
+    if lang not in LANGS:
+        raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
+    if config is None:
+        from qc_pipeline.config import load_config
+
+        config = load_config()
+    generated_at = generated_at or dt.datetime.now().astimezone().replace(microsecond=0)
+    bands = config.conversion["bands"]
+    T = Labels(lang, {b["name"]: b["label"] for b in bands if b.get("label")})
+    data = load_week(con, week)
+    stamp = _stamp(generated_at)
+
+    folder = Path(out_dir) / week
+    file_names = agent_file_names([r["agent"] for r in data.agents])
+    summary = summary_view(data, config, T, file_names)
+    all_flags = flag_views(data, T, mask, rule_explanations(config, lang))
+    agents = agent_views(data, config, T, file_names, mask, all_flags)
+
+    written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.meta))]
+    agent_dir = folder / "agents"
+    for view in agents:
+        html = render_agent(view, T, bands, mask, stamp, data.meta)
+        written.append(_write_text(agent_dir / view.row.file_name, html))
+    _remove_stale(agent_dir, {p.name for p in written[1:]})
+    written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, all_flags, T, mask, generated_at))
+    written.append(_write_text(folder / "summary.md", render_markdown(summary, T, mask, stamp)))
+    return written
+
+
+def _remove_stale(agent_dir: Path, keep: set[str]) -> None:
+    # A page left from an earlier run (an agent since renamed or re-attributed) would contradict the summary.
+    if agent_dir.is_dir():
+        for page in agent_dir.glob("*.html"):
+            if page.name not in keep:
+                page.unlink()

@@ -72,6 +72,36 @@ SOURCE_TABLES = {
             key VARCHAR PRIMARY KEY,
             value VARCHAR
         )""",
+    # The trainers' case library (qc_pipeline/cases, docs/cases.md). Kept across rebuilds: a case picked
+    # one week is not picked again another week.
+    "cases": """
+        CREATE TABLE IF NOT EXISTS cases (
+            week VARCHAR NOT NULL,
+            case_id VARCHAR NOT NULL,          -- <week>-G01 (good) / <week>-B01 (bad), by rank
+            session_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,             -- good | bad
+            category VARCHAR NOT NULL,         -- presale_converted | aftersale_resolved | critical_flag | arguing
+                                               -- | unanswered | slow_lost_sale
+            matched VARCHAR[],                 -- every category of its kind the session meets
+            agent VARCHAR,
+            shop VARCHAR,
+            buyer VARCHAR,
+            started_at TIMESTAMP,
+            score DOUBLE,                      -- the session's QC score
+            rank INTEGER NOT NULL,             -- 1 = first within (week, kind)
+            rank_score DOUBLE NOT NULL,        -- sum of weight x term
+            rank_terms VARCHAR,                -- JSON [[term, value, weight], ...], largest contribution first
+            reason VARCHAR NOT NULL,           -- why it was selected (Chinese), ranking included
+            details VARCHAR,                   -- JSON facts the reason is written from
+            topic VARCHAR,
+            tags VARCHAR[],                    -- topic:..., agent:..., category:...
+            ordered BOOLEAN,
+            order_id VARCHAR,
+            order_amount DECIMAL(18, 2),
+            refund_amount DECIMAL(18, 2),
+            criteria_version VARCHAR,
+            selected_at TIMESTAMP NOT NULL
+        )""",
 }
 
 # Tables derived from messages/orders; rebuilt whole on every run so results never depend on

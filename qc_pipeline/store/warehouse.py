@@ -65,6 +65,13 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """The single value of a query, reading its result to the end (DuckDB 2 keeps a connection busy
+    until a result is read to the end)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
 @dataclass
 class LoadCounts:
     rows_read: int
@@ -74,7 +81,7 @@ class LoadCounts:
 
 
 def _already_seen(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
-    return con.execute("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
+    return scalar(con, "SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha256]) > 0
 
 
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
@@ -121,7 +128,7 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
 def _insert_new_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None) -> tuple[int, int]:
     if messages is None or messages.is_empty():
         return 0, 0
-    before = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    before = scalar(con, "SELECT count(*) FROM messages")
     con.register("_incoming_messages", messages.to_arrow())
     # An anti-join rather than a primary key: at a million rows the index costs more than the join.
     con.execute(
@@ -130,7 +137,7 @@ def _insert_new_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame 
            WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = i.msg_id)"""
     )
     con.unregister("_incoming_messages")
-    after = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    after = scalar(con, "SELECT count(*) FROM messages")
     return after - before, len(messages)
 
 
@@ -141,15 +148,16 @@ def _upsert_orders(con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None) 
         return 0, 0
     latest = orders.unique(subset="order_id", keep="last", maintain_order=True)
     con.register("_incoming_orders", latest.to_arrow())
-    changed = con.execute(
+    changed = scalar(
+        con,
         """SELECT count(*) FROM _incoming_orders i
            WHERE NOT EXISTS (
                SELECT 1 FROM orders o WHERE o.order_id = i.order_id
                AND o.shop IS NOT DISTINCT FROM i.shop AND o.buyer IS NOT DISTINCT FROM i.buyer
                AND o.created_at IS NOT DISTINCT FROM i.created_at AND o.paid_at IS NOT DISTINCT FROM i.paid_at
                AND o.amount = i.amount AND o.refund_amount = i.refund_amount
-               AND o.status IS NOT DISTINCT FROM i.status)"""
-    ).fetchone()[0]
+               AND o.status IS NOT DISTINCT FROM i.status)""",
+    )
     con.execute("INSERT OR REPLACE INTO orders BY NAME SELECT * FROM _incoming_orders")
     con.unregister("_incoming_orders")
     return changed, len(orders)
@@ -160,11 +168,12 @@ def _upsert_roster(con: duckdb.DuckDBPyConnection, roster: pl.DataFrame | None) 
         return 0, 0
     latest = roster.unique(subset="agent", keep="last", maintain_order=True)
     con.register("_incoming_roster", latest.to_arrow())
-    changed = con.execute(
+    changed = scalar(
+        con,
         """SELECT count(*) FROM _incoming_roster i WHERE NOT EXISTS (
                SELECT 1 FROM agents a WHERE a.agent = i.agent AND a.name IS NOT DISTINCT FROM i.name
-               AND a.team IS NOT DISTINCT FROM i.team AND a.role = i.role)"""
-    ).fetchone()[0]
+               AND a.team IS NOT DISTINCT FROM i.team AND a.role = i.role)""",
+    )
     con.execute("INSERT OR REPLACE INTO agents BY NAME SELECT * FROM _incoming_roster")
     con.unregister("_incoming_roster")
     return changed, len(roster)
@@ -172,9 +181,9 @@ def _upsert_roster(con: duckdb.DuckDBPyConnection, roster: pl.DataFrame | None) 
 
 def record_unreadable(con: duckdb.DuckDBPyConnection, path: str, sha256: str | None, reason: str) -> None:
     """A file that could not be read at all is kept in quarantine (once per content) so it is not lost."""
-    if sha256 is not None and con.execute(
-        "SELECT count(*) FROM quarantine WHERE sha256 = ? AND source_line IS NULL", [sha256]
-    ).fetchone()[0]:
+    if sha256 is not None and scalar(
+        con, "SELECT count(*) FROM quarantine WHERE sha256 = ? AND source_line IS NULL", [sha256]
+    ):
         return
     con.execute(
         "INSERT INTO quarantine (source_path, source_line, reason, raw, sha256) VALUES (?, NULL, ?, NULL, ?)",

@@ -1,0 +1,55 @@
+"""The HTML pages: one self-contained file each (inline CSS and SVG, no script, no external resource)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from qc_pipeline.reports import charts
+from qc_pipeline.reports.figures import data_value, fmt
+from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.views import WORST_SESSIONS_SHOWN, AgentView, SummaryView
+
+
+@lru_cache(maxsize=None)
+def environment() -> Environment:
+    # Chat text is untrusted: every value is escaped, including attributes, with no opt-out per template.
+    env = Environment(
+        loader=PackageLoader("qc_pipeline.reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["data_value"] = data_value
+    return env
+
+
+def _common(T: Labels, week: str, masked: bool, generated_at: str, meta: dict) -> dict:
+    return {
+        "T": T, "week": week, "masked": masked, "generated_at": generated_at, "meta": meta,
+        "fmt": lambda kind, value: fmt(kind, value, T),
+    }
+
+
+def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str, meta: dict) -> str:
+    return environment().get_template("summary.html").render(
+        view=view,
+        band_chart=charts.band_chart(view, T),
+        trend_charts=charts.trend_charts(view, T),
+        **_common(T, view.week, masked, generated_at, meta),
+    )
+
+
+def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, generated_at: str, meta: dict) -> str:
+    return environment().get_template("agent.html").render(
+        view=view,
+        charts={
+            "distribution": charts.distribution_chart(view, T),
+            "daily": charts.daily_chart(view, T),
+            "conversion": charts.conversion_chart(view, T, bands),
+        },
+        worst_shown=WORST_SESSIONS_SHOWN,
+        **_common(T, view.week, masked, generated_at, meta),
+    )

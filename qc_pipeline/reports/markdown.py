@@ -1,0 +1,60 @@
+"""summary.md: the team table as Markdown to paste into a chat group or a wiki page."""
+from __future__ import annotations
+
+import re
+
+from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.views import AgentRow, SummaryView
+from qc_pipeline.store.schema import FLAG_CATEGORIES
+
+MD_FIGURES = (
+    "first_median_s", "first_within_target_pct", "follow_median_s", "unanswered_rounds", "conversion_rate",
+    "sales_amount", "qc_score_avg", "auto_failed_sessions", "flags_total",
+)
+# Agent names come from the exports: a backslash before the characters that mean something inside a table
+# cell keeps them plain text (and keeps "<...>" from being read as HTML by wikis that allow it). Our own
+# labels and figures are left alone so the text still reads well where Markdown is not rendered.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def md_escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+
+
+def _cell(a: AgentRow, key: str) -> str:
+    cell = a.cells[key]
+    text = cell.text
+    if key == "conversion_rate" and a.band:
+        text += f" {md_escape(a.band_label)}"
+    if cell.delta is not None:
+        text += f" ({cell.delta.text})"
+    return text
+
+
+def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: str) -> str:
+    lines = [f"## {T.ui.summary_title} {view.week}", ""]
+    if not masked:
+        lines += [f"> **{T.ui.unmasked_banner}**", ""]
+    lines.append(
+        T.ui.compared_with.format(week=view.previous_week) if view.has_previous
+        else T.ui.no_previous_week.format(week=view.previous_week)
+    )
+    lines.append("")
+    head = [T.ui.rank, T.ui.agent] + [T.figures[k] for k in MD_FIGURES]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join("---:" if i != 1 else "---" for i in range(len(head))) + "|")
+    for a in view.agents:
+        row = [str(a.rank), md_escape(a.agent)] + [_cell(a, k) for k in MD_FIGURES]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+
+    totals = {c: sum(m["counts"][c] or 0 for m in view.flag_matrix) for c in FLAG_CATEGORIES}
+    flagged = [f"{T.of('categories', c)} {n}" for c, n in totals.items() if n]
+    if flagged:
+        lines += [f"**{T.ui.md_top_flags}**: " + " · ".join(flagged), ""]
+    bands = [f"{b['label']} {b['count']}" for b in view.bands if b["count"]]
+    if bands:
+        lines += [f"**{T.ui.band_distribution}**: " + " · ".join(bands), ""]
+    lines.append(T.ui.md_detail.format(week=view.week) + f" {T.ui.generated_at}: {generated_at}")
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,266 @@
+"""The week's workbook: the summary, week-over-week, trend, every flag, and one sheet per agent."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import xlsxwriter
+
+from qc_pipeline.reports.figures import COUNT, FIGURES, PCT, RATE, SCORE, SECONDS, SUMMARY_KEYS
+from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.naming import agent_sheet_names
+from qc_pipeline.reports.detail import FlagView, SessionView
+from qc_pipeline.reports.views import AgentView, SummaryView
+from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
+from qc_pipeline.store.schema import FLAG_CATEGORIES
+
+
+def _created(generated_at: dt.datetime) -> dt.datetime:
+    # xlsxwriter stamps the value as UTC ("...Z"), so an aware time is converted first.
+    if generated_at.tzinfo is not None:
+        generated_at = generated_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return generated_at.replace(microsecond=0)
+
+
+def write_workbook(
+    path: Path, summary: SummaryView, agents: list[AgentView], flags: list[FlagView], T: Labels, masked: bool,
+    generated_at: dt.datetime,
+) -> Path:
+    # in_memory: the zip entries then carry a fixed timestamp, so the same data gives the same bytes.
+    wb = xlsxwriter.Workbook(str(path), {
+        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    })
+    wb.set_properties({
+        "title": f"{T.ui.summary_title} {summary.week}",
+        "created": _created(generated_at),
+        "comments": T.ui.masked_note if masked else T.ui.unmasked_banner,
+    })
+    f = formats(wb, T.units.seconds)
+    reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet}
+    sheet_names = agent_sheet_names([a.row.agent for a in agents], reserved)
+
+    _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
+    _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
+    _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
+    _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, T, masked)
+    for view in sorted(agents, key=lambda a: (a.row.rank, a.row.agent)):
+        _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked)
+    wb.close()
+    return path
+
+
+def _banner(s: SheetWriter, row: int, T: Labels, masked: bool) -> None:
+    if masked:
+        s.title(row, T.ui.masked_note, "note")
+    else:
+        s.title(row, T.ui.unmasked_banner, "alert")
+
+
+def _summary_sheet(s: SheetWriter, view: SummaryView, T: Labels, masked: bool) -> None:
+    s.title(0, f"{T.ui.summary_title} {view.week}")
+    _banner(s, 1, T, masked)
+    head = [T.ui.rank, T.ui.agent, T.ui.agent_name, T.ui.agent_role] + [T.figures[k] for k in SUMMARY_KEYS] + [T.ui.band]
+    s.header(3, 0, head)
+    row = 4
+    for a in view.agents:
+        s.number(row, 0, a.rank, COUNT)
+        s.text(row, 1, a.agent)
+        s.text(row, 2, a.name)
+        s.text(row, 3, a.role_label)
+        for i, key in enumerate(SUMMARY_KEYS):
+            s.number(row, 4 + i, a.cells[key].value, FIGURES[key].kind)
+        s.text(row, 4 + len(SUMMARY_KEYS), a.band_label)
+        row += 1
+
+    row += 1
+    s.title(row, T.ui.shop_table, "section")
+    shop_keys = list(view.shops[0]["cells"]) if view.shops else []
+    s.header(row + 1, 0, [T.ui.shop] + [T.figures[k] for k in shop_keys])
+    row += 2
+    for shop in view.shops:
+        s.text(row, 0, shop["shop"])
+        for i, key in enumerate(shop_keys):
+            s.number(row, 1 + i, shop["cells"][key].value, FIGURES[key].kind)
+        row += 1
+
+    row += 1
+    s.title(row, T.ui.band_distribution, "section")
+    s.header(row + 1, 0, [T.ui.band, T.ui.agents_count])
+    row += 2
+    for b in view.bands:
+        s.text(row, 0, b["label"])
+        s.number(row, 1, b["count"], COUNT)
+        row += 1
+
+    row += 1
+    s.title(row, T.ui.flags_by_category, "section")
+    s.header(row + 1, 0, [T.ui.agent] + [T.of("categories", c) for c in FLAG_CATEGORIES] + [T.ui.total])
+    row += 2
+    for m in view.flag_matrix:
+        s.text(row, 0, m["agent"])
+        for i, c in enumerate(FLAG_CATEGORIES):
+            s.number(row, 1 + i, m["counts"][c], COUNT)
+        s.number(row, 1 + len(FLAG_CATEGORIES), m["total"], COUNT)
+        row += 1
+    if view.auto_flags:
+        s.text(row, 0, T.ui.auto_reply_flags)
+        for i, c in enumerate(FLAG_CATEGORIES):
+            s.number(row, 1 + i, view.auto_flags.get(c, 0), COUNT)
+        s.number(row, 1 + len(FLAG_CATEGORIES), sum(view.auto_flags.values()), COUNT)
+    s.finish(freeze_row=4, freeze_col=2)
+
+
+def _wow_sheet(s: SheetWriter, view: SummaryView, T: Labels) -> None:
+    s.title(0, f"{T.ui.wow_title} {view.week} / {view.previous_week}")
+    if not view.has_previous:
+        s.title(1, T.ui.no_previous_week.format(week=view.previous_week), "note")
+        s.finish()
+        return
+    s.header(2, 0, [T.ui.agent, T.ui.figure, T.ui.value, T.ui.previous_week, T.ui.change])
+    row = 3
+    for a in view.agents:
+        for key in SUMMARY_KEYS:
+            cell = a.cells[key]
+            kind = FIGURES[key].kind
+            s.text(row, 0, a.agent)
+            s.text(row, 1, T.figures[key])
+            s.number(row, 2, cell.value, kind)
+            s.number(row, 3, cell.previous, kind)
+            s.number(row, 4, cell.delta.value if cell.delta else None, kind)
+            row += 1
+    s.finish(freeze_row=3, freeze_col=2)
+
+
+def _trend_sheet(s: SheetWriter, view: SummaryView, T: Labels) -> None:
+    s.title(0, f"{T.ui.trend_title} ({', '.join(view.trend_weeks)})")
+    keys = list(view.trend)
+    s.header(2, 0, [T.ui.week, T.ui.agent] + [T.figures[k] for k in keys])
+    row = 3
+    for agent in sorted({name for series in view.trend.values() for name, _ in series}):
+        for w_index, week in enumerate(view.trend_weeks):
+            values = {k: dict(view.trend[k]).get(agent, [None] * len(view.trend_weeks))[w_index] for k in keys}
+            if all(v is None for v in values.values()):
+                continue
+            s.text(row, 0, week)
+            s.text(row, 1, agent)
+            for i, k in enumerate(keys):
+                s.number(row, 2 + i, values[k], FIGURES[k].kind)
+            row += 1
+    s.finish(freeze_row=3, freeze_col=2)
+
+
+_FLAG_HEAD = ("session_score", "session", "sent_at", "agent", "speaker", "rule", "category", "severity", "matched",
+              "message", "explanation")
+
+
+def _flag_header(T: Labels) -> list[str]:
+    names = {"session_score": T.ui.session_score, "session": T.ui.session, "sent_at": T.ui.sent_at,
+             "agent": T.ui.agent, "speaker": T.ui.speaker, "rule": T.ui.rule, "category": T.ui.category,
+             "severity": T.ui.severity, "matched": T.ui.matched, "message": T.ui.message,
+             "explanation": T.ui.explanation}
+    return [names[k] for k in _FLAG_HEAD]
+
+
+def _flag_row(s: SheetWriter, row: int, f: FlagView, T: Labels) -> None:
+    s.number(row, 0, f.session_score, SCORE)
+    s.text(row, 1, f.session_id)
+    s.moment(row, 2, f.sent_at_value)
+    s.text(row, 3, f.agent)
+    s.text(row, 4, T.of("speaker", f.role))
+    s.text(row, 5, f.rule_id)
+    s.text(row, 6, f.category_label)
+    s.text(row, 7, f.severity_label)
+    s.text(row, 8, f.matched)
+    s.wide_text(row, 9, f.message)
+    s.wide_text(row, 10, f.explanation)
+
+
+def _flags_sheet(s: SheetWriter, flags: list[FlagView], T: Labels, masked: bool) -> None:
+    s.header(0, 0, _flag_header(T))
+    for i, f in enumerate(flags, start=1):
+        _flag_row(s, i, f, T)
+    s.finish(freeze_row=1, freeze_col=0)
+    s.ws.autofilter(0, 0, max(len(flags), 1), len(_FLAG_HEAD) - 1)
+
+
+def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool) -> None:
+    a = view.row
+    s.title(0, f"{a.agent} · {view.week}")
+    _banner(s, 1, T, masked)
+    s.header(2, 0, [T.ui.figure, T.ui.value, T.ui.target, T.ui.previous_week, T.ui.change])
+    row = 3
+    for keys in view.sections.values():
+        for key in keys:
+            cell, kind = a.cells[key], FIGURES[key].kind
+            s.text(row, 0, T.figures[key])
+            s.number(row, 1, cell.value, kind)
+            if cell.target is not None:
+                s.number(row, 2, cell.target, SECONDS)
+            s.number(row, 3, cell.previous, kind)
+            s.number(row, 4, cell.delta.value if cell.delta else None, kind)
+            row += 1
+    s.text(row, 0, T.ui.band)
+    s.text(row, 1, a.band_label)
+    row += 2
+
+    s.title(row, T.ui.distribution_title, "section")
+    s.header(row + 1, 0, [T.ui.bin, T.ui.count])
+    row += 2
+    for b in view.distribution:
+        s.text(row, 0, b["label"])
+        s.number(row, 1, b["count"], COUNT)
+        row += 1
+    row += 1
+
+    s.title(row, T.ui.daily_title, "section")
+    s.header(row + 1, 0, [T.ui.day, T.ui.daily_rounds, T.ui.daily_first_rounds, T.ui.daily_first_median,
+                          T.ui.daily_within, T.ui.daily_unanswered])
+    row += 2
+    for d in view.daily:
+        s.moment(row, 0, d["day"])
+        s.number(row, 1, d["rounds"], COUNT)
+        s.number(row, 2, d["first_rounds"], COUNT)
+        s.number(row, 3, d["first_median_s"], SECONDS)
+        s.number(row, 4, d["first_within_target_pct"], PCT)
+        s.number(row, 5, d["unanswered_rounds"], COUNT)
+        row += 1
+    row += 1
+
+    s.title(row, T.ui.conversion_chart, "section")
+    s.header(row + 1, 0, [T.ui.week, T.figures["conversion_rate"], T.ui.band])
+    row += 2
+    for h in view.conversion_history:
+        s.text(row, 0, h["week"])
+        s.number(row, 1, h["rate"], RATE)
+        s.text(row, 2, T.of("bands", h["band"]))
+        row += 1
+    row += 1
+
+    row = _sessions_table(s, row, view.sessions, T)
+    row += 1
+    s.title(row, T.ui.flags_section, "section")
+    s.header(row + 1, 0, _flag_header(T))
+    row += 2
+    for f in view.flags:
+        _flag_row(s, row, f, T)
+        row += 1
+    s.finish(freeze_row=3, freeze_col=1)
+
+
+def _sessions_table(s: SheetWriter, row: int, sessions: list[SessionView], T: Labels) -> int:
+    s.title(row, T.ui.sessions_title, "section")
+    s.header(row + 1, 0, [T.ui.session, T.ui.score, T.ui.auto_failed, T.ui.responsiveness, T.ui.compliance,
+                          T.ui.outcome, T.ui.buyer, T.ui.sent_at, T.ui.deductions])
+    row += 2
+    for sv in sessions:
+        s.text(row, 0, sv.session_id)
+        s.number(row, 1, sv.score, SCORE)
+        s.boolean(row, 2, sv.auto_failed)
+        s.number(row, 3, sv.responsiveness, SCORE)
+        s.number(row, 4, sv.compliance, SCORE)
+        s.number(row, 5, sv.outcome, SCORE)
+        s.text(row, 6, sv.buyer)
+        s.moment(row, 7, sv.started_at_value)
+        s.text(row, 8, "\n".join(f"−{d['points']:g} {d['category_label']}: {d['reason']}" for d in sv.deductions))
+        row += 1
+    return row

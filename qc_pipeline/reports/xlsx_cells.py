@@ -1,0 +1,113 @@
+"""Writing cells safely and readably: real numbers with formats, text that can never become a formula."""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import Any
+
+from qc_pipeline.reports.figures import COUNT, MONEY, PCT, RATE, SCORE, SECONDS
+
+# Excel, LibreOffice and Sheets read a cell typed or pasted as "=...", "+...", "-...", "@..." (or with a
+# leading tab/CR) as a formula; an apostrophe in front keeps it text wherever the value travels next.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+EXCEL_MAX_TEXT = 32767
+MAX_WIDTH = 60
+
+
+def neutralise(text: str) -> str:
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text[:EXCEL_MAX_TEXT]
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class SheetWriter:
+    """One worksheet with the workbook's shared formats; remembers column widths for ``finish``."""
+
+    def __init__(self, workbook, name: str, formats: dict):
+        self.ws = workbook.add_worksheet(name)
+        self.f = formats
+        self.widths: dict[int, int] = {}
+        self.wrap_cols: set[int] = set()
+
+    def _width(self, col: int, width: int) -> None:
+        self.widths[col] = max(self.widths.get(col, 0), min(width + 2, MAX_WIDTH))
+
+    def title(self, row: int, text: str, style: str = "title") -> None:
+        self.ws.write_string(row, 0, neutralise(text), self.f[style])
+
+    def header(self, row: int, col: int, labels: list[str]) -> None:
+        for i, label in enumerate(labels):
+            self.ws.write_string(row, col + i, neutralise(label), self.f["header"])
+            self._width(col + i, display_width(label))
+
+    def text(self, row: int, col: int, value: Any, style: str | None = None) -> None:
+        if value is None or value == "":
+            self.ws.write_blank(row, col, None, self.f[style] if style else None)
+            return
+        text = neutralise(str(value))
+        fmt = self.f[style] if style else None
+        self.ws.write_string(row, col, text, fmt)
+        self._width(col, max(display_width(line) for line in text.split("\n")))
+
+    def wide_text(self, row: int, col: int, value: Any) -> None:
+        self.text(row, col, value, "wrap")
+        self.wrap_cols.add(col)
+
+    def number(self, row: int, col: int, value: Any, kind: str) -> None:
+        """A figure as a number cell; percentages held as 0-100 are written as fractions for Excel's %."""
+        fmt = self.f[kind]
+        if value is None:
+            self.ws.write_blank(row, col, None, fmt)
+            self._width(col, 4)
+            return
+        number = float(value) / 100 if kind == PCT else float(value)
+        self.ws.write_number(row, col, number, fmt)
+        self._width(col, len(f"{number:,.2f}") + (3 if kind in (SECONDS, MONEY) else 0))
+
+    def boolean(self, row: int, col: int, value: Any) -> None:
+        self.ws.write_boolean(row, col, bool(value))
+        self._width(col, 5)
+
+    def moment(self, row: int, col: int, value: Any) -> None:
+        if value is None:
+            self.ws.write_blank(row, col, None)
+            return
+        if isinstance(value, dt.datetime):
+            self.ws.write_datetime(row, col, value, self.f["datetime"])
+            self._width(col, 19)
+        else:
+            self.ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.f["date"])
+            self._width(col, 10)
+
+    def finish(self, freeze_row: int | None = None, freeze_col: int = 0) -> None:
+        for col, width in sorted(self.widths.items()):
+            if col in self.wrap_cols:
+                self.ws.set_column(col, col, MAX_WIDTH, self.f["wrap"])
+            else:
+                self.ws.set_column(col, col, max(width, 6))
+        if freeze_row is not None:
+            self.ws.freeze_panes(freeze_row, freeze_col)
+
+
+def formats(workbook, seconds_unit: str) -> dict:
+    add = workbook.add_format
+    return {
+        "title": add({"bold": True, "font_size": 14}),
+        "note": add({"font_color": "#57606a"}),
+        "alert": add({"bold": True, "font_color": "#FFFFFF", "bg_color": "#B42318"}),
+        "section": add({"bold": True, "font_size": 12}),
+        "header": add({"bold": True, "bg_color": "#F6F8FA", "border": 1, "text_wrap": True, "valign": "top"}),
+        "wrap": add({"text_wrap": True, "valign": "top"}),
+        SECONDS: add({"num_format": f'0.0" {seconds_unit}"'}),
+        PCT: add({"num_format": "0.0%"}),
+        RATE: add({"num_format": "0.0%"}),
+        MONEY: add({"num_format": '"¥"#,##0.00'}),
+        COUNT: add({"num_format": "#,##0"}),
+        SCORE: add({"num_format": "0.0"}),
+        "datetime": add({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        "date": add({"num_format": "yyyy-mm-dd"}),
+    }

@@ -1,0 +1,34 @@
+"""The synthetic sample shop: plan the conversations, write every export, write truth.json."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from qc_pipeline.config import load_config
+from qc_pipeline.sample import catalog
+from qc_pipeline.sample.exports import write_exports
+from qc_pipeline.sample.orders import order_truth
+from qc_pipeline.sample.plan import plan_sample
+from qc_pipeline.sample.shops import SHOPS, agent_roles
+from qc_pipeline.sample.truth import build_truth, dumps_truth
+
+
+def _roster_truth() -> list[dict]:
+    return [{"agent": a.account, "name": a.name, "team": a.team, "role": a.role, "shop": s.name}
+            for s in SHOPS for a in s.agents]
+
+
+def generate_sample(out_dir: Path, seed: int = 7, weeks: int = 2, end_week: str = "2026-W47", *,
+                    violations: bool = False) -> dict:
+    """Write the sample shop's exports and truth.json into `out_dir`; return the truth."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_sample(seed, weeks, end_week, violations=violations)
+    files, quarantined = write_exports(plan, out_dir)
+    truth = build_truth(
+        seed=seed, period=plan.period, config=load_config(), sessions=plan.sessions, roles=agent_roles(),
+        names={a.account: a.name for s in SHOPS for a in s.agents}, files=files,
+        orders=[order_truth(o) for o in plan.orders], quarantined=quarantined, violations=plan.violations,
+        agents=_roster_truth(),
+    )
+    (out_dir / catalog.TRUTH).write_bytes(dumps_truth(truth).encode("utf-8"))
+    return truth

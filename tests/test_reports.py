@@ -1,0 +1,380 @@
+"""Weekly reports: the figures on every page and sheet are the warehouse's, week over week, both languages,
+the same bytes on every run."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from qc_pipeline.errors import UserError
+from qc_pipeline.reports import write_reports
+from qc_pipeline.reports.figures import AGENT_KEYS, FIGURES, PCT, SUMMARY_KEYS, fmt_figure
+from qc_pipeline.reports.labels import Labels, catalogue
+from qc_pipeline.reports.naming import agent_file_names, agent_sheet_names
+from qc_pipeline.reports.weeks import previous_week
+from qc_pipeline.store.schema import FLAG_CATEGORIES
+from tests.report_fixtures import AJIE, XIAOMEI, XIAOYA, agent_week_rows, build, read_page
+
+WEEK, PREV = "2026-W47", "2026-W46"
+GENERATED = dt.datetime(2026, 11, 23, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    built = build(tmp_path_factory.mktemp("warehouse") / "qc.duckdb")
+    yield built
+    built.con.close()
+
+
+@pytest.fixture(scope="module")
+def reports(warehouse, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    paths = write_reports(warehouse.con, WEEK, out, generated_at=GENERATED)
+    return out / WEEK, paths
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value) if isinstance(value, Decimal) else value
+
+
+def _agent_page(folder: Path, agent: str) -> Path:
+    return folder / "agents" / agent_file_names([XIAOYA, AJIE, XIAOMEI])[agent]
+
+
+def test_writes_every_report_file(reports):
+    folder, paths = reports
+    names = sorted(p.relative_to(folder).as_posix() for p in paths)
+    assert names == sorted([
+        "summary.html", "summary.md", f"qc-{WEEK}.xlsx",
+        "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
+    ])
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+
+
+def test_summary_figures_are_the_warehouse_figures(warehouse, reports):
+    folder, _ = reports
+    page = read_page(folder / "summary.html")
+    T = Labels("zh")
+    for row in agent_week_rows(warehouse.con, WEEK):
+        for key in SUMMARY_KEYS:
+            cell = page.figure(key, row["agent"], "ranking")
+            expected = _number(row[key])
+            assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
+            assert cell["text"] == fmt_figure(key, expected, T)
+    # A few figures by hand, as a reader sees them.
+    assert page.figure("first_median_s", XIAOYA, "ranking")["text"] == "15.0 秒"
+    assert page.figure("conversion_rate", XIAOYA, "ranking")["text"] == "62.5%"
+    assert page.figure("sales_amount", AJIE, "ranking")["text"] == "¥2,890.40"
+    assert page.figure("conversion_rate", XIAOMEI, "ranking")["text"] == "—"
+
+
+def test_summary_ranks_by_qc_score_then_conversion(warehouse, reports):
+    folder, _ = reports
+    page = read_page(folder / "summary.html")
+    ranked = [(int(a["data-rank"]), a["data-agent"]) for t, a in page.tags if t == "tr" and "data-rank" in a]
+    rows = agent_week_rows(warehouse.con, WEEK)
+    expected = sorted(rows, key=lambda r: (-(r["qc_score_avg"] or 0), -(r["conversion_rate"] or 0)))
+    assert [agent for _, agent in ranked] == [r["agent"] for r in expected]
+    assert [rank for rank, _ in ranked] == [1, 2, 3]
+
+
+def test_summary_bands_and_flag_matrix_come_from_agent_week(warehouse, reports):
+    folder, _ = reports
+    html = (folder / "summary.html").read_text(encoding="utf-8")
+    page = read_page(folder / "summary.html")
+    rows = agent_week_rows(warehouse.con, WEEK)
+    for row in rows:
+        for category in FLAG_CATEGORIES:
+            assert float(page.figure(f"flags_{category}", row["agent"], "flags")["value"]) == row[f"flags_{category}"]
+    bands = {a["data-band"] for t, a in page.tags if a.get("data-band")}
+    assert {r["conversion_band"] for r in rows if r["conversion_band"]} <= bands
+    assert "良好" in html and "不合格" in html  # the shop's own band labels from the config
+    assert "自动回复（不计入客服）" in html  # auto-reply flags shown, apart from the agents' counts
+
+
+def test_agent_pages_show_the_warehouse_figures(warehouse, reports):
+    folder, _ = reports
+    T = Labels("zh")
+    for row in agent_week_rows(warehouse.con, WEEK):
+        page = read_page(_agent_page(folder, row["agent"]))
+        assert row["agent"] in "".join(page.text)
+        for key in AGENT_KEYS:
+            cell = page.figure(key)
+            expected = _number(row[key])
+            assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
+            assert cell["text"] == fmt_figure(key, expected, T)
+
+
+def test_agent_page_lists_flags_worst_session_first_with_context(reports):
+    folder, _ = reports
+    html = _agent_page(folder, XIAOYA).read_text(encoding="utf-8")
+    page = read_page(_agent_page(folder, XIAOYA))
+    sessions = [a["data-session"] for t, a in page.tags if t == "div" and "data-session" in a]
+    rules = [a["data-rule"] for t, a in page.tags if "data-rule" in a]
+    assert rules == ["OFF-PLATFORM-001", "AD-EXTREME-001", "AD-EXTREME-003"]  # 0, 0, then the 88-point session
+    assert len(sessions) == 3
+    assert "最好" in page.marks and "最便宜" in page.marks
+    assert "自动回复（不计入）" in html
+    # two messages before and after the flagged one, from the same session
+    first_block = html.split('data-rule="OFF-PLATFORM-001"')[1].split("</ol>")[0]
+    assert first_block.count("<li ") == 4  # the flagged reply opens the session's second message
+
+
+def test_workbook_holds_real_numbers_equal_to_the_warehouse(warehouse, reports):
+    folder, _ = reports
+    wb = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")
+    ws = wb["汇总"]
+    header = [c.value for c in ws[4]]
+    rows = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}
+    seen = set()
+    for line in ws.iter_rows(min_row=5, max_row=7):
+        agent = line[1].value
+        seen.add(agent)
+        for key in SUMMARY_KEYS:
+            cell = line[header.index(Labels("zh").figures[key])]
+            expected = _number(rows[agent][key])
+            if expected is None:
+                assert cell.value is None
+                continue
+            assert isinstance(cell.value, (int, float)), (agent, key, cell.value)
+            assert cell.value == pytest.approx(expected / 100 if FIGURES[key].kind == PCT else expected, rel=1e-12)
+            kind = FIGURES[key].kind
+            assert {"pct": "%", "rate": "%", "money": "¥", "seconds": "秒"}.get(kind, "") in cell.number_format
+    assert seen == set(rows)
+    assert ws.freeze_panes == "C5"
+
+
+def test_workbook_sheets_agents_and_flags(warehouse, reports):
+    folder, _ = reports
+    wb = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")
+    assert wb.sheetnames[:4] == ["汇总", "环比", "趋势", "违规明细"]
+    agent_sheets = wb.sheetnames[4:]
+    assert sorted(agent_sheets) == sorted(["小雅", "阿杰", "小美"])
+    for name in wb.sheetnames:
+        assert len(name) <= 31 and not set(name) & set("[]:*?/\\")
+        assert wb[name].freeze_panes is not None or name == "环比"
+    sheet = wb["小雅"]
+    values = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=4, max_row=40) if r[0].value}
+    xiaoya = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}[XIAOYA]
+    assert values["首响中位数"] == xiaoya["first_median_s"]
+    assert values["询单转化率"] == xiaoya["conversion_rate"]
+    assert values["销售额"] == float(xiaoya["sales_amount"])
+    flags = wb["违规明细"]
+    listed = [r[5].value for r in flags.iter_rows(min_row=2) if r[5].value]
+    stored = warehouse.con.execute("SELECT rule_id FROM flags WHERE week = ? ORDER BY rule_id", [WEEK]).fetchall()
+    assert sorted(listed) == [r for (r,) in stored]
+    assert all(isinstance(r[2].value, dt.datetime) for r in flags.iter_rows(min_row=2) if r[5].value)
+
+
+def test_week_over_week_deltas(warehouse, reports):
+    folder, _ = reports
+    page = read_page(folder / "summary.html")
+    now = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}
+    before = {r["agent"]: r for r in agent_week_rows(warehouse.con, PREV)}
+    for agent in now:
+        for key in SUMMARY_KEYS:
+            cur, prev = _number(now[agent][key]), _number(before[agent][key])
+            cell = page.figure(key, agent, "ranking")
+            if cur is None or prev is None:
+                assert cell["delta"] is None
+            else:
+                assert float(cell["delta"]) == pytest.approx(cur - prev)
+    assert page.figure("first_median_s", XIAOYA, "ranking")["delta_text"] == "▼ 3.0 秒"
+    assert page.figure("conversion_rate", XIAOYA, "ranking")["delta_text"] == "▲ 9.9 个百分点"  # 62.5 % vs 20/38
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "15.0 秒 (▼ 3.0 秒)" in md
+    wow = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")["环比"]
+    row = next(r for r in wow.iter_rows(min_row=4, values_only=True) if r[0] == XIAOYA and r[1] == "首响中位数")
+    assert row[2:] == (15, 18, -3)
+
+
+def test_first_week_shows_no_deltas(warehouse, tmp_path):
+    paths = write_reports(warehouse.con, PREV, tmp_path, generated_at=GENERATED)
+    summary = next(p for p in paths if p.name == "summary.html")
+    page = read_page(summary)
+    assert page.cells and all(c["delta"] is None for c in page.cells.values())
+    assert "仓库中没有上一周（2026-W45）的数据" in summary.read_text(encoding="utf-8")
+    md = (tmp_path / PREV / "summary.md").read_text(encoding="utf-8")
+    assert "▲" not in md and "▼" not in md
+    wow = openpyxl.load_workbook(tmp_path / PREV / f"qc-{PREV}.xlsx")["环比"]
+    assert "2026-W45" in wow["A2"].value
+
+
+def test_only_week_in_a_warehouse(tmp_path):
+    built = build(tmp_path / "one.duckdb", weeks=(WEEK,))
+    paths = write_reports(built.con, WEEK, tmp_path / "out", generated_at=GENERATED)
+    assert all(c["delta"] is None for c in read_page(paths[0]).cells.values())
+    built.con.close()
+
+
+def test_unknown_week_names_the_weeks_held(warehouse, tmp_path):
+    with pytest.raises(UserError) as err:
+        write_reports(warehouse.con, "2026-W48", tmp_path)
+    assert "2026-W48" in str(err.value) and "2026-W46, 2026-W47" in str(err.value)
+    assert not (tmp_path / "2026-W48").exists()
+
+
+def test_english_labels(warehouse, tmp_path):
+    paths = write_reports(warehouse.con, WEEK, tmp_path, lang="en", generated_at=GENERATED)
+    summary = (tmp_path / WEEK / "summary.html").read_text(encoding="utf-8")
+    assert "Agent ranking" in summary and "First response median" in summary and 'lang="en"' in summary
+    assert "客服排名" not in summary and "首响中位数" not in summary
+    assert XIAOYA in summary  # sub-accounts are shown exactly as exported
+    agent = next(p for p in paths if "小雅" in p.name).read_text(encoding="utf-8")
+    assert "Response times" in agent and "Good" in agent
+    wb = openpyxl.load_workbook(tmp_path / WEEK / f"qc-{WEEK}.xlsx")
+    assert wb.sheetnames[:4] == ["Summary", "Week over week", "Trend", "Flags"]
+    assert "First response median" in (tmp_path / WEEK / "summary.md").read_text(encoding="utf-8")
+
+
+def test_chinese_is_the_default(reports):
+    folder, _ = reports
+    summary = (folder / "summary.html").read_text(encoding="utf-8")
+    assert "客服排名" in summary and 'lang="zh-CN"' in summary
+
+
+def test_every_label_exists_in_both_languages():
+    for group, entries in catalogue().items():
+        for key, value in entries.items():
+            assert isinstance(key, str) and set(value) == {"zh", "en"}, (group, key)
+            assert value["zh"] and value["en"], (group, key)
+    with pytest.raises(ValueError):
+        Labels("fr")
+
+
+def test_same_warehouse_same_bytes(warehouse, tmp_path):
+    a = write_reports(warehouse.con, WEEK, tmp_path / "a", generated_at=GENERATED)
+    b = write_reports(warehouse.con, WEEK, tmp_path / "b", generated_at=GENERATED)
+    assert [p.relative_to(tmp_path / "a") for p in a] == [p.relative_to(tmp_path / "b") for p in b]
+    for x, y in zip(a, b):
+        assert x.read_bytes() == y.read_bytes(), x.name
+
+
+def test_only_the_timestamp_changes_with_the_generation_time(warehouse, tmp_path):
+    later = GENERATED + dt.timedelta(days=1, hours=2)
+    a = write_reports(warehouse.con, WEEK, tmp_path / "a", generated_at=GENERATED)
+    b = write_reports(warehouse.con, WEEK, tmp_path / "b", generated_at=later)
+    for x, y in zip(a, b):
+        if x.suffix == ".xlsx":
+            za, zb = zipfile.ZipFile(x), zipfile.ZipFile(y)
+            differ = [n for n in za.namelist() if za.read(n) != zb.read(n)]
+            assert differ == ["docProps/core.xml"]
+            continue
+        text_a = x.read_text(encoding="utf-8").replace("2026-11-23 08:00", "@")
+        text_b = y.read_text(encoding="utf-8").replace("2026-11-24 10:00", "@")
+        assert text_a == text_b, x.name
+    created = openpyxl.load_workbook(b[-2]).properties.created
+    assert created == dt.datetime(2026, 11, 24, 10, 0)
+
+
+def test_rule_explanations_when_the_rule_set_loads(warehouse, tmp_path, monkeypatch):
+    rule = types.SimpleNamespace(id="AD-EXTREME-001", explanation_zh="广告法禁止使用“最好”等绝对化用语。",
+                                 explanation_en="Advertising law bans absolute claims such as 'the best'.")
+    fake = types.ModuleType("qc_pipeline.rules")
+    fake.load_ruleset = lambda *args: types.SimpleNamespace(rules=[rule])
+    monkeypatch.setitem(sys.modules, "qc_pipeline.rules", fake)
+    paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
+    page = next(p for p in paths if "小雅" in p.name).read_text(encoding="utf-8")
+    assert "广告法禁止使用“最好”等绝对化用语。" in page
+    english = write_reports(warehouse.con, WEEK, tmp_path / "en", lang="en", generated_at=GENERATED)
+    page = next(p for p in english if "小雅" in p.name).read_text(encoding="utf-8")
+    assert "Advertising law bans absolute claims such as &#39;the best&#39;." in page
+    flags = openpyxl.load_workbook(tmp_path / "en" / WEEK / f"qc-{WEEK}.xlsx")["Flags"]
+    assert any(r[10].value and "Advertising law" in r[10].value for r in flags.iter_rows(min_row=2))
+
+
+def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
+    broken = types.ModuleType("qc_pipeline.rules")
+
+    def load_ruleset(*args):
+        raise RuntimeError("rule file half written")
+
+    broken.load_ruleset = load_ruleset
+    monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
+    paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
+    assert len(paths) == 6
+
+
+def test_stale_agent_pages_are_removed(warehouse, tmp_path):
+    stale = tmp_path / WEEK / "agents" / "星河服饰旗舰店_已离职.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
+    assert not stale.exists()
+
+
+def test_summary_links_every_agent_page(reports):
+    folder, _ = reports
+    from urllib.parse import unquote
+
+    page = read_page(folder / "summary.html")
+    links = [unquote(a["href"]) for t, a in page.tags if t == "a" and a.get("href", "").startswith("agents/")]
+    assert sorted(links) == sorted(f"agents/{n}" for n in agent_file_names([XIAOYA, AJIE, XIAOMEI]).values())
+    assert all((folder / link).is_file() for link in links)
+
+
+def test_safe_unique_file_and_sheet_names():
+    agents = ["星河服饰旗舰店:小雅", "星河服饰旗舰店/小雅", 'a<b>"c|d?*', "CON", "店:" + "长" * 80, "A:x", "a:X"]
+    files = agent_file_names(agents)
+    assert files["星河服饰旗舰店:小雅"].startswith("星河服饰旗舰店_小雅")
+    assert len(set(n.casefold() for n in files.values())) == len(agents)
+    for name in files.values():
+        assert not set(name) & set('<>:"/\\|?*') and len(name.encode()) <= 200 and name.endswith(".html")
+    assert files["CON"] != "CON.html"
+    assert agent_file_names(["星河服饰旗舰店:阿杰"]) == {"星河服饰旗舰店:阿杰": "星河服饰旗舰店_阿杰.html"}
+    sheets = agent_sheet_names(agents, {"Summary", "Flags"})
+    assert len(set(n.casefold() for n in sheets.values())) == len(agents)
+    for name in sheets.values():
+        assert 0 < len(name) <= 31 and not set(name) & set("[]:*?/\\") and not name.startswith("'")
+    assert agent_sheet_names(["店:Flags"], {"Flags"})["店:Flags"] != "Flags"
+
+
+def test_previous_week_across_year_ends():
+    assert previous_week("2026-W47") == "2026-W46"
+    assert previous_week("2026-W01") == "2025-W52"
+    assert previous_week("2021-W01") == "2020-W53"
+
+
+def test_unknown_language_is_a_user_error(warehouse, tmp_path):
+    with pytest.raises(UserError, match="fr"):
+        write_reports(warehouse.con, WEEK, tmp_path, lang="fr")
+
+
+def test_charts_escape_their_text_and_draw_the_same_bytes():
+    from qc_pipeline.reports import svg
+
+    bars = [svg.Bar("<b>", 3, "bar-ok"), svg.Bar("x", 1.5, "bar-bad")]
+    one = svg.bar_chart(bars, '<script>"t"</script>', svg.num, lines=[svg.Line(2, "目标 <2>", "target-line")])
+    assert "<script>" not in one and "&lt;b&gt;" in one and "目标 &lt;2&gt;" in one
+    assert one == svg.bar_chart(bars, '<script>"t"</script>', svg.num, lines=[svg.Line(2, "目标 <2>", "target-line")])
+    line = svg.line_chart(["a", "b", "c"], [("s", [1.0, None, 3.0])], "t", svg.num)
+    assert "<polyline" not in line  # a gap leaves single points, not a line through the missing day
+    assert svg.nice_max(7) == 8 and svg.nice_max(0.63) == 0.8 and svg.nice_max(3, integer=True) == 4
+
+
+def test_first_response_histogram_splits_at_the_target():
+    from qc_pipeline.reports.views import distribution
+
+    waits = [{"wait_seconds": w, "unanswered": w is None} for w in (0.0, 10.0, 10.5, 30.0, 31.0, 45.0, 700.0, None)]
+    bins = {b["label"]: (b["count"], b["within"]) for b in distribution(waits, 45, Labels("en"))}
+    assert bins["≤10"] == (2, True) and bins["10–20"] == (1, True) and bins["20–30"] == (1, True)
+    assert bins["30–45"] == (2, True) and bins["45–60"] == (0, False)  # met_target is wait <= target
+    assert bins[">600"] == (1, False) and bins["Unanswered"] == (1, None)
+    assert sum(c for c, _ in bins.values()) == len(waits)
+
+
+def test_histogram_counts_every_first_round(warehouse, reports):
+    folder, _ = reports
+    sheet = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")["小美"]
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "区间") + 1
+    end = next(i for i in range(start, len(rows)) if rows[i][0] is None)
+    first_rounds = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}[XIAOMEI]["first_rounds"]
+    assert sum(r[1] for r in rows[start:end]) == first_rounds
+    assert [r[0] for r in rows[start:end]][-3:] == ["300–600", ">600", "未回复"]  # after-sale target 300 s
