@@ -4,6 +4,7 @@ The CLI is a thin shell over these functions; tests call them directly too.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -15,6 +16,7 @@ from qc_pipeline.config import ROLES, Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.conversion.inquiries import agent_week_conversion, conversion_frames, session_outcomes
 from qc_pipeline.conversion.shop import mark_matched_buyers, shop_week_table
+from qc_pipeline.ingest import UnreadableFile, discover, read_file
 from qc_pipeline.metrics.agent_week import agent_week_response
 from qc_pipeline.metrics.rounds import iso_week, role_targets, rounds_table
 from qc_pipeline.rules import RuleSet, flag_messages, load_ruleset
@@ -80,7 +82,6 @@ def ingest_paths(
     files: list[tuple[Path, str | None]] | None = None,
 ) -> IngestReport:
     """Load every file, each in its own transaction. A file that cannot be read fails alone."""
-    from qc_pipeline.ingest import UnreadableFile, read_file  # TEMP
     if files is None:
         files = plan_files(inputs, orders=orders, roster=roster)
     report = IngestReport()
@@ -113,7 +114,6 @@ def plan_files(
     inputs: Iterable[Path], *, orders: Iterable[Path] = (), roster: Path | None = None
 ) -> list[tuple[Path, str | None]]:
     """Every file to load with the kind it must have (None: whatever its content says)."""
-    from qc_pipeline.ingest import discover  # TEMP
     planned: list[tuple[Path, str | None]] = []
     if roster is not None:
         planned += [(p, "roster") for p in discover([Path(roster)])]
@@ -124,8 +124,6 @@ def plan_files(
 
 
 def _sha256_or_none(path: Path) -> str | None:
-    import hashlib
-
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

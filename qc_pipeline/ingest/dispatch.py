@@ -1,0 +1,73 @@
+"""Recognising an export from its content (never from its name) and handing it to its reader."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from qc_pipeline.config import Config
+from qc_pipeline.ingest import chat, containers, fast_csv
+from qc_pipeline.ingest.columns import known_count
+from qc_pipeline.ingest.json_files import json_file
+from qc_pipeline.ingest.layouts import layout_or_fail, read_tables
+from qc_pipeline.ingest.model import ParsedFile
+from qc_pipeline.ingest.noise import TRANSFER
+from qc_pipeline.ingest.qianniu_desktop import BRACKETED, HEADER
+from qc_pipeline.ingest.qianniu_web import DATE_LINE, TIME_LINE
+from qc_pipeline.ingest.source import Source
+from qc_pipeline.ingest.tables import csv_table
+
+DELIMITERS = (",", "\t", ";", "|")
+_LAYOUT_SEARCH_LINES = 50
+
+
+def read_file(path: Path, config: Config) -> ParsedFile:
+    source = Source.open(path)
+    raw = source.raw
+    if raw.startswith(containers.ZIP_MAGIC):
+        return containers.workbook(source, config)
+    if raw.startswith(containers.OLE_MAGIC):
+        raise source.fail("an Excel 97-2003 (.xls) or other OLE file, which is not supported; save it as .xlsx or CSV")
+    if raw.startswith(containers.PARQUET_MAGIC):
+        return containers.parquet(source, config)
+    lines = [line.strip() for line in source.head().splitlines() if line.strip()]
+    if not lines:
+        raise source.fail("empty file")
+    if lines[0][0] in "{[" and not BRACKETED.match(lines[0]):
+        return json_file(source, config)
+    delimiter = _sniff_delimiter(lines[0])
+    if delimiter is not None:
+        return _delimited(source, delimiter, lines[0], config)
+    text_layout = _text_layout(lines)
+    if text_layout == "desktop":
+        return chat.desktop_file(source, config)
+    if text_layout == "web":
+        return chat.web_file(source, config)
+    raise source.fail(f"not a known export layout (first line: {lines[0][:80]!r})")
+
+
+def _sniff_delimiter(line: str) -> str | None:
+    """The delimiter that splits the first line into the most known column names (at least two)."""
+    best, best_count = None, 1
+    for delimiter in DELIMITERS:
+        count = known_count(next(csv.reader([line], delimiter=delimiter), []))
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
+
+
+def _text_layout(lines: list[str]) -> str | None:
+    for line in lines[:_LAYOUT_SEARCH_LINES]:
+        if TRANSFER.match(line) or BRACKETED.match(line) or HEADER.match(line):
+            return "desktop"
+        if DATE_LINE.match(line) or TIME_LINE.match(line):
+            return "web"
+    return None
+
+
+def _delimited(source: Source, delimiter: str, first_line: str, config: Config) -> ParsedFile:
+    layout = layout_or_fail(source, next(csv.reader([first_line], delimiter=delimiter)))
+    table = fast_csv.read(source, delimiter) if layout.name == "chat" else None
+    if table is None:
+        table = csv_table(source.text(), delimiter)
+    container = "tsv" if delimiter == "\t" else "csv"
+    return read_tables(source, [(table, layout_or_fail(source, table.columns))], container, config, [])

@@ -1,0 +1,57 @@
+"""JSON exports: the Wangwang API response, page JSON, JSON records, and the sample's ground truth."""
+from __future__ import annotations
+
+import json
+
+from qc_pipeline.config import Config
+from qc_pipeline.ingest import chat, page_json, wangwang_api
+from qc_pipeline.ingest.columns import Layout, classify
+from qc_pipeline.ingest.jsonpos import LineIndex, loads_located
+from qc_pipeline.ingest.layouts import layout_or_fail, read_tables
+from qc_pipeline.ingest.model import ParsedFile
+from qc_pipeline.ingest.records import jsonl_items, records_table
+from qc_pipeline.ingest.results import ignored_file
+from qc_pipeline.ingest.source import Source
+
+TRUTH_KEY = "chat_qc_truth"
+
+
+def json_file(source: Source, config: Config) -> ParsedFile:
+    text = source.text()
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if _looks_like_jsonl(text):
+            return _records(source, jsonl_items(text), "jsonl", config)
+        raise source.fail(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if isinstance(doc, dict) and TRUTH_KEY in doc:
+        return ignored_file(source, "chat-qc-truth")
+    if isinstance(doc, dict) and isinstance(doc.get("error_response"), dict):
+        why = doc["error_response"].get("sub_msg") or doc["error_response"].get("msg") or "no message"
+        raise source.fail(f"a Taobao API error response, not chat data ({why})")
+    if wangwang_api.response(doc) is not None:
+        return chat.wangwang_file(source, loads_located(text), config)
+    if page_json.find_items(doc) is not None:
+        return chat.page_json_file(source, loads_located(text), config)
+    if isinstance(doc, dict) and isinstance(classify(list(doc)), Layout):
+        return _records(source, jsonl_items(text), "jsonl", config)  # JSON lines holding one line
+    if isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc):
+        lines = LineIndex(text)
+        items = [(lines.line(v.offset), v, json.dumps(v, ensure_ascii=False)) for v in loads_located(text)]
+        return _records(source, items, "json", config)
+    raise source.fail("JSON, but not a known export layout (no msgs, chatTime entries or table records)")
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    for line in [line for line in text.split("\n") if line.strip()][:20]:
+        try:
+            if isinstance(json.loads(line), dict):
+                return True
+        except json.JSONDecodeError:
+            continue
+    return False
+
+
+def _records(source: Source, items: list, container: str, config: Config) -> ParsedFile:
+    table = records_table(items)
+    return read_tables(source, [(table, layout_or_fail(source, table.columns))], container, config, [])

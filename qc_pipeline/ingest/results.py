@@ -1,0 +1,33 @@
+"""Building the ParsedFile every reader returns."""
+from __future__ import annotations
+
+import polars as pl
+
+from qc_pipeline.ingest.model import ParsedFile
+from qc_pipeline.ingest.normalize import RawLookup, finish_chat
+from qc_pipeline.ingest.source import Source
+
+
+def chat_file(
+    source: Source,
+    fmt: str,
+    stage: pl.DataFrame,
+    timezone: str,
+    *,
+    noise: int = 0,
+    warnings: list[str] | None = None,
+    raw_of: RawLookup | None = None,
+) -> ParsedFile:
+    messages, quarantine = finish_chat(stage, source.name, timezone, raw_of)
+    return ParsedFile(
+        path=source.name, sha256=source.sha256, kind="chat", format=fmt, encoding=source.encoding,
+        rows_read=len(stage), messages=messages, quarantine=quarantine, noise_lines=noise,
+        warnings=list(warnings or []),
+    )
+
+
+def ignored_file(source: Source, fmt: str, warning: str | None = None) -> ParsedFile:
+    return ParsedFile(
+        path=source.name, sha256=source.sha256, kind="ignored", format=fmt, encoding=source.encoding,
+        rows_read=0, warnings=[warning] if warning else [],
+    )

@@ -1,0 +1,97 @@
+"""One input file as bytes: its digest, its text, and the UTF-8 bytes the columnar reader wants."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+from qc_pipeline.ingest.encoding import NotText, decode, decode_head, looks_binary
+from qc_pipeline.ingest.errors import UnreadableFile
+
+# Below this size hashing in the calling thread is cheaper than starting one.
+_THREADED_HASH_BYTES = 1 << 20
+
+
+class _Digest:
+    """sha256 of the raw bytes, computed beside the parsing (hashlib releases the GIL)."""
+
+    def __init__(self, raw: bytes):
+        self._value: str | None = None
+        self._thread = None
+        if len(raw) < _THREADED_HASH_BYTES:
+            self._value = hashlib.sha256(raw).hexdigest()
+        else:
+            self._thread = threading.Thread(target=self._run, args=(raw,), daemon=True)
+            self._thread.start()
+
+    def _run(self, raw: bytes) -> None:
+        self._value = hashlib.sha256(raw).hexdigest()
+
+    def value(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        assert self._value is not None
+        return self._value
+
+
+class Source:
+    def __init__(self, path: Path, raw: bytes):
+        self.path = path
+        self.raw = raw
+        self._digest = _Digest(raw)
+        self._text: str | None = None
+        self.encoding: str | None = None
+
+    @classmethod
+    def open(cls, path: Path) -> "Source":
+        try:
+            raw = Path(path).read_bytes()
+        except IsADirectoryError:
+            raise UnreadableFile(path, "is a folder, not a file") from None
+        except OSError as exc:
+            raise UnreadableFile(path, f"cannot be read ({exc.strerror or exc})") from None
+        return cls(Path(path), raw)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.value()
+
+    def fail(self, why: str) -> UnreadableFile:
+        return UnreadableFile(self.path, why)
+
+    def text(self) -> str:
+        if self._text is None:
+            try:
+                self._text, self.encoding = decode(self.raw)
+            except NotText as exc:
+                raise self.fail(str(exc)) from None
+            if looks_binary(self._text):
+                raise self.fail("binary data, not a text export")
+        return self._text
+
+    def head(self) -> str:
+        """The first 64 KiB or so of text, for recognising the layout."""
+        quick = None if self._text is not None else decode_head(self.raw)
+        if quick is None or "\x00" in quick[0]:
+            # Not UTF-8, or zero bytes that may be UTF-16 without a mark: the full detection decides.
+            return self.text()[: 1 << 16]
+        if looks_binary(quick[0]):
+            raise self.fail("binary data, not a text export")
+        return quick[0]
+
+    def utf8_bytes(self, full: bool = False) -> bytes:
+        """The content as UTF-8 without BOM. Unless ``full``, UTF-8 input is passed through undecoded
+        (the columnar reader validates it); the caller retries with ``full=True`` if that fails."""
+        if not full and self._text is None:
+            quick = decode_head(self.raw)
+            if quick is not None and quick[1] in ("utf-8", "utf-8-sig"):
+                self.encoding = quick[1]
+                return self.raw[3:] if quick[1] == "utf-8-sig" else self.raw
+        text = self.text()
+        if self.encoding in ("utf-8", "utf-8-sig"):
+            return self.raw[3:] if self.encoding == "utf-8-sig" else self.raw
+        return text.encode("utf-8")

@@ -1,0 +1,53 @@
+"""Excel workbooks: every sheet whose header is a known layout, cell values as text."""
+from __future__ import annotations
+
+import io
+
+from qc_pipeline.ingest.columns import clean
+from qc_pipeline.ingest.tables import Table, cell_text, frame_from_rows, unique_names
+
+
+def sheet_tables(raw: bytes, classify) -> tuple[list[Table], list[str]]:
+    """Every sheet of a workbook whose header (within its first rows) ``classify`` recognises.
+
+    Returns the tables and the warnings for the sheets skipped."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    tables, warnings = [], []
+    try:
+        for sheet in workbook.worksheets:
+            table = _sheet_table(sheet, classify)
+            if table is None:
+                warnings.append(f"sheet '{sheet.title}' skipped: no known header in its first rows")
+            else:
+                tables.append(table)
+    finally:
+        workbook.close()
+    return tables, warnings
+
+
+_HEADER_SEARCH_ROWS = 10
+
+
+def _sheet_table(sheet, classify) -> Table | None:
+    header: list[str] | None = None
+    rows, lines, raws = [], [], []
+    seen = 0
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        cells = [cell_text(v) for v in values]
+        if all(c is None or not c.strip() for c in cells):
+            continue
+        if header is None:
+            seen += 1
+            if classify([clean(c) for c in cells]) is not None:
+                header = unique_names(cells)
+            elif seen >= _HEADER_SEARCH_ROWS:
+                return None
+            continue
+        rows.append(cells)
+        lines.append(number)
+        raws.append(f"[{sheet.title}] " + "\t".join(c or "" for c in cells))
+    if header is None:
+        return None
+    return Table(header, frame_from_rows(header, rows, lines, [None] * len(rows), raws), sheet=sheet.title)
