@@ -144,9 +144,8 @@ def rebuild(
     order in which files were ingested, and a new config, rule set or scorecard re-computes history."""
     ruleset = ruleset or load_ruleset(config.rule_files)
     scorecard = scorecard or load_scorecard(config.scorecard_path)
-    messages = con.sql(
-        "SELECT msg_id, shop, buyer, agent, role, sent_at, text, source_line FROM messages"
-    ).pl()
+    # Sessions and rounds need no text; only the agent and auto-reply texts are read, for the rules.
+    messages = con.sql("SELECT msg_id, shop, buyer, agent, role, sent_at, source_line FROM messages").pl()
     orders = con.sql("SELECT * EXCLUDE (source_path) FROM orders").pl()
     roster = con.sql("SELECT agent, name, role FROM agents").pl()
 
@@ -157,7 +156,7 @@ def rebuild(
         ordered, sessions, calendar, roster.select("agent", "role"), role_targets(config, list(ROLES)),
         config.default_role,
     )
-    flags = flags_table(ordered, ruleset)
+    flags = flags_table(con, ordered, ruleset)
 
     conv = config.conversion
     frames = conversion_frames(rounds, orders, conv["window_days"], conv["attribution"])
@@ -209,11 +208,14 @@ def rebuild(
     )
 
 
-def flags_table(ordered: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
-    """Every rule hit on agent and auto-reply messages, with the session and week it belongs to."""
-    checked = ordered.filter(pl.col("role").is_in(["agent", "auto"]))
-    hits = flag_messages(checked.select("msg_id", "role", "text"), ruleset)
-    context = checked.select("msg_id", "session_id", "shop", "agent", "role", "sent_at", iso_week("sent_at").alias("week"))
+def flags_table(con: duckdb.DuckDBPyConnection, ordered: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
+    """Every rule hit on agent and auto-reply messages, with the session and week it belongs to.
+    Buyer messages are never checked."""
+    texts = con.sql("SELECT msg_id, role, text FROM messages WHERE role IN ('agent', 'auto')").pl()
+    hits = flag_messages(texts, ruleset)
+    context = ordered.filter(pl.col("msg_id").is_in(hits["msg_id"].unique().implode())).select(
+        "msg_id", "session_id", "shop", "agent", "role", "sent_at", iso_week("sent_at").alias("week")
+    )
     return hits.join(context, on="msg_id", how="left")
 
 

@@ -33,18 +33,19 @@ def rounds_table(
 ) -> pl.DataFrame:
     """One row per round.
 
-    `ordered` comes from `ordered_messages`; `agent_roles` maps agent -> role (the roster);
+    `ordered` comes from `ordered_messages` (with its integer `session_no`); `agent_roles` maps agent -> role (the roster);
     `targets` maps role -> (first_response_seconds, follow_up_seconds) and must hold `default_role`.
     """
-    replies_before = (pl.col("role") == "agent").cast(pl.Int32).cum_sum().over("session_id") - (
+    replies_before = (pl.col("role") == "agent").cast(pl.Int32).cum_sum().over("session_no") - (
         pl.col("role") == "agent"
     ).cast(pl.Int32)
     keyed = ordered.with_columns(replies_before.alias("_k"))
 
     questions = (
         keyed.filter(pl.col("role") == "buyer")
-        .group_by("session_id", "_k", maintain_order=True)
+        .group_by("session_no", "_k", maintain_order=True)
         .agg(
+            pl.col("session_id").first(),
             pl.col("shop").first(),
             pl.col("buyer").first(),
             pl.col("sent_at").first().alias("started_at"),
@@ -55,19 +56,19 @@ def rounds_table(
         )
     )
     answers = keyed.filter(pl.col("role") == "agent").select(
-        "session_id",
+        "session_no",
         "_k",
         pl.col("agent").alias("_replier"),
         pl.col("sent_at").alias("replied_at"),
         pl.col("on_duty_us").alias("_reply_on_duty"),
         pl.col("msg_id").alias("reply_msg_id"),
     )
-    rounds = questions.join(answers, on=["session_id", "_k"], how="left")
+    rounds = questions.join(answers, on=["session_no", "_k"], how="left")
     rounds = rounds.join(
         sessions.select("session_id", pl.col("primary_agent").alias("_primary")), on="session_id", how="left"
     )
-    rounds = rounds.sort(["session_id", "_k"]).with_columns(
-        (pl.col("_k").rank("ordinal").over("session_id")).cast(pl.Int32).alias("round_no"),
+    rounds = rounds.sort(["session_no", "_k"]).with_columns(
+        (pl.col("_k").rank("ordinal").over("session_no")).cast(pl.Int32).alias("round_no"),
         pl.col("replied_at").is_null().alias("unanswered"),
         pl.coalesce("_replier", "_addressed", "_primary").alias("agent"),
     ).with_columns((pl.col("round_no") == 1).alias("is_first"))
