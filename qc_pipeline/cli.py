@@ -249,6 +249,63 @@ def report(
 
 
 @command()
+def cases(
+    week: str = typer.Option(..., "--week", help="The ISO week to pick cases from, e.g. 2026-W47."),
+    top: int = typer.Option(20, "--top", min=1, help="How many good and how many bad cases at most."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the case pages [default: reports/<week>/cases]."),
+    db: Path = DB_OPTION,
+    criteria: Optional[Path] = typer.Option(None, "--criteria", help="A TOML overriding the shipped selection criteria."),
+    allow_repeats: bool = typer.Option(False, "--allow-repeats", help="Allow sessions already picked in another week."),
+    lang: str = LANG_OPTION,
+    no_mask: bool = NO_MASK_OPTION,
+) -> None:
+    """Pick the week's best and worst conversations for training, as annotated transcripts (HTML, Markdown)."""
+    from qc_pipeline.cases import build_cases, write_cases
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    _check_week(week)
+    if not db.exists():
+        raise UserError(f"{db}: no warehouse here (run `qc run` first, or pass --db)")
+    con = open_warehouse(db)
+    try:
+        picked = build_cases(con, week, top=top, allow_repeats=allow_repeats, config=criteria)
+        paths = write_cases(con, week, out or Path("reports") / week / "cases", lang=lang, mask=not no_mask)
+    finally:
+        con.close()
+    kinds = picked["kind"].value_counts().sort("kind").iter_rows() if len(picked) else []
+    console.print("cases: " + (", ".join(f"{n} {k}" for k, n in kinds) or "none matched the criteria"))
+    console.print(f"wrote {len(paths)} files to {escape(str(out or Path('reports') / week / 'cases'))}")
+
+
+@command()
+def topics(
+    weeks: int = typer.Option(4, "--weeks", min=1, help="How many ISO weeks to mine, ending at --week."),
+    week: Optional[str] = typer.Option(None, "--week", help="The last week [default: the latest in the warehouse]."),
+    db: Path = DB_OPTION,
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for topics.md/html [default: reports/<week>/topics]."),
+    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same topics."),
+    k: Optional[int] = typer.Option(None, "--k", min=2, help="Number of topics [default: chosen by the eigengap]."),
+    lang: str = LANG_OPTION,
+) -> None:
+    """Cluster buyers' opening questions into topics, with response, conversion, flags and quick phrases."""
+    from qc_pipeline.store.warehouse import open_warehouse
+    from qc_pipeline.topics import mine_topics, write_topics
+
+    if week is not None:
+        _check_week(week)
+    con = open_warehouse(db, read_only=True)
+    try:
+        result = mine_topics(con, weeks=weeks, end_week=week, seed=seed, k=k)
+    finally:
+        con.close()
+    target = out or Path("reports") / (result.end_week or result.weeks[-1]) / "topics"
+    paths = write_topics(result, target, lang=lang)
+    for topic in result.topics:
+        console.print(f"  {topic.topic_id:>2}  {escape(topic.name):<24} {topic.sessions:>5} sessions  {topic.share:6.1%}")
+    console.print(f"wrote {len(paths)} files to {escape(str(target))}")
+
+
+@command()
 def sample(
     out: Path = typer.Option(Path("sample_logs"), "--out", help="Folder to write the sample exports into."),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed writes the same bytes."),
