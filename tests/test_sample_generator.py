@@ -7,12 +7,17 @@ import io
 import json
 import re
 import statistics
+from decimal import Decimal
 
 import numpy as np
 import pytest
 
 from qc_pipeline.config import load_config
 from qc_pipeline.sample import bulk_messages, generate_sample, plan_sample
+from qc_pipeline.sample.conversation import PlanError
+from qc_pipeline.sample.conversion_truth import MODES, Outcome, replies_of
+from qc_pipeline.sample.order_plan import check_outcomes
+from qc_pipeline.sample.shops import agent_roles
 from qc_pipeline.sample.orders import REPORT_COLUMNS
 from qc_pipeline.sample.texts import forbidden_words_in
 from qc_pipeline.sample.violations import VIOLATION_BANK
@@ -26,7 +31,14 @@ PLANTED_TAGS = (
     "gap_just_under", "gap_spans_off_duty", "auto_reply_first", "auto_reply_only", "multi_session_buyer",
     "slow_reply", "wait_over_cap", "aftersale_first_within_target", "aftersale_first_missed", "identical_lines",
     "overlap_duplicate", "agent_opens", "system_message", "week_boundary", "rows_out_of_order",
-    "unanswered_text_inferred_before", "unanswered_text_inferred_after", "short_time_line",
+    "unanswered_text_inferred_before", "unanswered_text_inferred_after", "short_time_line", "consecutive_days",
+    "ordered_before_second_chat", "ordered_before_chat",
+)
+ORDER_TAGS = (
+    "transfer_credit", "two_agents", "paid_day3", "paid_after_week", "paid_at_week_end", "closed_unpaid", "refunded",
+    "multi_order", "other_shop", "window_edge", "ordered_before_chat", "consecutive_days",
+    "ordered_before_second_chat", "repeat_buyer", "silent_auto_only", "silent_no_chat", "no_chat_unpaid",
+    "week_boundary",
 )
 
 
@@ -369,6 +381,74 @@ def test_one_week_sample_keeps_the_cases(tmp_path):
     assert truth["chat_qc_truth"]["weeks"] == ["2026-W47"]
     assert {r["week"] for r in truth["rounds"]} == {"2026-W47"}
     assert rounds_tagged(truth, "cross_midnight") and sessions_tagged(truth, "transfer")
+
+
+# --- orders and conversion ----------------------------------------------------------------------
+
+def test_every_planted_order_case_is_in_truth(sample):
+    _, truth = sample
+    tags = {t for o in truth["orders"] for t in o["cases"]}
+    assert set(ORDER_TAGS) <= tags
+
+
+def test_orders_are_consistent(sample):
+    _, truth = sample
+    for o in truth["orders"]:
+        paid = o["paid_at"] is not None
+        assert (Decimal(o["amount"]) > 0) == paid, o
+        assert o["status"] in (("交易关闭", "等待买家付款") if not paid else
+                               ("买家已付款，等待卖家发货", "卖家已发货，等待买家确认", "交易成功", "交易关闭")), o
+        assert Decimal(o["refund_amount"]) <= Decimal(o["amount"])
+        assert sorted(o["attribution"]) == sorted(MODES)
+
+
+def test_conversion_truth_adds_up(sample):
+    """The agent and shop tables agree with each other and with the planned rounds."""
+    _, truth = sample
+    buyer_days: dict[tuple, set] = {}
+    for r in truth["rounds"]:
+        if r["agent_role"] == "presale" and not r["unanswered"]:
+            key = (r["shop"], r["buyer"], r["replied_at"][:10])
+            buyer_days.setdefault(key, set()).add(r["agent"])
+    per_shop_week: dict[tuple, int] = {}
+    for shop, _, date in buyer_days:
+        week = "{}-W{:02d}".format(*dt.date.fromisoformat(date).isocalendar()[:2])
+        per_shop_week[(week, shop)] = per_shop_week.get((week, shop), 0) + 1
+    for mode in MODES:
+        table = truth["conversion"][mode]
+        shops = {(r["week"], r["shop"]): r for r in table["shop_week"]}
+        assert {k: r["inquiries"] for k, r in shops.items() if r["inquiries"]} == per_shop_week
+        assert sum(r["inquiries"] for r in table["agent_week"]) == sum(len(a) for a in buyer_days.values())
+        for key, shop_row in shops.items():
+            agents = [r for r in table["agent_week"] if (r["week"], r["shop"]) == key]
+            assert sum(r["paying_buyers"] for r in agents) == shop_row["paying_buyers"], (mode, key)
+            assert sum(Decimal(r["sales_amount"]) for r in agents) == Decimal(shop_row["sales_amount"]), (mode, key)
+            silent = [o for o in truth["orders"] if o["attribution"][mode]["silent"] and o["shop"] == key[1]
+                      and "{}-W{:02d}".format(*ts(o["paid_at"]).isocalendar()[:2]) == key[0]]
+            assert len(silent) == shop_row["silent_orders"], (mode, key)
+        converting = [o for o in truth["orders"] if o["attribution"][mode]["converts"]]
+        assert sum(Decimal(o["amount"]) for o in converting) == sum(Decimal(r["sales_amount"]) for r in table["agent_week"])
+        assert sum(Decimal(o["refund_amount"]) > 0 for o in converting) == sum(r["refund_orders"] for r in table["agent_week"])
+
+
+def test_the_modes_disagree_only_where_planted(sample):
+    _, truth = sample
+    # Unpaid orders sit in a window by creation time only, so `paid` places them nowhere.
+    differing = {t for o in truth["orders"] if len({str(o["attribution"][m]) for m in MODES}) > 1 for t in o["cases"]}
+    assert differing == {"paid_day3", "paid_after_week", "ordered_before_chat", "closed_unpaid", "multi_order"}
+
+
+def test_plan_refuses_an_order_that_does_not_do_what_it_says(plan):
+    replies = replies_of(plan.sessions, agent_roles(), "presale")
+    check_outcomes(replies, plan.orders)
+    order = next(o for o in plan.orders if "transfer_credit" in o.cases)
+    right = order.expect["paid"]
+    order.expect["paid"] = Outcome(right.inquiry_day, True, False, "星河服饰旗舰店:小雅")
+    try:
+        with pytest.raises(PlanError, match="tb_maomao88"):
+            check_outcomes(replies, plan.orders)
+    finally:
+        order.expect["paid"] = right
 
 
 # --- bulk rows -----------------------------------------------------------------------------------

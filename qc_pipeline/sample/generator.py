@@ -5,6 +5,7 @@ from pathlib import Path
 
 from qc_pipeline.config import load_config
 from qc_pipeline.sample import catalog
+from qc_pipeline.sample.conversion_truth import conversion_truth, replies_of, sales_of
 from qc_pipeline.sample.exports import write_exports
 from qc_pipeline.sample.orders import order_truth
 from qc_pipeline.sample.plan import plan_sample
@@ -24,11 +25,16 @@ def generate_sample(out_dir: Path, seed: int = 7, weeks: int = 2, end_week: str 
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_sample(seed, weeks, end_week, violations=violations)
     files, quarantined = write_exports(plan, out_dir)
+    config, roles = load_config(), agent_roles()
+    conversion, per_order = conversion_truth(
+        replies_of(plan.sessions, roles, config.default_role), sales_of(plan.orders),
+        {(s.shop, s.buyer) for s in plan.sessions}, config.conversion,
+    )
     truth = build_truth(
-        seed=seed, period=plan.period, config=load_config(), sessions=plan.sessions, roles=agent_roles(),
+        seed=seed, period=plan.period, config=config, sessions=plan.sessions, roles=roles,
         names={a.account: a.name for s in SHOPS for a in s.agents}, files=files,
-        orders=[order_truth(o) for o in plan.orders], quarantined=quarantined, violations=plan.violations,
-        agents=_roster_truth(),
+        orders=[{**order_truth(o), **per_order[o.order_id]} for o in plan.orders], quarantined=quarantined,
+        violations=plan.violations, agents=_roster_truth(), conversion=conversion,
     )
     (out_dir / catalog.TRUTH).write_bytes(dumps_truth(truth).encode("utf-8"))
     return truth

@@ -16,6 +16,7 @@ class Agent:
     shift: str  # early | late | all: which sessions an agent is given
     first_median_s: float  # typical first-reply wait, for ordinary conversations
     follow_median_s: float
+    conversion: float = 0.0  # share of the agent's weekly inquiries that end in a paid order
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Orders placed by some of the buyers, written as the Taobao seller-center order report (46 columns)."""
+"""Orders as the Taobao seller-center order report writes them (46 columns). Planned in order_plan.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +6,9 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from qc_pipeline.sample.model import Session, Shop
-from qc_pipeline.sample.period import Period, fmt
+from qc_pipeline.sample.conversion_truth import Outcome
+from qc_pipeline.sample.model import Shop
+from qc_pipeline.sample.period import fmt
 from qc_pipeline.sample.texts import Item
 
 # The older report header, in its order, with the trailing spaces real files carry.
@@ -50,80 +51,12 @@ class Order:
     refund: Decimal
     close_reason: str = ""
     cases: list[str] = field(default_factory=list)
+    # What the order must do under each attribution mode (default 2-day window), known when it is planned.
+    expect: dict[str, Outcome] = field(default_factory=dict)
 
     @property
     def goods_total(self) -> Decimal:
         return Decimal(self.item.price * self.quantity).quantize(Decimal("0.01"))
-
-
-def _status(rng: random.Random) -> tuple[str, bool, str]:
-    """(status, paid, close reason)"""
-    roll = rng.random()
-    if roll < 0.08:
-        return UNPAID, False, ""
-    if roll < 0.15:
-        return CLOSED, False, rng.choice(("买家不想买了", "超时未付款"))
-    if roll < 0.20:
-        return CLOSED, True, "退款"
-    if roll < 0.35:
-        return PAID_WAITING, True, ""
-    if roll < 0.50:
-        return SHIPPED, True, ""
-    return SUCCESS, True, ""
-
-
-def _order(rng: random.Random, ids: set[str], shop: Shop, buyer: str, created: dt.datetime, period: Period,
-           cases: tuple[str, ...] = (), force_paid: bool = False) -> Order:
-    while True:
-        order_id = str(rng.randrange(2 * 10**18, 5 * 10**18))
-        if order_id not in ids:
-            ids.add(order_id)
-            break
-    item = rng.choice(shop.items)
-    quantity = rng.choices([1, 2, 3], [80, 17, 3])[0]
-    status, paid, reason = (SUCCESS, True, "") if force_paid else _status(rng)
-    paid_at = None
-    if paid:
-        paid_at = created + dt.timedelta(seconds=rng.randint(8, 1200))
-        if paid_at > period.end:
-            paid_at = created + dt.timedelta(seconds=5)
-    order = Order(order_id, shop, buyer, item, quantity, created, paid_at, status, Decimal("0.00"), Decimal("0.00"),
-                  reason, list(cases))
-    if paid:
-        order.amount = order.goods_total
-        if status == CLOSED:
-            order.refund = order.amount
-        elif status == SUCCESS and rng.random() < 0.1:
-            order.refund = Decimal(rng.choice((10, 20, 30))).quantize(Decimal("0.01"))
-    return order
-
-
-def plan_orders(
-    rng: random.Random, sessions: list[Session], shops: dict[str, Shop], period: Period, quiet_buyers: dict[str, list[str]],
-) -> list[Order]:
-    """Some presale conversations lead to an order within about a day; a few orders come from buyers
-    who never chatted (silent orders) and one from a buyer who only ever got an auto-reply."""
-    ids: set[str] = set()
-    orders: list[Order] = []
-    for session in sorted(sessions, key=lambda s: (s.started_at, s.shop, s.buyer)):
-        if session.kind != "presale":
-            continue
-        if "auto_reply_only" in session.cases:
-            created = session.ended_at + dt.timedelta(minutes=30)
-            orders.append(_order(rng, ids, shops[session.shop], session.buyer, created, period,
-                                 ("auto_reply_only_buyer",), force_paid=True))
-            continue
-        if rng.random() < 0.3:
-            created = session.ended_at + dt.timedelta(seconds=rng.randint(60, 30 * 3600))
-            if created <= period.end:
-                orders.append(_order(rng, ids, shops[session.shop], session.buyer, created, period))
-    for shop_name, buyers in quiet_buyers.items():
-        for buyer in buyers:
-            day = rng.choice(period.days)
-            created = dt.datetime.combine(day, dt.time(rng.randrange(8, 23), rng.randrange(60), rng.randrange(60)))
-            orders.append(_order(rng, ids, shops[shop_name], buyer, created, period, ("no_chat",)))
-    orders.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)  # the report lists newest first
-    return orders
 
 
 def _money(value: Decimal, style: str) -> str:

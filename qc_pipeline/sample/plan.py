@@ -14,11 +14,13 @@ from qc_pipeline.sample import catalog
 from qc_pipeline.sample.checks import check_identities, align_text_exports
 from qc_pipeline.sample.csvfiles import BadRow, arrange_exports
 from qc_pipeline.sample.model import Msg, Session
-from qc_pipeline.sample.orders import Order, plan_orders
+from qc_pipeline.sample.order_plan import plan_orders
+from qc_pipeline.sample.orders import Order
 from qc_pipeline.sample.period import Period, fmt
 from qc_pipeline.sample.planted import PLANTED_BUYERS, plan_planted
+from qc_pipeline.sample.planted_orders import plant_orders
 from qc_pipeline.sample.scenarios import BuyerBook, plan_ordinary
-from qc_pipeline.sample.shops import MAIN_SHOP, SHOPS
+from qc_pipeline.sample.shops import MAIN_SHOP, SHOPS, agent_roles
 from qc_pipeline.sample.texts import buyer_nicks
 from qc_pipeline.sample.violations import pick_violations
 
@@ -94,7 +96,8 @@ def plan_sample(seed: int = 7, weeks: int = 2, end_week: str = "2026-W47", *, vi
     chatted = {(s.shop, s.buyer) for s in sessions}
     quiet = {name: [b for b in pools[name] if (name, b) not in chatted][: SILENT_BUYERS_PER_SHOP[name]]
              for name in pools}
-    orders = plan_orders(stream("orders"), sessions, {s.name: s for s in SHOPS}, period, quiet)
+    orders = plan_orders(stream("orders"), sessions, {s.name: s for s in SHOPS}, period, quiet, agent_roles(),
+                         set(PLANTED_BUYERS), plant_orders)
     plan = SamplePlan(seed, period, sessions, _bad_rows(stream("bad"), sessions, period), orders)
     if violations:
         plan.violations = _apply_violations(sessions, seed)

@@ -20,7 +20,7 @@ PLANTED_BUYERS = (
     "tb_yeye03", "kiki_0721", "mumu_1999", "lemon_tree22", "yoyo_sleepy", "tb_maomao88", "coco_zhang",
     "tb8812_77", "xiaoyu_hz", "orange_2046", "peach_momo", "xiaolu_2017", "tom_cat_1988", "sunflower_88",
     "bella_hz", "nini_baby", "guest_lala", "happy_kk", "rainy_day_01", "night_owl_z", "yunduo_mama",
-    "jenny_w", "sunny_lili", "momo_night",
+    "jenny_w", "sunny_lili", "momo_night", "river_wu", "dudu_2023", "dabai_0503",
 )
 
 
@@ -385,11 +385,53 @@ def desktop_bracketed_after_sale(pl: Planter) -> None:
     pl.keep(c)
 
 
+# Conversations whose orders (planted_orders.py) pin down conversion attribution.
+
+def consecutive_days(pl: Planter) -> None:
+    at = pl.at
+    tag = ("consecutive_days",)
+    c = pl.conv("river_wu", "小鹿", [catalog.PRESALE_CSV], tag)
+    c.ask(at(1, "20:05:00"), "这件摇粒绒外套有米白色L码吗", cases=tag)
+    c.answer("有的亲，米白色L码有现货", wait=21)
+    c.ask(at(1, "20:06:30"), "我明天再决定")
+    c.answer("好的亲，有需要随时找我哦", wait=30)
+    pl.keep(c)
+    c = pl.conv("river_wu", "阿杰", [catalog.PRESALE_CSV], tag)
+    c.ask(at(2, "11:00:00"), "昨天问的摇粒绒外套，卡其色也有L码吗", cases=tag)
+    c.answer("卡其色L码也有现货的亲", wait=18)
+    c.ask(at(2, "11:01:10"), "好，那就卡其色")
+    c.answer("好的亲，感谢支持~", wait=25)
+    pl.keep(c)
+
+    tag = ("ordered_before_second_chat",)
+    c = pl.conv("dudu_2023", "小满", [catalog.PRESALE_CSV], tag)
+    c.ask(at(8, "19:10:00"), "纯棉衬衫浅蓝色有M码吗", cases=tag)
+    c.answer("有的亲，浅蓝色M码有现货", wait=26)
+    pl.keep(c)
+    # The next day the buyer orders first and only then asks about shipping.
+    c = pl.conv("dudu_2023", "小雅", [catalog.PRESALE_CSV], tag)
+    c.ask(at(9, "14:30:00"), "衬衫拍好了，什么时候发货呀", cases=tag)
+    c.answer("亲，仓库按付款顺序安排发货，发出后会有物流通知哦", wait=15)
+    pl.keep(c)
+
+
+def ordered_before_chat(pl: Planter) -> None:
+    at = pl.at
+    tag = ("ordered_before_chat",)
+    c = pl.conv("dabai_0503", "小雅", [catalog.PRESALE_CSV], tag)
+    c.ask(at(10, "10:05:00"), "拍了还没付款，地址能改吗", cases=tag)
+    c.answer("可以的亲，付款前在订单详情页就能修改收货地址", wait=18)
+    c.ask(at(10, "10:06:10"), "好的，改好了")
+    c.answer("好的亲，感谢支持~", wait=12)
+    pl.keep(c)
+
+
 CASES: tuple[Callable[[Planter], None], ...] = (
     off_shift_next_morning, cross_midnight, shift_end_boundary, reply_after_shift_end, gap_spans_off_duty,
     transfer_with_desktop_copy, transfer_to_aftersale, three_before_reply, equal_timestamp,
     idle_gap_thresholds, multi_session_buyer, slow_replies, aftersale_targets, identical_lines,
     auto_reply_only, week_boundary, small_shop_web_page, main_shop_web_page, desktop_bracketed_after_sale,
+    consecutive_days, ordered_before_chat,
 )
 
 

@@ -2,7 +2,8 @@
 
 Every wait, clock start and session boundary comes from the planned conversations; the weekly figures
 are plain Python over the planned rounds (statistics.median and a hand-written linear p90), written
-independently of the pipeline's SQL.
+independently of the pipeline's SQL. Conversion figures come from conversion_truth.py, likewise plain
+Python over the planned replies and orders.
 """
 from __future__ import annotations
 
@@ -190,7 +191,7 @@ def config_truth(config: Config) -> dict:
 def build_truth(
     *, seed: int, period: Period, config: Config, sessions: list[Session], roles: dict[str, str],
     names: dict[str, str], files: dict, orders: list[dict], quarantined: list[dict], violations: list[dict],
-    agents: list[dict],
+    agents: list[dict], conversion: dict,
 ) -> dict:
     ordered = sorted(sessions, key=lambda s: (s.shop, s.buyer, s.started_at))
     counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -216,20 +217,40 @@ def build_truth(
         "rounds": round_rows,
         "agent_week": agent_week(round_rows, roles, names, config.wait_cap_seconds),
         "orders": orders,
+        "conversion": conversion,
         "quarantined": quarantined,
         "violations": violations,
         "cases": case_index(session_rows, round_rows),
     }
 
 
+def _one(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _nested(value, depth: int) -> str:
+    """Dicts spread over lines down to lists of records, one record a line."""
+    pad = " " * depth
+    if isinstance(value, dict) and value and any(isinstance(v, (dict, list)) for v in value.values()):
+        body = ",\n".join(f"{pad} {_one(k)}: {_nested(v, depth + 1)}" for k, v in value.items())
+        return "{\n" + body + "\n" + pad + "}"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "[\n" + ",\n".join(f"{pad} {_one(v)}" for v in value) + "\n" + pad + "]"
+    return _one(value)
+
+
+# Keys whose value nests records a level deeper than the rest (mode -> table -> rows).
+NESTED_KEYS = ("conversion",)
+
+
 def dumps_truth(truth: dict) -> str:
     """JSON with one record per line in the long lists, so the file stays small and diffs stay readable."""
-    def one(value) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
+    one = _one
     parts = []
     for key, value in truth.items():
-        if isinstance(value, list) and value:
+        if key in NESTED_KEYS:
+            parts.append(f" {one(key)}: {_nested(value, 1)}")
+        elif isinstance(value, list) and value:
             body = ",\n".join(f"  {one(v)}" for v in value)
             parts.append(f" {one(key)}: [\n{body}\n ]")
         elif isinstance(value, dict) and value and all(isinstance(v, (dict, list)) for v in value.values()):
