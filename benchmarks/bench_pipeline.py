@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +25,6 @@ from qc_pipeline.ingest import read_file
 from qc_pipeline.metrics.agent_week import agent_week_response
 from qc_pipeline.metrics.rounds import role_targets, rounds_table
 from qc_pipeline.pipeline import agent_roles
-from qc_pipeline.sample.bulk import bulk_messages
 from qc_pipeline.sessions.onduty import DutyCalendar
 from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
 from qc_pipeline.store.warehouse import load_parsed, open_warehouse, replace_table
@@ -79,44 +79,58 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "bench.csv"
         t0 = time.perf_counter()
-        bulk_messages(args.messages, seed=args.seed).write_csv(csv_path)
+        # In a child process, so that the peak memory printed below is the job's alone.
+        subprocess.run(
+            [sys.executable, "-c",
+             "import sys; from qc_pipeline.sample.bulk import bulk_messages; "
+             "bulk_messages(int(sys.argv[1]), seed=int(sys.argv[2])).write_csv(sys.argv[3])",
+             str(args.messages), str(args.seed), str(csv_path)],
+            check=True,
+        )
         print(f"generated {args.messages:,} messages ({csv_path.stat().st_size / 1e6:.0f} MB CSV) "
               f"in {time.perf_counter() - t0:.1f} s (not counted)")
         rss_before = peak_rss_mb()
 
         timings: dict[str, float] = {}
+        peaks: dict[str, float] = {}
         start = time.perf_counter()
         t = time.perf_counter()
         parsed = read_file(csv_path, config)
         timings["read + validate + hash"] = time.perf_counter() - t
+        peaks["read + validate + hash"] = peak_rss_mb()
         con = open_warehouse(Path(tmp) / "bench.duckdb")
         t = time.perf_counter()
         counts = load_parsed(con, parsed)
         del parsed  # as in the real job, a file's frames are dropped once it is loaded
         timings["load into warehouse"] = time.perf_counter() - t
+        peaks["load into warehouse"] = peak_rss_mb()
         t = time.perf_counter()
         messages = con.sql("SELECT msg_id, shop, buyer, agent, role, sent_at, source_line FROM messages").pl()
         timings["read back messages"] = time.perf_counter() - t
+        peaks["read back messages"] = peak_rss_mb()
         t = time.perf_counter()
         ordered = ordered_messages(messages, calendar, config.idle_seconds)
         sessions = sessions_table(ordered)
         timings["sessions"] = time.perf_counter() - t
+        peaks["sessions"] = peak_rss_mb()
         t = time.perf_counter()
         rounds = rounds_table(ordered, sessions, calendar, agent_roles(con),
                               role_targets(config, list(ROLES)), config.default_role)
         timings["rounds"] = time.perf_counter() - t
+        peaks["rounds"] = peak_rss_mb()
         t = time.perf_counter()
         replace_table(con, "sessions", sessions)
         replace_table(con, "rounds", rounds)
         sql, params = agent_week_response(config.wait_cap_seconds)
         replace_table(con, "agent_week", sql, params)
         timings["write derived + agent_week"] = time.perf_counter() - t
+        peaks["write derived + agent_week"] = peak_rss_mb()
         total = time.perf_counter() - start
         peak = peak_rss_mb()
 
         print(f"loaded {counts.rows_loaded:,} messages, {len(sessions):,} sessions, {len(rounds):,} rounds")
         for stage, seconds in timings.items():
-            print(f"  {stage:<28} {seconds:7.2f} s")
+            print(f"  {stage:<28} {seconds:7.2f} s   peak RSS so far {peaks[stage]:,.0f} MB")
         print(f"total {total:.2f} s -> {args.messages / total:,.0f} messages/s")
         print(f"peak RSS {peak:,.0f} MB (before the run {rss_before:,.0f} MB) -> "
               f"{peak / 1024 / (args.messages / 1e6):.2f} GB per million messages")
