@@ -1,0 +1,143 @@
+"""The paraphrase classifier behind `kind: classifier` rules: character n-gram TF-IDF and logistic
+regression over labelled agent replies shipped in `training/`.
+
+It is fitted from the shipped data on first use (a fraction of a second) and kept for the process,
+so the model is always exactly what the data and this recipe give; there is no pickled model to
+drift away from them.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qc_pipeline.errors import UserError
+from qc_pipeline.rules.text import fold
+
+TRAINING_DIR = Path(__file__).parent / "training"
+SEED = 0
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizer
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+
+
+@functools.cache
+def read_examples(path: str) -> tuple[Example, ...]:
+    out = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read training data ({exc.strerror})") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(Example(str(row["text"]), str(row["label"])))
+        except (ValueError, KeyError, TypeError):
+            raise UserError(f"{path}:{n}: expected a JSON object with text and label") from None
+    if not out:
+        raise UserError(f"{path}: no training examples")
+    return tuple(out)
+
+
+@functools.cache
+def training_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def labels_of(path: str) -> set[str]:
+    return {e.label for e in read_examples(path)}
+
+
+def fit(examples: list[Example] | tuple[Example, ...]):
+    """The recipe, fitted deterministically: the same examples always give the same model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True),
+        LogisticRegression(C=5.0, class_weight="balanced", max_iter=3000, random_state=SEED),
+    )
+    # A few hundred short replies fit in a blink on one thread; BLAS threads fighting over two
+    # busy cores made the same fit take seconds.
+    with threadpool_limits(limits=1):
+        model.fit([fold(e.text) for e in examples], [e.label for e in examples])
+    return model
+
+
+_SEPARATOR = "\x00"
+
+
+class Scorer:
+    """The fitted model's probabilities for a batch of texts, computed with numpy from its vocabulary,
+    idf and weights: the same numbers as the scikit-learn pipeline (see tests), without its
+    per-n-gram Python loop, which cost more than everything else in the flag stage."""
+
+    def __init__(self, model):
+        vectorizer, regression = model[0], model[-1]
+        if (vectorizer.analyzer, vectorizer.ngram_range, vectorizer.norm) != ("char", (1, 2), "l2"):
+            raise ValueError("Scorer mirrors character 1-2-gram TF-IDF with l2 norm only")
+        self.labels = [str(c) for c in regression.classes_]
+        self._sublinear = vectorizer.sublinear_tf
+        self._idf = vectorizer.idf_
+        coef, bias = regression.coef_, regression.intercept_
+        if coef.shape[0] == 1:  # two labels: scikit-learn keeps the second label's weights only
+            coef, bias = np.vstack([-coef[0], coef[0]]) / 2, np.array([-bias[0], bias[0]]) / 2
+        self._weights, self._bias = coef, bias
+        # Unigrams index a dense table by code point; bigrams are two code points in one int64.
+        self._unigram = np.full(0x110000, -1, dtype=np.int64)
+        bigram_keys, bigram_ids = [], []
+        for gram, j in vectorizer.vocabulary_.items():
+            if len(gram) == 1:
+                self._unigram[ord(gram)] = j
+            else:
+                bigram_keys.append((ord(gram[0]) << 21) | ord(gram[1]))
+                bigram_ids.append(j)
+        order = np.argsort(bigram_keys)
+        self._bigram_keys = np.asarray(bigram_keys, dtype=np.int64)[order]
+        self._bigram_ids = np.asarray(bigram_ids, dtype=np.int64)[order]
+
+    def predict_proba(self, texts: list[str]) -> list[dict[str, float]]:
+        if not texts:
+            return []
+        # The vectorizer's own preprocessing: lower case, runs of white space to one space.
+        cleaned = [_WHITE_SPACES.sub(" ", fold(t).lower()).replace(_SEPARATOR, " ") for t in texts]
+        points = np.frombuffer(_SEPARATOR.join(cleaned).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        doc = np.repeat(np.arange(len(cleaned)), [len(t) + 1 for t in cleaned])[: len(points)]
+        uni = self._unigram[points]
+        pair = (points[:-1] << 21) | points[1:]
+        slot = np.minimum(np.searchsorted(self._bigram_keys, pair), max(len(self._bigram_keys) - 1, 0))
+        bi = np.where(self._bigram_keys[slot] == pair, self._bigram_ids[slot], -1) if len(self._bigram_keys) else \
+            np.full(len(pair), -1)
+        docs = np.concatenate([doc[uni >= 0], doc[:-1][bi >= 0]])
+        feats = np.concatenate([uni[uni >= 0], bi[bi >= 0]])
+        keys, counts = np.unique(docs * len(self._idf) + feats, return_counts=True)
+        docs, feats = keys // len(self._idf), keys % len(self._idf)
+        tf = 1.0 + np.log(counts) if self._sublinear else counts.astype(float)
+        value = tf * self._idf[feats]
+        norm = np.sqrt(np.bincount(docs, value * value, minlength=len(texts)))
+        norm[norm == 0] = 1.0
+        logits = np.stack(
+            [np.bincount(docs, value * w[feats], minlength=len(texts)) for w in self._weights], axis=1
+        ) / norm[:, None] + self._bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        return [dict(zip(self.labels, map(float, row))) for row in probs]
+
+
+@functools.cache
+def load_scorer(path: str) -> Scorer:
+    return Scorer(fit(read_examples(path)))

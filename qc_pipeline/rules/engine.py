@@ -1,0 +1,196 @@
+"""The precise step: every hit of the enabled rules in one message, with its exact character span.
+
+One Aho–Corasick pass over the folded text finds every term, regex trigger, exemption term, softener
+and classifier cue at once; regexes, exemptions and word checks then run only for the rules it woke,
+cheapest first, and only for hits not already inside a longer hit of their category.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import ahocorasick
+
+from qc_pipeline.rules.classifier import Scorer, load_scorer
+from qc_pipeline.rules.model import Hit, Rule
+from qc_pipeline.rules.text import fold, quoted_spans, wide_forms
+from qc_pipeline.rules.words import WordCheck, glued
+
+
+@dataclass(frozen=True)
+class _SpanRule:
+    rule: Rule
+    patterns: tuple[re.Pattern, ...]
+    exempt_patterns: tuple[re.Pattern, ...]
+    # One search for all exemption patterns: a text where none matches needs no spans at all,
+    # which is the case for nearly every real violation.
+    any_exempt: re.Pattern | None
+
+    @classmethod
+    def compile(cls, rule: Rule) -> _SpanRule:
+        exempt = tuple(map(compile_pattern, rule.exempt_patterns))
+        try:
+            combined = compile_pattern("|".join(f"(?:{p})" for p in rule.exempt_patterns)) if exempt else None
+        except re.error:  # the same group name in two patterns
+            combined = None
+        return cls(rule, tuple(map(compile_pattern, rule.patterns)), exempt, combined)
+
+    def exempt_spans(self, folded: str) -> list[tuple[int, int]]:
+        if self.any_exempt is not None and self.any_exempt.search(folded) is None:
+            return []
+        return [m.span() for p in self.exempt_patterns for m in p.finditer(folded)]
+
+
+def compile_pattern(pattern: str) -> re.Pattern:
+    # Patterns run on folded text, where Latin letters are lower case.
+    return re.compile(pattern, re.IGNORECASE)
+
+
+class Engine:
+    def __init__(self, rules: list[Rule]):
+        # Rules are numbered in id order, so sorting hits by number breaks ties by rule id.
+        lexicon = sorted((r for r in rules if r.kind == "lexicon"), key=lambda r: r.id)
+        self._rules = [_SpanRule.compile(r) for r in lexicon]
+        self.classifier_rules = [r for r in rules if r.kind == "classifier"]
+        self.roles = sorted({role for r in rules for role in r.roles})
+        # Per word: (terms, exemption terms) as (rule, length), then the rules it triggers,
+        # softens and cues.
+        slots: dict[str, tuple[list, list, list, list, list]] = defaultdict(lambda: ([], [], [], [], []))
+        for i, r in enumerate(lexicon):
+            for w in r.terms:
+                slots[w][0].append((i, len(w)))
+            for w in r.exempt_terms:
+                slots[w][1].append((i, len(w)))
+            for w in r.triggers:
+                slots[w][2].append(i)
+            for w in r.unless:
+                slots[w][3].append(i)
+        for i, r in enumerate(self.classifier_rules):
+            for w in r.cues:
+                slots[w][4].append(i)
+        self._automaton = ahocorasick.Automaton()
+        for word, lists in slots.items():
+            self._automaton.add_word(word, tuple(map(tuple, lists)))
+        if slots:
+            self._automaton.make_automaton()
+        # What makes a message worth the precise step: any of these substrings (ASCII case aside),
+        # or any full-width character that folds onto one of their letters or digits. A classifier
+        # rule without cues reads everything.
+        wake = {w for r in lexicon for w in (*r.terms, *r.triggers)} | {w for r in self.classifier_rules for w in r.cues}
+        self.wake_terms = _shortest(wake) + list(wide_forms("".join(wake)))
+        self.wake_all = any(not r.cues for r in self.classifier_rules)
+        self._words = WordCheck({w for r in lexicon for w in r.terms})
+        self._scorers: dict[str, Scorer] = {}
+
+    def check(self, text: str, role: str) -> list[Hit]:
+        return self.check_many([(text, role)])[0]
+
+    def check_many(self, items: list[tuple[str, str]]) -> list[list[Hit]]:
+        """Hits per (text, role), each list ordered by start, then rule id."""
+        results, pending = [], defaultdict(list)
+        for n, (text, role) in enumerate(items):
+            hits, wanted = self._spans(text, role)
+            results.append(hits)
+            for i in wanted:
+                pending[self.classifier_rules[i].training].append((n, i))
+        for training, asks in pending.items():
+            scorer = self._scorer(training)
+            rows = sorted({n for n, _ in asks})
+            probs = dict(zip(rows, scorer.predict_proba([items[n][0] for n in rows])))
+            for n, i in asks:
+                rule = self.classifier_rules[i]
+                p = probs[n][rule.label]
+                if p >= rule.threshold:
+                    text = items[n][0]
+                    results[n].append(Hit(rule.id, rule.category, rule.severity, 0, len(text), text,
+                                          rule.explanation_zh, rule.explanation_en, p))
+                    results[n].sort(key=lambda h: (h.start, h.rule_id))
+        return results
+
+    def _scorer(self, training: str) -> Scorer:
+        if training not in self._scorers:
+            self._scorers[training] = load_scorer(training)
+        return self._scorers[training]
+
+    def _spans(self, text: str, role: str) -> tuple[list[Hit], list[int]]:
+        """Lexicon hits, collapsed per category, and the classifier rules this text should go to."""
+        if not text:
+            return [], []
+        folded = fold(text)
+        found: list[tuple[int, int, int]] = []  # (-length, start, rule) sorts longest, earliest, by id
+        exempt_terms: dict[int, list[tuple[int, int]]] = {}
+        triggered, softened, cued = set(), set(), set()
+        for last, (terms, exempts, triggers, softeners, cues) in self._automaton.iter(folded):
+            end = last + 1
+            for i, n in terms:
+                found.append((-n, end - n, i))
+            for i, n in exempts:
+                exempt_terms.setdefault(i, []).append((end - n, end))
+            if triggers:
+                triggered.update(triggers)
+            if softeners:
+                softened.update(softeners)
+            if cues:
+                cued.update(cues)
+        for i in triggered:
+            found += [(m.start() - m.end(), m.start(), i)
+                      for p in self._rules[i].patterns for m in p.finditer(folded) if m.end() > m.start()]
+        kept: list[tuple[int, int, Rule]] = []
+        if found:
+            found.sort()
+            kept = self._check(text, folded, role, found, exempt_terms, softened)
+        hits = [Hit(r.id, r.category, r.severity, s, e, text[s:e], r.explanation_zh, r.explanation_en)
+                for s, e, r in kept]
+        flagged = {r.category for _, _, r in kept}
+        wanted = [
+            i for i, r in enumerate(self.classifier_rules)
+            if (i in cued or not r.cues) and role in r.roles and r.category not in flagged
+        ]
+        return hits, wanted
+
+    def _check(self, text, folded, role, found, exempt_terms, softened) -> list[tuple[int, int, Rule]]:
+        """The found hits that survive every check, longest first; a hit inside one already kept in
+        its category would be collapsed into it anyway, so it is dropped before any check."""
+        kept: list[tuple[int, int, Rule]] = []
+        exempt: dict[int, list[tuple[int, int]]] = {}
+        quotes = None
+        for negative_length, s, i in found:
+            e = s - negative_length
+            compiled = self._rules[i]
+            rule = compiled.rule
+            if role not in rule.roles or i in softened:
+                continue
+            if kept and any(k.category == rule.category and a < e and s < b for a, b, k in kept):
+                continue
+            # Cheapest first: exemption terms came with the automaton pass for free.
+            terms = exempt_terms.get(i)
+            if terms and any(a <= s and e <= b for a, b in terms):
+                continue
+            if glued(folded, s, e):
+                continue
+            if rule.boundary == "word" and not self._words.is_word(folded, s, e):
+                continue
+            if compiled.exempt_patterns:
+                spans = exempt.get(i)
+                if spans is None:
+                    spans = exempt[i] = compiled.exempt_spans(folded)
+                if any(a <= s and e <= b for a, b in spans):
+                    continue
+            if rule.skip_quotes:
+                if quotes is None:
+                    quotes = quoted_spans(text)
+                if quotes and any(a <= s and e <= b for a, b in quotes):
+                    continue
+            kept.append((s, e, rule))
+        kept.sort(key=lambda k: (k[0], k[2].id))
+        return kept
+
+
+def _shortest(words: set[str]) -> list[str]:
+    """The words that hold no other word: a text holding 你自己没看清楚 already holds 你."""
+    kept: list[str] = []
+    for word in sorted(words, key=lambda w: (len(w), w)):
+        if not any(k in word for k in kept):
+            kept.append(word)
+    return kept

@@ -1,0 +1,100 @@
+"""The rule set's vocabulary: categories, severities, rules, hits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from qc_pipeline.store.schema import FLAG_CATEGORIES
+
+if TYPE_CHECKING:
+    from qc_pipeline.rules.engine import Engine
+
+# agent_week has one column per category, so the warehouse schema owns the list.
+CATEGORIES: tuple[str, ...] = FLAG_CATEGORIES
+SEVERITIES = ("critical", "major", "minor")
+# Buyers and the platform's system lines are never the shop's words, so no rule may check them.
+CHECKED_ROLES = ("agent", "auto")
+KINDS = ("lexicon", "classifier")
+BOUNDARIES = ("word", "none")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    severity: str
+    explanation_zh: str
+    explanation_en: str
+    source: str
+    enabled: bool = True
+    weight: float = 1.0
+    kind: str = "lexicon"
+    roles: tuple[str, ...] = CHECKED_ROLES
+    # lexicon rules
+    terms: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    exempt_terms: tuple[str, ...] = ()
+    exempt_patterns: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    boundary: str = "word"
+    skip_quotes: bool = True
+    # classifier rules
+    training: str = ""
+    label: str = ""
+    threshold: float = 0.0
+    cues: tuple[str, ...] = ()
+    # where the rule was defined; not part of the rule-set version
+    origin: str = field(default="", compare=False)
+
+    def fingerprint(self) -> dict:
+        """Everything that can change what the rule flags, for the rule-set version."""
+        data = {k: v for k, v in self.__dict__.items() if k != "origin"}
+        if self.kind == "classifier":
+            from qc_pipeline.rules.classifier import training_digest
+
+            data["training"] = training_digest(self.training)
+        return data
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule_id: str
+    category: str
+    severity: str
+    start: int
+    end: int
+    matched: str
+    explanation_zh: str
+    explanation_en: str
+    probability: float | None = None
+
+
+class RuleSet:
+    """The effective rules (shipped, then each shop file) and the version stored with every flag."""
+
+    def __init__(self, rules: list[Rule], version: str):
+        self.rules = rules
+        self.version = version
+
+    def __repr__(self) -> str:
+        on = sum(r.enabled for r in self.rules)
+        return f"RuleSet(version={self.version!r}, rules={len(self.rules)}, enabled={on})"
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    @property
+    def enabled(self) -> list[Rule]:
+        return [r for r in self.rules if r.enabled]
+
+    @cached_property
+    def engine(self) -> Engine:
+        # Compiled on first use so that loading or listing rules stays cheap.
+        from qc_pipeline.rules.engine import Engine
+
+        return Engine(self.enabled)
