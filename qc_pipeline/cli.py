@@ -311,15 +311,19 @@ def sample(
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed writes the same bytes."),
     weeks: int = typer.Option(2, "--weeks", min=1, max=8, help="How many ISO weeks, ending at --end-week."),
     end_week: str = typer.Option("2026-W47", "--end-week", help="The last ISO week of the sample."),
+    clean: bool = typer.Option(False, "--clean", help="Plant no compliance violations in agents' replies."),
 ) -> None:
     """Write the synthetic sample shop (exports plus truth.json with the planted ground truth)."""
     from qc_pipeline.sample import generate_sample
 
     _check_week(end_week)
-    truth = generate_sample(out, seed=seed, weeks=weeks, end_week=end_week)
+    truth = generate_sample(out, seed=seed, weeks=weeks, end_week=end_week, violations=not clean)
     files = sorted(p.name for p in Path(out).iterdir())
     console.print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
-    console.print(f"planted {len(truth['sessions'])} sessions and {len(truth['rounds'])} rounds (see truth.json)")
+    console.print(
+        f"planted {len(truth['sessions'])} sessions, {len(truth['rounds'])} rounds, {len(truth['orders'])} orders "
+        f"and {len(truth['violations'])} violations (see truth.json)"
+    )
 
 
 rules_app = typer.Typer(no_args_is_help=True, help="The compliance rule set: list it, or check a sentence.")

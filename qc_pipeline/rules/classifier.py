@@ -97,7 +97,7 @@ class Scorer:
             coef, bias = np.vstack([-coef[0], coef[0]]) / 2, np.array([-bias[0], bias[0]]) / 2
         self._weights, self._bias = coef, bias
         # Unigrams index a dense table by code point; bigrams are two code points in one int64.
-        self._unigram = np.full(0x110000, -1, dtype=np.int64)
+        self._unigram = np.full(0x110000, -1, dtype=np.int32)
         bigram_keys, bigram_ids = [], []
         for gram, j in vectorizer.vocabulary_.items():
             if len(gram) == 1:
@@ -116,11 +116,8 @@ class Scorer:
         cleaned = [_WHITE_SPACES.sub(" ", fold(t).lower()).replace(_SEPARATOR, " ") for t in texts]
         points = np.frombuffer(_SEPARATOR.join(cleaned).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         doc = np.repeat(np.arange(len(cleaned)), [len(t) + 1 for t in cleaned])[: len(points)]
-        uni = self._unigram[points]
-        pair = (points[:-1] << 21) | points[1:]
-        slot = np.minimum(np.searchsorted(self._bigram_keys, pair), max(len(self._bigram_keys) - 1, 0))
-        bi = np.where(self._bigram_keys[slot] == pair, self._bigram_ids[slot], -1) if len(self._bigram_keys) else \
-            np.full(len(pair), -1)
+        uni = self._unigram[points].astype(np.int64)
+        bi = self._bigrams((points[:-1] << 21) | points[1:])
         docs = np.concatenate([doc[uni >= 0], doc[:-1][bi >= 0]])
         feats = np.concatenate([uni[uni >= 0], bi[bi >= 0]])
         keys, counts = np.unique(docs * len(self._idf) + feats, return_counts=True)
@@ -136,6 +133,13 @@ class Scorer:
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         return [dict(zip(self.labels, map(float, row))) for row in probs]
+
+    def _bigrams(self, pairs: np.ndarray) -> np.ndarray:
+        """The vocabulary column of each bigram key, -1 where the model never saw it."""
+        if not len(self._bigram_keys):
+            return np.full(len(pairs), -1)
+        slot = np.minimum(np.searchsorted(self._bigram_keys, pairs), len(self._bigram_keys) - 1)
+        return np.where(self._bigram_keys[slot] == pairs, self._bigram_ids[slot], -1)
 
 
 @functools.cache

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from qc_pipeline.rules.classifier import Scorer, load_scorer
+from qc_pipeline.rules.classifier import load_scorer
 from qc_pipeline.rules.model import Hit, Rule
-from qc_pipeline.rules.text import fold, quoted_spans, wide_forms
-from qc_pipeline.rules.words import WordCheck, glued
+from qc_pipeline.rules.text import compile_pattern, fold, quoted_spans, wide_forms
+from qc_pipeline.rules.words import glued, word_check
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class _SpanRule:
         if self.any_exempt is not None and self.any_exempt.search(folded) is None:
             return []
         return [m.span() for p in self.exempt_patterns for m in p.finditer(folded)]
-
-
-def compile_pattern(pattern: str) -> re.Pattern:
-    # Patterns run on folded text, where Latin letters are lower case.
-    return re.compile(pattern, re.IGNORECASE)
 
 
 class Engine:
@@ -80,8 +75,7 @@ class Engine:
         wake = {w for r in lexicon for w in (*r.terms, *r.triggers)} | {w for r in self.classifier_rules for w in r.cues}
         self.wake_terms = _shortest(wake) + list(wide_forms("".join(wake)))
         self.wake_all = any(not r.cues for r in self.classifier_rules)
-        self._words = WordCheck({w for r in lexicon for w in r.terms})
-        self._scorers: dict[str, Scorer] = {}
+        self._words = word_check(frozenset(w for r in lexicon for w in r.terms))
 
     def check(self, text: str, role: str) -> list[Hit]:
         return self.check_many([(text, role)])[0]
@@ -95,7 +89,7 @@ class Engine:
             for i in wanted:
                 pending[self.classifier_rules[i].training].append((n, i))
         for training, asks in pending.items():
-            scorer = self._scorer(training)
+            scorer = load_scorer(training)
             rows = sorted({n for n, _ in asks})
             probs = dict(zip(rows, scorer.predict_proba([items[n][0] for n in rows])))
             for n, i in asks:
@@ -108,23 +102,19 @@ class Engine:
                     results[n].sort(key=lambda h: (h.start, h.rule_id))
         return results
 
-    def _scorer(self, training: str) -> Scorer:
-        if training not in self._scorers:
-            self._scorers[training] = load_scorer(training)
-        return self._scorers[training]
-
     def _spans(self, text: str, role: str) -> tuple[list[Hit], list[int]]:
         """Lexicon hits, collapsed per category, and the classifier rules this text should go to."""
         if not text:
             return [], []
         folded = fold(text)
-        found: list[tuple[int, int, int]] = []  # (-length, start, rule) sorts longest, earliest, by id
+        # (-length, start, rule, from a pattern): sorts longest, earliest, then by rule id
+        found: list[tuple[int, int, int, bool]] = []
         exempt_terms: dict[int, list[tuple[int, int]]] = {}
         triggered, softened, cued = set(), set(), set()
         for last, (terms, exempts, triggers, softeners, cues) in self._automaton.iter(folded):
             end = last + 1
             for i, n in terms:
-                found.append((-n, end - n, i))
+                found.append((-n, end - n, i, False))
             for i, n in exempts:
                 exempt_terms.setdefault(i, []).append((end - n, end))
             if triggers:
@@ -134,7 +124,7 @@ class Engine:
             if cues:
                 cued.update(cues)
         for i in triggered:
-            found += [(m.start() - m.end(), m.start(), i)
+            found += [(m.start() - m.end(), m.start(), i, True)
                       for p in self._rules[i].patterns for m in p.finditer(folded) if m.end() > m.start()]
         kept: list[tuple[int, int, Rule]] = []
         if found:
@@ -155,7 +145,7 @@ class Engine:
         kept: list[tuple[int, int, Rule]] = []
         exempt: dict[int, list[tuple[int, int]]] = {}
         quotes = None
-        for negative_length, s, i in found:
+        for negative_length, s, i, from_pattern in found:
             e = s - negative_length
             compiled = self._rules[i]
             rule = compiled.rule
@@ -169,7 +159,8 @@ class Engine:
                 continue
             if glued(folded, s, e):
                 continue
-            if rule.boundary == "word" and not self._words.is_word(folded, s, e):
+            # A pattern states its own context; word boundaries are for terms.
+            if rule.boundary == "word" and not from_pattern and not self._words.is_word(folded, s, e):
                 continue
             if compiled.exempt_patterns:
                 spans = exempt.get(i)

@@ -7,16 +7,21 @@ from pathlib import Path
 from qc_pipeline.errors import UserError
 from qc_pipeline.rules.classifier import TRAINING_DIR, labels_of
 from qc_pipeline.rules.model import BOUNDARIES, CATEGORIES, CHECKED_ROLES, KINDS, SEVERITIES, Rule
-from qc_pipeline.rules.text import fold
+from qc_pipeline.rules.text import compile_pattern, fold
 
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicons"
 WORD_LISTS = ("terms", "triggers", "exempt_terms", "unless", "cues")
 TEXT_FIELDS = ("category", "severity", "explanation_zh", "explanation_en", "source")
-LEXICON_ONLY = {"terms", "patterns", "triggers", "exempt_terms", "exempt_patterns", "unless", "boundary", "skip_quotes"}
+LEXICON_ONLY = {
+    "terms", "patterns", "triggers", "exempt_terms", "exempt_patterns", "unless", "boundary", "skip_quotes",
+}
 CLASSIFIER_ONLY = {"training", "label", "threshold", "cues"}
 KNOWN = {"id", "kind", "enabled", "weight", "roles", *TEXT_FIELDS, *LEXICON_ONLY, *CLASSIFIER_ONLY}
 # What a later file may do to a rule that already exists: set these ...
-OVERRIDABLE = {"lexicon": {"enabled", "severity", "weight"}, "classifier": {"enabled", "severity", "weight", "threshold"}}
+OVERRIDABLE = {
+    "lexicon": {"enabled", "severity", "weight"},
+    "classifier": {"enabled", "severity", "weight", "threshold"},
+}
 # ... and add to these lists.
 EXTENDABLE = {"lexicon": {"terms", "exempt_terms", "exempt_patterns", "unless"}, "classifier": {"cues"}}
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -77,10 +82,13 @@ def parse_rule(entry: dict, where: str, base_dir: Path, origin: str, resolved: b
 
 def resolve_list(value, key: str, where: str, base_dir: Path) -> list[str]:
     """A list of strings; an item '@name' stands for the lines of a lexicon file."""
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+    # YAML reads an unquoted 666 as a number; it is still the word 666.
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+    ):
         raise UserError(f"{where}: '{key}' must be a list of strings")
     out = []
-    for item in value:
+    for item in map(str, value):
         if item.startswith("@"):
             out += _lexicon(item[1:], where, base_dir)
         elif item.strip():
@@ -119,7 +127,7 @@ def _classifier_fields(entry: dict, where: str, base_dir: Path, resolved: bool) 
 
 def _check_pattern(pattern: str, key: str, where: str) -> None:
     try:
-        compiled = re.compile(pattern, re.IGNORECASE)
+        compiled = compile_pattern(pattern)
     except re.error as exc:
         raise UserError(f"{where}: {key} {pattern!r} is not a valid regular expression ({exc})") from None
     if compiled.fullmatch(""):

@@ -27,6 +27,11 @@ def load_ruleset(extra_files: list[Path] | None = None) -> RuleSet:
             rule_id = entry["id"]
             if rule_id in rules:
                 rules[rule_id] = _override(rules[rule_id], entry, where, path)
+            elif "category" not in entry and "kind" not in entry:
+                raise UserError(
+                    f"{where}: no such rule to change (a new rule needs category, severity, terms or "
+                    "patterns, explanation_zh, explanation_en and source)"
+                )
             else:
                 rules[rule_id] = parse_rule(entry, where, path.parent, origin=str(path))
     ordered = list(rules.values())

@@ -16,6 +16,11 @@ FOLD_TABLE = str.maketrans(_FOLD)
 _FOLDABLE = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
 
 
+def compile_pattern(pattern: str) -> re.Pattern:
+    """Rule patterns run on folded text, where Latin letters are lower case."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def fold(text: str) -> str:
     """Half-width, lower-case letters and digits; every other character unchanged, so offsets carry over."""
     return text.translate(FOLD_TABLE) if _FOLDABLE.search(text) else text

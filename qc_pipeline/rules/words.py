@@ -9,6 +9,7 @@ never reach jieba.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 
@@ -20,11 +21,14 @@ _CACHE_SIZE = 200_000
 
 def glued(text: str, start: int, end: int) -> bool:
     """A run of Latin letters and digits is one word: 666 inside 16668, sb inside usb."""
-    for left, right in ((start - 1, start), (end - 1, end)):
-        if left >= 0 and right < len(text):
-            a, b = text[left], text[right]
-            if a < "\x80" and b < "\x80" and a.isalnum() and b.isalnum():
-                return True
+    if start > 0:
+        a, b = text[start - 1], text[start]
+        if a < "\x80" and b < "\x80" and a.isalnum() and b.isalnum():
+            return True
+    if end < len(text):
+        a, b = text[end - 1], text[end]
+        if a < "\x80" and b < "\x80" and a.isalnum() and b.isalnum():
+            return True
     return False
 
 
@@ -91,3 +95,9 @@ class WordCheck:
                 if f and (k, j) != (start, end):
                     return True
         return False
+
+
+@functools.lru_cache(maxsize=8)
+def word_check(user_words: frozenset[str]) -> WordCheck:
+    """One tokenizer per set of terms: rule sets with the same terms share its dictionary and answers."""
+    return WordCheck(set(user_words))

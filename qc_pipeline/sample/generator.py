@@ -19,8 +19,11 @@ def _roster_truth() -> list[dict]:
 
 
 def generate_sample(out_dir: Path, seed: int = 7, weeks: int = 2, end_week: str = "2026-W47", *,
-                    violations: bool = False) -> dict:
-    """Write the sample shop's exports and truth.json into `out_dir`; return the truth."""
+                    violations: bool = True) -> dict:
+    """Write the sample shop's exports and truth.json into `out_dir`; return the truth.
+
+    With `violations` (the default) about 3 % of agent replies are swapped for texts that break the
+    compliance rules, listed in truth["violations"]; times, sessions, rounds and orders stay the same."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_sample(seed, weeks, end_week, violations=violations)

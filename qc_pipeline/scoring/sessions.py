@@ -4,6 +4,7 @@ from __future__ import annotations
 import polars as pl
 
 from qc_pipeline.metrics.rounds import iso_week
+from qc_pipeline.rules import SEVERITIES
 from qc_pipeline.scoring.scorecard import Scorecard
 
 DEDUCTION_SCHEMA = {
@@ -37,7 +38,7 @@ def response_deductions(rounds: pl.DataFrame, card: Scorecard) -> pl.DataFrame:
 
 def compliance_deductions(flags: pl.DataFrame, card: Scorecard) -> pl.DataFrame:
     human = flags.filter(pl.col("role") == "agent")
-    per_severity = {sev: card.points("compliance", sev) for sev in ("critical", "major", "minor")}
+    per_severity = {sev: card.points("compliance", sev) for sev in SEVERITIES}
     return human.sort("session_id", "sent_at", "start").select(
         "session_id",
         pl.lit("compliance").alias("category"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 import polars as pl
 
 from qc_pipeline.conversion.bands import conversion_band
+from qc_pipeline.rules import SEVERITIES
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 
 KEYS = ["week", "shop", "agent"]
-SEVERITIES = ("critical", "major", "minor")
 
 
 def weekly_flag_counts(flags: pl.DataFrame) -> pl.DataFrame:
