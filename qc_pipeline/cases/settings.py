@@ -1,19 +1,12 @@
 """The case-library criteria: the shipped criteria.toml merged with a trainer's override file."""
 from __future__ import annotations
 
-import copy
-import hashlib
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from qc_pipeline.errors import UserError
+from qc_pipeline.tomlfiles import content_version, loads, merge_known, read_toml
 
 GOOD_CATEGORIES = ("presale_converted", "aftersale_resolved")
 BAD_CATEGORIES = ("critical_flag", "arguing", "unanswered", "slow_lost_sale")
@@ -50,22 +43,7 @@ class CaseCriteria:
 
 
 def _shipped() -> dict:
-    return tomllib.loads(resources.files(__package__).joinpath("criteria.toml").read_text(encoding="utf-8"))
-
-
-def _merge(base: dict, override: dict, where: str, source: str) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        path = f"{where}.{key}" if where else key
-        if key not in base:
-            raise UserError(f"{source}: unknown case criteria key '{path}'")
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise UserError(f"{source}: '{path}' must be a table")
-            merged[key] = _merge(base[key], value, path, source)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+    return loads(resources.files(__package__).joinpath("criteria.toml").read_text(encoding="utf-8"))
 
 
 def _validate(raw: dict, source: str) -> None:
@@ -91,22 +69,9 @@ def load_criteria(path: str | Path | CaseCriteria | None = None) -> CaseCriteria
     source = "criteria.toml"
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: case criteria file not found")
-        try:
-            override = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"{path}: not valid TOML: {exc}") from None
+        override = read_toml(path, "case criteria")
         source = str(path)
-        raw = _merge(raw, override, "", source)
+        raw = merge_known(raw, override, source, "case criteria")
     _validate(raw, source)
-    version = hashlib.sha256(repr(sorted(_flatten(raw))).encode()).hexdigest()[:12]
-    return CaseCriteria(raw, version)
+    return CaseCriteria(raw, content_version(raw))
 
-
-def _flatten(raw: dict, prefix: str = ""):
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield (f"{prefix}{key}", repr(value))

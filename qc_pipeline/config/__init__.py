@@ -5,21 +5,14 @@ service standard without touching code.
 """
 from __future__ import annotations
 
-import copy
 import re
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from qc_pipeline.errors import UserError
+from qc_pipeline.tomlfiles import loads, merge_known, read_toml
 
 ROLES = ("presale", "aftersale", "supervisor")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
@@ -27,25 +20,6 @@ ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 
 def default_config_text() -> str:
     return resources.files(__package__).joinpath("default.toml").read_text(encoding="utf-8")
-
-
-def _merge(base: dict, override: dict, path: str, source: str) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        where = f"{path}.{key}" if path else key
-        if key not in base and not _open_table(path):
-            raise UserError(f"{source}: unknown config key '{where}'")
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merged[key] = _merge(base[key], value, where, source)
-        else:
-            # Lists (shifts, patterns) replace the shipped value whole.
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _open_table(path: str) -> bool:
-    # Tables whose keys are names chosen by the shop rather than fixed settings.
-    return path == "targets.roles"
 
 
 @dataclass(frozen=True)
@@ -174,19 +148,13 @@ def _validate(raw: dict, source: str) -> None:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    raw = tomllib.loads(default_config_text())
+    raw = loads(default_config_text())
     source = "default.toml"
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: config file not found")
-        try:
-            override = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"{path}: not valid TOML: {exc}") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: config file must be UTF-8") from None
-        raw = _merge(raw, override, "", str(path))
+        override = read_toml(path, "config")
+        # targets.roles names the shop's roles rather than fixed settings.
+        raw = merge_known(raw, override, str(path), "config", open_tables=frozenset({"targets.roles"}))
         source = str(path)
         # File names in a config file are relative to that file, not to wherever qc was started.
         if "files" in override.get("rules", {}):

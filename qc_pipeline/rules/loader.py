@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+import qc_pipeline
+
 from qc_pipeline.errors import UserError
 from qc_pipeline.rules.fields import OVERRIDABLE, EXTENDABLE, parse_rule, resolve_list
 from qc_pipeline.rules.model import Rule, RuleSet
@@ -39,8 +41,14 @@ def load_ruleset(extra_files: list[Path] | None = None) -> RuleSet:
 
 
 def ruleset_version(rules: list[Rule]) -> str:
-    """A short content hash of what the enabled rules match, lexicons and training data included."""
-    payload = [r.fingerprint() for r in sorted(rules, key=lambda r: r.id) if r.enabled]
+    """A short content hash of what the enabled rules match, lexicons and training data included.
+
+    The package version is part of it: a release that changes how rules match changes the version too,
+    so flags of old weeks can be told apart from a re-check with the new engine."""
+    payload = {
+        "engine": qc_pipeline.__version__,
+        "rules": [r.fingerprint() for r in sorted(rules, key=lambda r: r.id) if r.enabled],
+    }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 

@@ -1,18 +1,12 @@
 """The QC scorecard: weighted categories, per-item deductions, critical auto-fail."""
 from __future__ import annotations
 
-import hashlib
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from qc_pipeline.errors import UserError
+from qc_pipeline.tomlfiles import content_version, loads, read_toml
 
 CATEGORIES = ("responsiveness", "compliance", "outcome")
 _SHAPE = {
@@ -45,15 +39,10 @@ def _shipped_text() -> str:
 
 
 def load_scorecard(path: str | Path | None = None) -> Scorecard:
-    raw = tomllib.loads(_shipped_text())
+    raw = loads(_shipped_text())
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: scorecard file not found")
-        try:
-            override = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"{path}: not valid TOML: {exc}") from None
+        override = read_toml(path, "scorecard")
         for key, value in override.items():
             if key not in _SHAPE:
                 raise UserError(f"{path}: unknown scorecard key '{key}'")
@@ -70,13 +59,5 @@ def load_scorecard(path: str | Path | None = None) -> Scorecard:
                 raw[key][item] = number
     if sum(float(v) for v in raw["weights"].values()) <= 0:
         raise UserError(f"{path or 'scorecard'}: the weights must not all be 0")
-    version = hashlib.sha256(repr(sorted(_flatten(raw))).encode()).hexdigest()[:12]
-    return Scorecard(raw, version)
+    return Scorecard(raw, content_version(raw))
 
-
-def _flatten(raw: dict, prefix: str = ""):
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield (f"{prefix}{key}", value)

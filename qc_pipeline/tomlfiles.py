@@ -1,0 +1,67 @@
+"""Shipped TOML settings overridden by a user's file: reading, merging and versioning, in one place.
+
+The config, the QC scorecard and the case criteria all work this way: tables merge key by key, a list
+replaces the shipped list whole, and an unknown key is an error naming the file and the key.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from qc_pipeline.errors import UserError
+
+
+def loads(text: str) -> dict:
+    return tomllib.loads(text)
+
+
+def read_toml(path: str | Path, what: str) -> dict:
+    """A user's TOML file, or a UserError naming the file and what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: {what} file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: {what} file must be UTF-8") from None
+
+
+def merge_known(
+    base: dict, override: dict, source: str, what: str, open_tables: frozenset[str] = frozenset(), where: str = ""
+) -> dict:
+    """`override` laid over `base`. Keys must exist in `base`, except inside `open_tables` (dotted paths of
+    tables whose keys the user names, such as roles)."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        path = f"{where}.{key}" if where else key
+        if key not in base and where not in open_tables:
+            raise UserError(f"{source}: unknown {what} key '{path}'")
+        if isinstance(base.get(key), dict):
+            if not isinstance(value, dict):
+                raise UserError(f"{source}: '{path}' must be a table")
+            merged[key] = merge_known(base[key], value, source, what, open_tables, path)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def content_version(raw: dict) -> str:
+    """A short hash of the effective settings, stored with results so a change of settings shows."""
+    return hashlib.sha256(repr(sorted(_flatten(raw))).encode()).hexdigest()[:12]
+
+
+def _flatten(raw: dict, prefix: str = ""):
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield (f"{prefix}{key}", repr(value))
