@@ -24,7 +24,7 @@ from qc_pipeline.config import ROLES, load_config
 from qc_pipeline.ingest import read_file
 from qc_pipeline.metrics.agent_week import agent_week_response
 from qc_pipeline.metrics.rounds import role_targets, rounds_table
-from qc_pipeline.pipeline import agent_roles
+from qc_pipeline.pipeline import roster
 from qc_pipeline.sessions.onduty import DutyCalendar
 from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
 from qc_pipeline.store.warehouse import load_parsed, open_warehouse, replace_table
@@ -114,15 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         timings["sessions"] = time.perf_counter() - t
         peaks["sessions"] = peak_rss_mb()
         t = time.perf_counter()
-        rounds = rounds_table(ordered, sessions, calendar, agent_roles(con),
+        rounds = rounds_table(ordered, sessions, calendar, roster(con),
                               role_targets(config, list(ROLES)), config.default_role)
         timings["rounds"] = time.perf_counter() - t
         peaks["rounds"] = peak_rss_mb()
         t = time.perf_counter()
         replace_table(con, "sessions", sessions)
         replace_table(con, "rounds", rounds)
-        sql, params = agent_week_response(config.wait_cap_seconds)
-        replace_table(con, "agent_week", sql, params)
+        replace_table(con, "agent_week", agent_week_response(con, config.wait_cap_seconds))
         timings["write derived + agent_week"] = time.perf_counter() - t
         peaks["write derived + agent_week"] = peak_rss_mb()
         total = time.perf_counter() - start
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         sub = messages.join(subset_buyers, on=["shop", "buyer"])
         t = time.perf_counter()
         sub_ordered = ordered_messages(sub, calendar, config.idle_seconds)
-        sub_rounds = rounds_table(sub_ordered, sessions_table(sub_ordered), calendar, agent_roles(con),
+        sub_rounds = rounds_table(sub_ordered, sessions_table(sub_ordered), calendar, roster(con),
                                   role_targets(config, list(ROLES)), config.default_role)
         fast = time.perf_counter() - t
         t = time.perf_counter()

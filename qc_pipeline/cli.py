@@ -69,9 +69,10 @@ def _ingest_with_progress(con, inputs, config, orders, roster):
         TextColumn("{task.description}"), console=console, transient=True,
     ) as progress:
         task = progress.add_task("", total=len(files))
+        finished_before = iter(range(len(files)))
 
-        def on_file(path: Path) -> None:
-            progress.update(task, advance=0 if progress.tasks[0].description == "" else 1, description=path.name)
+        def on_file(path: Path) -> None:  # called as each file starts
+            progress.update(task, completed=next(finished_before), description=escape(path.name))
 
         report = ingest_paths(con, inputs, config, files=files, on_file=on_file)
         progress.update(task, completed=len(files))

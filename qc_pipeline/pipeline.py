@@ -130,8 +130,9 @@ def _sha256_or_none(path: Path) -> str | None:
         return None
 
 
-def agent_roles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql("SELECT agent, role FROM agents").pl()
+def roster(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The agents table: agent, name, role (agents missing from it take the config's default role)."""
+    return con.sql("SELECT agent, name, role FROM agents").pl()
 
 
 def rebuild(
@@ -147,13 +148,13 @@ def rebuild(
     # Sessions and rounds need no text; only the agent and auto-reply texts are read, for the rules.
     messages = con.sql("SELECT msg_id, shop, buyer, agent, role, sent_at, source_line FROM messages").pl()
     orders = con.sql("SELECT * EXCLUDE (source_path) FROM orders").pl()
-    roster = con.sql("SELECT agent, name, role FROM agents").pl()
+    agents = roster(con)
 
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)
     sessions = sessions_table(ordered)
     rounds = rounds_table(
-        ordered, sessions, calendar, roster.select("agent", "role"), role_targets(config, list(ROLES)),
+        ordered, sessions, calendar, agents, role_targets(config, list(ROLES)),
         config.default_role,
     )
     flags = flags_table(con, ordered, ruleset)
@@ -175,14 +176,12 @@ def rebuild(
         replace_table(con, "shop_week", shop_week_table(frames["inquiries"], attribution))
         replace_table(con, "session_scores", scores)
         replace_table(con, "score_deductions", deductions)
-        sql, params = agent_week_response(config.wait_cap_seconds)
-        response = con.sql(sql, params=params).pl()
         weekly = agent_week_table(
-            response,
+            agent_week_response(con, config.wait_cap_seconds),
             weekly_flag_counts(flags),
             with_bands(agent_week_conversion(frames["inquiries"]), conv["bands"], conv["min_inquiries"]),
             weekly_scores(scores),
-            roster,
+            agents,
             config.default_role,
         )
         replace_table(con, "agent_week", weekly)
@@ -192,7 +191,7 @@ def rebuild(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    known = set(roster["agent"].to_list())
+    known = set(agents["agent"].to_list())
     seen = messages.filter(pl.col("role") == "agent")["agent"].drop_nulls().unique().sort().to_list()
     return RebuildReport(
         messages=len(messages),

@@ -245,8 +245,9 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
 
 
 def _agent_week(con: duckdb.DuckDBPyConnection, weeks: tuple[str, ...]) -> None:
-    sql, params = agent_week_response(600)
-    con.execute(f"INSERT INTO agent_week BY NAME {sql}", params)
+    con.register("_response", agent_week_response(con, 600).to_arrow())
+    con.execute("INSERT INTO agent_week BY NAME SELECT * FROM _response")
+    con.unregister("_response")
     con.execute("UPDATE agent_week SET agent_role = a.role FROM agents a WHERE a.agent = agent_week.agent")
     category_sums = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS flags_{c}" for c in FLAG_CATEGORIES)
     category_sets = ", ".join(f"flags_{c} = f.flags_{c}" for c in FLAG_CATEGORIES)

@@ -5,6 +5,9 @@ within-target shares count unanswered rounds as not met.
 """
 from __future__ import annotations
 
+import duckdb
+import polars as pl
+
 AGENT_WEEK_SQL = """
 SELECT
     r.week,
@@ -33,6 +36,6 @@ ORDER BY r.week, r.shop, r.agent
 """
 
 
-def agent_week_response(wait_cap_seconds: int) -> tuple[str, dict]:
-    """The response-time columns of agent_week as (SELECT, parameters), one row per (week, shop, agent)."""
-    return AGENT_WEEK_SQL, {"cap": float(wait_cap_seconds)}
+def agent_week_response(con: duckdb.DuckDBPyConnection, wait_cap_seconds: int) -> pl.DataFrame:
+    """The response-time columns of agent_week from the `rounds` table, one row per (week, shop, agent)."""
+    return con.sql(AGENT_WEEK_SQL, params={"cap": float(wait_cap_seconds)}).pl()

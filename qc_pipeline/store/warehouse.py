@@ -12,8 +12,6 @@ from qc_pipeline.errors import UserError
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABLES
 
-# Stages register the tables they own here so that `open_warehouse` creates every table up front.
-EXTRA_TABLES: dict[str, str] = {}
 
 
 def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -42,7 +40,7 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables. An older warehouse gains new source columns in place; a derived table whose
     columns changed is recreated (it is rebuilt from messages/orders on the next run anyway)."""
     scratch = duckdb.connect()
-    for name, ddl in {**SOURCE_TABLES, **DERIVED_TABLES, **EXTRA_TABLES}.items():
+    for name, ddl in {**SOURCE_TABLES, **DERIVED_TABLES}.items():
         existing = _columns(con, name)
         if existing is None:
             con.execute(ddl)
@@ -128,17 +126,16 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
 def _insert_new_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None) -> tuple[int, int]:
     if messages is None or messages.is_empty():
         return 0, 0
-    before = scalar(con, "SELECT count(*) FROM messages")
     con.register("_incoming_messages", messages.to_arrow())
     # An anti-join rather than a primary key: at a million rows the index costs more than the join.
-    con.execute(
+    inserted = scalar(
+        con,
         """INSERT INTO messages BY NAME
            SELECT * FROM _incoming_messages i
-           WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = i.msg_id)"""
+           WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = i.msg_id)""",
     )
     con.unregister("_incoming_messages")
-    after = scalar(con, "SELECT count(*) FROM messages")
-    return after - before, len(messages)
+    return inserted, len(messages)
 
 
 def _upsert_orders(con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None) -> tuple[int, int]:
@@ -191,14 +188,9 @@ def record_unreadable(con: duckdb.DuckDBPyConnection, path: str, sha256: str | N
     )
 
 
-def replace_table(
-    con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame | str, params: dict | None = None
-) -> None:
-    """Swap a derived table's rows for new ones (a frame, or a SELECT), keeping its declared schema."""
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame) -> None:
+    """Swap a derived table's rows for new ones, keeping its declared schema."""
     con.execute(f'DELETE FROM "{table}"')
-    if isinstance(rows, str):
-        con.execute(f'INSERT INTO "{table}" BY NAME {rows}', params or {})
-        return
     if rows.is_empty():
         return
     con.register("_derived", rows.to_arrow())
