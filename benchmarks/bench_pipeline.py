@@ -100,8 +100,10 @@ def run_qc(args: list[str], log: Path, timings: Path | None = None, profile: Pat
     run = Run(seconds, usage.ru_maxrss / 1024, child.returncode, log)
     if timings is not None and timings.exists():
         data = json.loads(timings.read_text())
-        run.stages = {k: float(v) for k, v in data.get("stages", {}).items()}
-        run.extra = {k: v for k, v in data.items() if k != "stages"}
+        # {"messages": n, "stages": {stage: seconds}, "total": s}; early builds named the mapping "seconds".
+        key = next((k for k in ("stages", "seconds") if isinstance(data.get(k), dict)), None)
+        run.stages = {k: float(v) for k, v in data[key].items()} if key else None
+        run.extra = {k: v for k, v in data.items() if k != key}
     return run
 
 
@@ -226,6 +228,8 @@ def print_profile(path: Path, top: int = 25) -> None:
     print(f"\ncProfile of qc run, top {top} by cumulative time:")
     stats = pstats.Stats(str(path))
     stats.sort_stats("cumulative").print_stats(top)
+    print("and the 15 with the most time of their own:")
+    stats.sort_stats("tottime").print_stats(15)
 
 
 def fail_if_bad(run: Run, db: Path) -> None:
