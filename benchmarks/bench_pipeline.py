@@ -39,7 +39,6 @@ TARGET_POLARS_RATIO = 6.0
 TARGET_DERIVED_RATE = 1_000_000
 TARGET_RSS_MB = 2048
 TARGET_INCREMENTAL_RATIO = 1.3
-STAGES = ("ingest", "sessions_rounds", "flags", "conversion", "scoring", "write_tables", "reports")
 
 
 @dataclass
@@ -208,8 +207,7 @@ def print_run(label: str, run: Run, n: int) -> None:
     if run.stages is None:
         print("  per stage: unavailable (this `qc run` has no --timings)")
         return
-    names = [s for s in STAGES if s in run.stages] + [s for s in run.stages if s not in STAGES]
-    for stage in names:
+    for stage in run.stages:  # in the order the command ran them
         sec = run.stages[stage]
         share = sec / run.seconds * 100 if run.seconds else 0
         print(f"  {stage:<16} {sec:8.2f} s  {share:5.1f} %  {n / sec if sec else float('inf'):>14,.0f} msg/s")
