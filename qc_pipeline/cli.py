@@ -1,6 +1,7 @@
 """The `qc` command. Each command is a thin shell over functions in `qc_pipeline.pipeline`."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from pathlib import Path
@@ -80,6 +81,26 @@ def _ingest_with_progress(con, inputs, config, orders, roster):
     return report
 
 
+@contextlib.contextmanager
+def _ingest_progress(total: int):
+    """Progress over the files, then over the stages after ingest; (on_file, on_stage) callbacks."""
+    with Progress(
+        TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("", total=total, stage="ingest")
+        finished_before = iter(range(total))
+
+        def on_file(path: Path) -> None:
+            progress.update(task, completed=next(finished_before, total), description=escape(path.name))
+
+        def on_stage(stage: str) -> None:
+            progress.update(task, completed=total, stage=stage, description="")
+
+        yield on_file, on_stage
+
+
 def _print_ingest(report) -> None:
     table = Table(title="Files", show_lines=False)
     for col in ("file", "format", "enc", "read", "loaded", "dup", "quar"):
@@ -142,38 +163,93 @@ def run(
     scorecard: Optional[Path] = SCORECARD_OPTION,
     lang: str = LANG_OPTION,
     no_mask: bool = NO_MASK_OPTION,
+    timings: Optional[Path] = typer.Option(
+        None, "--timings", help="Write seconds per stage as JSON to this file (for benchmarks)."
+    ),
 ) -> None:
-    """Ingest exports, compute sessions, rounds, flags, conversion and scores, and write the reports."""
-    from qc_pipeline.pipeline import known_weeks, rebuild
-    from qc_pipeline.reports import write_reports
-    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
-    from qc_pipeline.store.warehouse import open_warehouse
+    """Ingest exports, recompute the partitions they changed, and write the weekly reports."""
+    import json
+    import time
 
+    from qc_pipeline.pipeline import plan_files, run_week
+    from qc_pipeline.reports.labels import LANGS
     from qc_pipeline.rules import load_ruleset
     from qc_pipeline.scoring.scorecard import load_scorecard
+    from qc_pipeline.store.warehouse import open_warehouse
 
+    started = time.perf_counter()
     _check_week(week)
+    if lang not in LANGS:
+        raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     card = load_scorecard(scorecard or cfg.scorecard_path)
+    files = plan_files(inputs, orders=orders or [], roster=roster)
+    if not files:
+        raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
     con = open_warehouse(db)
     try:
-        report = _ingest_with_progress(con, inputs, cfg, orders, roster)
-        with console.status("computing sessions, rounds, flags, conversion and scores"):
-            result = rebuild(con, cfg, ruleset, card)
-        _print_rebuild(result)
-        held = known_weeks(con)
-        if week is not None and week not in held:
-            raise UserError(f"--week {week}: no such week in {db} (it holds {', '.join(held) or 'no weeks'})")
-        weeks = [week] if week else sorted(w for w in report.weeks_touched if w in held)
-        for w in weeks:
-            paths = write_reports(con, w, out, lang=lang, mask=not no_mask, config=cfg)
-            paths.append(write_agent_week_csv(con, out, w))
-            console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
+        with _ingest_progress(len(files)) as (on_file, on_stage):
+            result = run_week(
+                con, inputs, cfg, out, orders=orders or [], roster=roster, ruleset=ruleset, scorecard=card,
+                week=week, lang=lang, mask=not no_mask, files=files, on_file=on_file, on_stage=on_stage,
+            )
     finally:
         con.close()
-    if report.failed:
+    _print_ingest(result.ingest)
+    _print_rebuild(result.rebuild)
+    for w, paths in result.written.items():
+        console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
+    if timings is not None:
+        figures = {"messages": result.ingest.total("rows_loaded"), "seconds": result.seconds,
+                   "total": time.perf_counter() - started}
+        timings.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    if result.ingest.failed:
         raise typer.Exit(1)
+
+
+@command()
+def rebuild(
+    config: Optional[Path] = CONFIG_OPTION,
+    db: Path = DB_OPTION,
+    shop: Optional[List[str]] = typer.Option(None, "--shop", help="Only this shop (repeat for several)."),
+    weeks: Optional[str] = typer.Option(None, "--weeks", help="Only these ISO weeks: 2026-W40..2026-W47, or one week."),
+    rules: Optional[List[Path]] = RULES_OPTION,
+    scorecard: Optional[Path] = SCORECARD_OPTION,
+) -> None:
+    """Recompute the derived tables of the selected partitions (all of them by default) from the warehouse."""
+    from qc_pipeline.pipeline import rebuild as rebuild_partitions
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    span = _week_range(weeks)
+    cfg = load_config(config)
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    card = load_scorecard(scorecard or cfg.scorecard_path)
+    if not db.exists():
+        raise UserError(f"{db}: no warehouse here (run `qc run` or `qc ingest` first, or pass --db)")
+    con = open_warehouse(db)
+    try:
+        with console.status("recomputing partitions"):
+            result = rebuild_partitions(con, cfg, ruleset, card, shops=list(shop or []) or None, weeks=span, force=True)
+    finally:
+        con.close()
+    console.print(f"rebuilt {result.partitions} partitions")
+    _print_rebuild(result)
+
+
+def _week_range(text: Optional[str]) -> Optional[tuple[str, str]]:
+    if text is None:
+        return None
+    first, _, last = text.partition("..")
+    last = last or first
+    for w in (first, last):
+        if not WEEK_PATTERN.match(w):
+            raise UserError(f"--weeks {text!r}: expected ISO weeks like 2026-W40..2026-W47")
+    if first > last:
+        raise UserError(f"--weeks {text!r}: the first week comes after the last")
+    return first, last
 
 
 @command()

@@ -1,10 +1,11 @@
-"""The weekly batch job, stage by stage: ingest -> warehouse -> derived tables.
+"""The weekly batch job: ingest -> warehouse -> derived tables (the conductor) -> reports.
 
 The CLI is a thin shell over these functions; tests call them directly too.
 """
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -12,20 +13,15 @@ from typing import Callable, Iterable
 import duckdb
 import polars as pl
 
-from qc_pipeline.config import ROLES, Config
+from qc_pipeline import conductor
+from qc_pipeline.conductor import RebuildReport
+from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
-from qc_pipeline.conversion.inquiries import agent_week_conversion, conversion_frames, session_outcomes
-from qc_pipeline.conversion.shop import mark_matched_buyers, shop_week_table
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
-from qc_pipeline.metrics.agent_week import agent_week_response
-from qc_pipeline.metrics.rounds import iso_week, role_targets, rounds_table
-from qc_pipeline.rules import RuleSet, flag_messages, load_ruleset
-from qc_pipeline.scoring.scorecard import Scorecard, load_scorecard
-from qc_pipeline.scoring.sessions import score_sessions
-from qc_pipeline.scoring.weekly import agent_week_table, weekly_flag_counts, weekly_scores, with_bands
-from qc_pipeline.sessions.onduty import DutyCalendar
-from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
-from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, replace_table, scalar
+from qc_pipeline.rules import RuleSet
+from qc_pipeline.scoring.scorecard import Scorecard
+from qc_pipeline.store.partitions import mark_stale
+from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, scalar
 
 
 @dataclass
@@ -50,20 +46,6 @@ class IngestReport:
     @property
     def failed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.error]
-
-
-@dataclass
-class RebuildReport:
-    messages: int
-    sessions: int
-    rounds: int
-    agent_weeks: int
-    weeks: list[str]
-    agents_without_roster: list[str]
-    unattributed_rounds: int
-    flags: int = 0
-    inquiries: int = 0
-    orders_unmatched: int = 0
 
 
 def _require(path: Path, expected_kind: str, parsed_kind: str) -> None:
@@ -103,11 +85,31 @@ def ingest_paths(
         if parsed.kind == "ignored":
             continue
         outcome.counts = load_parsed(con, parsed)
+        touched = getattr(outcome.counts, "touched", None)
+        if touched is None:
+            touched = _touched_by(parsed)
+        mark_stale(con, touched)
+        report.weeks_touched |= {week for shop, week in touched if shop != "*"}
         if parsed.messages is not None and not parsed.messages.is_empty():
+            # The weeks a chat export covers are reported even when it adds nothing new.
             report.weeks_touched |= set(
                 parsed.messages.select(pl.col("sent_at").dt.strftime("%G-W%V").unique()).to_series().to_list()
             )
     return report
+
+
+def _touched_by(parsed) -> set[tuple[str, str]]:
+    """The (shop, week) partitions a parsed file may change, when the loader does not say."""
+    week = lambda col: pl.col(col).dt.strftime("%G-W%V")  # noqa: E731
+    if parsed.kind == "roster":
+        return {("*", "*")} if parsed.roster is not None and not parsed.roster.is_empty() else set()
+    if parsed.kind == "chat" and parsed.messages is not None:
+        return set(parsed.messages.select("shop", week("sent_at").alias("w")).unique().iter_rows())
+    if parsed.kind == "orders" and parsed.orders is not None:
+        o = parsed.orders.filter(pl.col("shop").is_not_null())
+        return set(o.select("shop", week("created_at").alias("w")).drop_nulls().unique().iter_rows()) | set(
+            o.select("shop", week("paid_at").alias("w")).drop_nulls().unique().iter_rows())
+    return set()
 
 
 def plan_files(
@@ -140,82 +142,78 @@ def rebuild(
     config: Config,
     ruleset: RuleSet | None = None,
     scorecard: Scorecard | None = None,
+    *,
+    shops: list[str] | None = None,
+    weeks: tuple[str, str] | None = None,
+    force: bool = False,
 ) -> RebuildReport:
-    """Recompute every derived table from `messages` and `orders`, so results never depend on the
-    order in which files were ingested, and a new config, rule set or scorecard re-computes history."""
-    ruleset = ruleset or load_ruleset(config.rule_files)
-    scorecard = scorecard or load_scorecard(config.scorecard_path)
-    # Sessions and rounds need no text; only the agent and auto-reply texts are read, for the rules.
-    messages = con.sql("SELECT msg_id, shop, buyer, agent, role, sent_at, source_line FROM messages").pl()
-    orders = con.sql("SELECT * EXCLUDE (source_path) FROM orders").pl()
-    agents = roster(con)
-
-    calendar = DutyCalendar.from_shifts(config.shifts)
-    ordered = ordered_messages(messages, calendar, config.idle_seconds)
-    sessions = sessions_table(ordered)
-    rounds = rounds_table(
-        ordered, sessions, calendar, agents, role_targets(config, list(ROLES)),
-        config.default_role,
-    )
-    flags = flags_table(con, ordered, ruleset)
-
-    conv = config.conversion
-    frames = conversion_frames(rounds, orders, conv["window_days"], conv["attribution"])
-    attribution = mark_matched_buyers(frames["order_attribution"], messages)
-    outcomes = session_outcomes(rounds, frames["inquiries"])
-    scores, deductions = score_sessions(sessions, rounds, flags, outcomes, scorecard)
-    scores = scores.join(sessions.select("session_id", "shop"), on="session_id", how="left")
-
-    con.execute("BEGIN TRANSACTION")
-    try:
-        replace_table(con, "sessions", sessions)
-        replace_table(con, "rounds", rounds)
-        replace_table(con, "flags", flags)
-        replace_table(con, "inquiries", frames["inquiries"].drop("orders"))
-        replace_table(con, "order_attribution", attribution)
-        replace_table(con, "shop_week", shop_week_table(frames["inquiries"], attribution))
-        replace_table(con, "session_scores", scores)
-        replace_table(con, "score_deductions", deductions)
-        weekly = agent_week_table(
-            agent_week_response(con, config.wait_cap_seconds),
-            weekly_flag_counts(flags),
-            with_bands(agent_week_conversion(frames["inquiries"]), conv["bands"], conv["min_inquiries"]),
-            weekly_scores(scores),
-            agents,
-            config.default_role,
-        )
-        replace_table(con, "agent_week", weekly)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('rule_version', ?), ('scorecard_version', ?)",
-                    [ruleset.version, scorecard.version])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    known = set(agents["agent"].to_list())
-    seen = messages.filter(pl.col("role") == "agent")["agent"].drop_nulls().unique().sort().to_list()
-    return RebuildReport(
-        messages=len(messages),
-        sessions=len(sessions),
-        rounds=len(rounds),
-        agent_weeks=len(weekly),
-        weeks=sorted(rounds["week"].unique().to_list()),
-        agents_without_roster=[a for a in seen if a not in known],
-        unattributed_rounds=rounds.filter(pl.col("agent").is_null()).height,
-        flags=len(flags),
-        inquiries=len(frames["inquiries"]),
-        orders_unmatched=attribution.filter(~pl.col("matched_buyer")).height,
-    )
+    """Recompute the derived tables of every stale (shop, week) partition: those new input touched, and
+    those built with other settings, rules or scorecard; with `force`, every partition of the selection.
+    Results never depend on the order in which files were ingested."""
+    return conductor.rebuild(con, config, ruleset, scorecard, shops=shops, weeks=weeks, force=force)
 
 
-def flags_table(con: duckdb.DuckDBPyConnection, ordered: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
-    """Every rule hit on agent and auto-reply messages, with the session and week it belongs to.
-    Buyer messages are never checked."""
-    texts = con.sql("SELECT msg_id, role, text FROM messages WHERE role IN ('agent', 'auto')").pl()
-    hits = flag_messages(texts, ruleset)
-    context = ordered.filter(pl.col("msg_id").is_in(hits["msg_id"].unique().implode())).select(
-        "msg_id", "session_id", "shop", "agent", "role", "sent_at", iso_week("sent_at").alias("week")
-    )
-    return hits.join(context, on="msg_id", how="left")
+@dataclass
+class WeekRun:
+    """What `run_week` did: files read, partitions recomputed, report files written, seconds per stage."""
+
+    ingest: IngestReport
+    rebuild: RebuildReport
+    weeks: list[str]
+    written: dict[str, list[Path]]
+    seconds: dict[str, float]
+
+
+def run_week(
+    con: duckdb.DuckDBPyConnection,
+    inputs: Iterable[Path],
+    config: Config,
+    out: Path,
+    *,
+    orders: Iterable[Path] = (),
+    roster: Path | None = None,
+    ruleset: RuleSet | None = None,
+    scorecard: Scorecard | None = None,
+    week: str | None = None,
+    lang: str = "zh",
+    mask: bool = True,
+    files: list[tuple[Path, str | None]] | None = None,
+    on_file: Callable[[Path], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> WeekRun:
+    """The weekly job (`qc run`): ingest the exports, recompute what they changed, write the reports of
+    every ISO week the input touched (or `week`). Arguments are validated by the caller before this runs."""
+    from qc_pipeline.reports import write_reports
+    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
+
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    ingested = ingest_paths(con, inputs, config, orders=orders, roster=roster, files=files, on_file=on_file)
+    seconds["ingest"] = time.perf_counter() - started
+    if on_stage:
+        on_stage("derive")
+    rebuilt = rebuild(con, config, ruleset, scorecard)
+    for stage, value in rebuilt.seconds.items():
+        seconds[f"rebuild.{stage}"] = value
+    held = known_weeks(con)
+    if week is not None and week not in held:
+        raise UserError(unknown_week_message(week, held))
+    weeks = [week] if week else sorted(w for w in ingested.weeks_touched if w in held)
+    if on_stage:
+        on_stage("reports")
+    started = time.perf_counter()
+    written = {}
+    for w in weeks:
+        paths = write_reports(con, w, out, lang=lang, mask=mask, config=config)
+        paths.append(write_agent_week_csv(con, out, w))
+        written[w] = paths
+    seconds["reports"] = time.perf_counter() - started
+    return WeekRun(ingested, rebuilt, weeks, written, seconds)
+
+
+def unknown_week_message(week: str, held: list[str]) -> str:
+    """One wording for an unknown week, wherever it is asked for."""
+    return f"--week {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})"
 
 
 def warehouse_status(con: duckdb.DuckDBPyConnection) -> dict:

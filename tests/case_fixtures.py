@@ -191,6 +191,7 @@ def build_warehouse(path: Path, conversations: dict = CONVERSATIONS, orders: lis
     outcomes = session_outcomes(rounds, frames["inquiries"])
     scores, deductions = score_sessions(sessions, rounds, flags, outcomes, load_scorecard())
     scores = scores.join(sessions.select("session_id", "shop"), on="session_id", how="left")
+    sessions = sessions.with_columns(pl.col("started_at").dt.strftime("%G-W%V").alias("week"))
     for table, frame in (("sessions", sessions), ("rounds", rounds), ("flags", flags),
                          ("inquiries", frames["inquiries"].drop("orders")), ("session_scores", scores),
                          ("score_deductions", deductions)):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from qc_pipeline.metrics.agent_week import agent_week_response
+from qc_pipeline.weekly import agent_week_response
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 from qc_pipeline.store.warehouse import open_warehouse
 
@@ -185,9 +185,9 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     built.messages.extend(msgs)
 
     con.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime(?::TIMESTAMP, '%G-W%V'))",
         [session_id, SHOP, buyer, msgs[0]["sent_at"], msgs[-1]["sent_at"], agent, [agent], 2,
-         sum(1 for m in msgs if m["role"] == "agent")],
+         sum(1 for m in msgs if m["role"] == "agent"), msgs[0]["sent_at"]],
     )
     rounds = [(1, True, first_buyer, first_reply, first_wait), (2, False, follow_buyer, follow_reply, follow_wait)]
     for no, is_first, opener, reply, wait in rounds:
@@ -213,7 +213,7 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     if flagged is not None:
         flag_msg = next(m for m in msgs if m["text"] == flagged.text)
         con.execute(
-            "INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
             [flag_msg["msg_id"], session_id, SHOP, agent, flagged.role, flag_msg["sent_at"], week, flagged.rule_id,
              flagged.category, flagged.severity, flagged.start, flagged.end, flagged.matched, "rules-2026.11"],
         )
@@ -235,17 +235,17 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     else:
         score = (40 * responsiveness + 40 * compliance + 20 * outcome) / 100
     con.execute(
-        "INSERT INTO session_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scorecard-1')",
+        "INSERT INTO session_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scorecard-1', NULL)",
         [session_id, SHOP, agent, week, score, auto_failed, responsiveness, compliance, outcome],
     )
     for category, points, reason, msg_id in deductions:
-        con.execute("INSERT INTO score_deductions VALUES (?, ?, ?, ?, ?)",
-                    [session_id, category, points, reason, msg_id])
+        con.execute("INSERT INTO score_deductions VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                    [session_id, category, points, reason, msg_id, SHOP, week])
     return line
 
 
 def _agent_week(con: duckdb.DuckDBPyConnection, weeks: tuple[str, ...]) -> None:
-    con.register("_response", agent_week_response(con, 600).to_arrow())
+    con.register("_response", agent_week_response(con.sql("SELECT * FROM rounds").pl(), 600).to_arrow())
     con.execute("INSERT INTO agent_week BY NAME SELECT * FROM _response")
     con.unregister("_response")
     con.execute("UPDATE agent_week SET agent_role = a.role FROM agents a WHERE a.agent = agent_week.agent")

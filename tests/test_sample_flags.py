@@ -58,15 +58,17 @@ def test_nothing_but_the_planted_violations_is_flagged(flagged_sample):
 
 def test_flag_figures_reach_agent_week_and_scores(flagged_sample):
     truth, con = flagged_sample
+    # Weekly figures count violations: one per planted message and category, however many hits
+    # (最好 and 全网最低价 in one message are one extreme_word violation).
+    planted = {(v["agent"], v["sent_at"], v["text"], v["category"]) for v in truth["violations"]}
     per_agent: dict[str, int] = {}
-    for v in truth["violations"]:
-        per_agent[v["agent"]] = per_agent.get(v["agent"], 0) + 1
+    for agent, *_ in planted:
+        per_agent[agent] = per_agent.get(agent, 0) + 1
     rows = con.execute("SELECT agent, sum(flags_total) FROM agent_week GROUP BY agent").fetchall()
     got = {a: n for a, n in rows if n}
-    # a planted message may carry several hits (最好 and 全网最低价), never fewer than one
-    assert set(got) == set(per_agent)
-    for agent, n in per_agent.items():
-        assert got[agent] >= n
+    assert got == per_agent
+    hits = dict(con.execute("SELECT agent, count(*) FROM flags WHERE role = 'agent' GROUP BY agent").fetchall())
+    assert all(hits[a] >= n for a, n in per_agent.items())
     critical = con.execute(
         """SELECT count(DISTINCT session_id) FROM flags WHERE severity = 'critical' AND role = 'agent'"""
     ).fetchall()[0][0]

@@ -12,9 +12,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc_pipeline.errors import UserError
-from qc_pipeline.tomlfiles import loads, merge_known, read_toml
+from qc_pipeline.tomlfiles import content_version, loads, merge_known, read_toml
 
 ROLES = ("presale", "aftersale", "supervisor")
+# What a `[shops."店铺名"]` table may override for one shop; everything else is warehouse-wide.
+SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion")
+# The sections the derived tables are computed from: a change in any of them rebuilds the partitions it
+# applies to (ingest settings only affect files read from then on; rules and scorecard carry versions
+# of their own).
+DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 
 
@@ -69,6 +75,23 @@ class Config:
     @property
     def scorecard_path(self) -> Path | None:
         return Path(self.raw["scoring"]["scorecard"]) if self.raw["scoring"]["scorecard"] else None
+
+    @property
+    def shop_overrides(self) -> dict[str, dict]:
+        return self.raw.get("shops", {})
+
+    def for_shop(self, shop: str | None) -> "Config":
+        """The settings one shop runs on: the warehouse-wide ones with its `[shops."…"]` table laid over."""
+        override = self.shop_overrides.get(shop) if shop is not None else None
+        if not override:
+            return self
+        raw = {k: v for k, v in self.raw.items() if k != "shops"}
+        return Config(merge_known(raw, override, f"shops.{shop}", "config", open_tables=frozenset({"targets.roles"})))
+
+    @property
+    def derived_version(self) -> str:
+        """A hash of the settings the derived tables are computed from (this shop's, if for_shop)."""
+        return content_version({k: self.raw.get(k) for k in DERIVED_KEYS})
 
     @property
     def shifts(self) -> list[Shift]:
@@ -147,6 +170,23 @@ def _validate(raw: dict, source: str) -> None:
             raise UserError(f"{source}: sessions.{key} must be positive")
 
 
+def _validate_shops(raw: dict, source: str) -> None:
+    shops = raw.get("shops", {})
+    if not isinstance(shops, dict):
+        raise UserError(f"{source}: 'shops' must be a table of [shops.\"店铺名\"] tables")
+    base = {k: v for k, v in raw.items() if k != "shops"}
+    for shop, override in shops.items():
+        where = f'{source}: shops."{shop}"'
+        if not isinstance(override, dict):
+            raise UserError(f"{where} must be a table")
+        for key in override:
+            if key not in SHOP_KEYS:
+                raise UserError(f"{where}: '{key}' cannot be set per shop (only {', '.join(SHOP_KEYS)})")
+        merged = merge_known(base, override, f'{source}: shops."{shop}"', "config",
+                             open_tables=frozenset({"targets.roles"}))
+        _validate(merged, f'{source}: shops."{shop}"')
+
+
 def load_config(path: str | Path | None = None) -> Config:
     raw = loads(default_config_text())
     source = "default.toml"
@@ -154,7 +194,7 @@ def load_config(path: str | Path | None = None) -> Config:
         path = Path(path)
         override = read_toml(path, "config")
         # targets.roles names the shop's roles rather than fixed settings.
-        raw = merge_known(raw, override, str(path), "config", open_tables=frozenset({"targets.roles"}))
+        raw = merge_known(raw, override, str(path), "config", open_tables=frozenset({"targets.roles", "shops"}))
         source = str(path)
         # File names in a config file are relative to that file, not to wherever qc was started.
         if "files" in override.get("rules", {}):
@@ -162,4 +202,5 @@ def load_config(path: str | Path | None = None) -> Config:
         if override.get("scoring", {}).get("scorecard"):
             raw["scoring"]["scorecard"] = str((path.parent / raw["scoring"]["scorecard"]).resolve())
     _validate(raw, source)
+    _validate_shops(raw, source)
     return Config(raw)

@@ -13,15 +13,21 @@ def mark_matched_buyers(attribution: pl.DataFrame, chat_buyers: pl.DataFrame) ->
     return attribution.join(seen, on=["shop", "buyer"], how="left").with_columns(pl.col("matched_buyer").fill_null(False))
 
 
-def shop_week_table(inquiries: pl.DataFrame, attribution: pl.DataFrame) -> pl.DataFrame:
+def order_span(orders: pl.DataFrame) -> pl.DataFrame:
+    """Each shop's first and last order-creation day: inquiries outside it have no order export to match."""
+    return orders.filter(pl.col("created_at").is_not_null() & pl.col("shop").is_not_null()).group_by("shop").agg(
+        pl.col("created_at").min().dt.date().alias("first_day"), pl.col("created_at").max().dt.date().alias("last_day")
+    )
+
+
+def shop_week_table(inquiries: pl.DataFrame, attribution: pl.DataFrame, span: pl.DataFrame) -> pl.DataFrame:
+    """Per (week, shop). `span` is `order_span` of every order the shop has, not only those of these rows."""
     zero = pl.lit(0).cast(pl.Decimal(18, 2))
     days = inquiries.group_by("week", "shop", "buyer", "day").agg(
         pl.col("credited_agent").is_not_null().any().alias("converted"),
         pl.col("sales_amount").first(),
     )
-    span = attribution.filter(pl.col("created_at").is_not_null()).group_by("shop").agg(
-        pl.col("created_at").min().dt.date().alias("_first"), pl.col("created_at").max().dt.date().alias("_last")
-    )
+    span = span.select("shop", pl.col("first_day").alias("_first"), pl.col("last_day").alias("_last"))
     days = days.join(span, on="shop", how="left").with_columns(
         (pl.col("_first").is_null() | (pl.col("day") < pl.col("_first")) | (pl.col("day") > pl.col("_last")))
         .alias("unmatched")

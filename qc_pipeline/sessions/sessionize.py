@@ -4,6 +4,7 @@ Pure functions of frames that may hold many shops, so they can be mapped over sh
 """
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 
 from qc_pipeline.sessions.onduty import DutyCalendar
@@ -21,8 +22,8 @@ def ordered_messages(messages: pl.DataFrame, calendar: DutyCalendar, idle_second
     """Messages in conversation order with `on_duty_us`, their `session_id` and an integer `session_no`
     (a cheaper grouping key for the stages that follow).
 
-    `session_id` is 's_' + the first 16 characters of the session's first msg_id: stable across
-    re-runs and traceable to the message that opened the session.
+    `session_id` is 's_' + the md5 of (shop, buyer, the session's first msg_id): stable across re-runs,
+    unique whatever ids an exporter supplies, and traceable to the message that opened the session.
     """
     frame = messages.with_columns(
         pl.col("role").replace_strict(ROLE_RANK, default=1, return_dtype=pl.Int8).alias("_role_rank"),
@@ -33,14 +34,26 @@ def ordered_messages(messages: pl.DataFrame, calendar: DutyCalendar, idle_second
     gap = pl.col("on_duty_us") - pl.col("on_duty_us").shift(1)
     starts_session = key_changed.fill_null(True) | (gap >= idle_seconds * 1_000_000).fill_null(True)
     frame = frame.with_columns(starts_session.alias("_starts_session"))
-    frame = frame.with_columns(
-        pl.col("_starts_session").cum_sum().cast(pl.Int64).alias("session_no"),
-        pl.when(pl.col("_starts_session"))
-        .then("s_" + pl.col("msg_id").str.slice(0, 16))
-        .forward_fill()
-        .alias("session_id"),
-    )
-    return frame.drop("_starts_session", "_role_rank")
+    frame = frame.with_columns(pl.col("_starts_session").cum_sum().cast(pl.Int64).alias("session_no"))
+    firsts = frame.filter(pl.col("_starts_session")).select("session_no", "shop", "buyer", "msg_id")
+    ids = session_ids(firsts)
+    return frame.drop("_starts_session", "_role_rank").join(ids, on="session_no", how="left", maintain_order="left")
+
+
+def session_ids(firsts: pl.DataFrame) -> pl.DataFrame:
+    """(session_no, session_id): 's_' + md5 of shop, buyer and first msg_id joined by chr(31). md5 from
+    DuckDB: fixed by definition (polars' hash is not), and vectorised."""
+    if firsts.is_empty():
+        return pl.DataFrame(schema={"session_no": pl.Int64, "session_id": pl.Utf8})
+    con = duckdb.connect()
+    try:
+        con.register("firsts", firsts.to_arrow())
+        out = con.sql(
+            "SELECT session_no, 's_' || md5(concat_ws(chr(31), shop, buyer, msg_id)) AS session_id FROM firsts"
+        )
+        return pl.from_arrow(out.to_arrow_table())
+    finally:
+        con.close()
 
 
 def sessions_table(ordered: pl.DataFrame) -> pl.DataFrame:

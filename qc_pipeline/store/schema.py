@@ -4,7 +4,7 @@ Add columns freely; rename only with a migration (see ``MIGRATIONS``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
@@ -106,8 +106,24 @@ SOURCE_TABLES = {
         )""",
 }
 
-# Tables derived from messages/orders; rebuilt whole on every run so results never depend on
-# the order files were ingested in.
+# Bookkeeping of the (shop, ISO week) partitions the derived tables are computed in: which settings,
+# rule set and scorecard built each one, and whether new input has made it stale (docs/architecture.md).
+PARTITIONS_DDL = """
+    CREATE TABLE IF NOT EXISTS partitions (
+        shop VARCHAR NOT NULL,
+        week VARCHAR NOT NULL,
+        stale BOOLEAN NOT NULL,            -- input changed since it was built
+        config_version VARCHAR,            -- of the settings that apply to this shop; NULL = never built
+        rule_version VARCHAR,
+        scorecard_version VARCHAR,
+        built_at TIMESTAMP,
+        PRIMARY KEY (shop, week)
+    )"""
+SOURCE_TABLES["partitions"] = PARTITIONS_DDL
+
+# Tables derived from messages/orders, computed per (shop, week) partition: a run recomputes exactly the
+# partitions its input changed (plus what depends on them), so results never depend on the order files
+# were ingested in.
 DERIVED_TABLES = {
     "sessions": """
         CREATE TABLE IF NOT EXISTS sessions (
@@ -119,7 +135,8 @@ DERIVED_TABLES = {
             primary_agent VARCHAR,
             agents VARCHAR[],
             n_buyer_msgs INTEGER NOT NULL,
-            n_agent_msgs INTEGER NOT NULL
+            n_agent_msgs INTEGER NOT NULL,
+            week VARCHAR NOT NULL              -- ISO week of started_at: the session's partition
         )""",
     "rounds": """
         CREATE TABLE IF NOT EXISTS rounds (
@@ -176,7 +193,20 @@ DERIVED_TABLES = {
             assists BIGINT,
             scored_sessions BIGINT,
             qc_score_avg DOUBLE,
-            auto_failed_sessions BIGINT
+            auto_failed_sessions BIGINT,
+            violation_sessions BIGINT,         -- sessions with at least one violation by this agent
+            violation_session_pct DOUBLE       -- violation_sessions / sessions, 0-100
+        )""",
+    # agent_week's flag figures in long form, for every category a rule set declares.
+    "agent_week_flags": """
+        CREATE TABLE IF NOT EXISTS agent_week_flags (
+            week VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            agent VARCHAR NOT NULL,
+            category VARCHAR NOT NULL,
+            violations BIGINT NOT NULL,        -- flagged messages of this category
+            hits BIGINT NOT NULL,              -- flag rows (spans)
+            sessions BIGINT NOT NULL           -- sessions holding such a violation
         )""",
     "flags": """
         CREATE TABLE IF NOT EXISTS flags (
@@ -194,7 +224,8 @@ DERIVED_TABLES = {
             "end" INTEGER NOT NULL,            -- exclusive
             matched VARCHAR NOT NULL,
             rule_version VARCHAR NOT NULL,
-            probability DOUBLE                 -- classifier rules only
+            probability DOUBLE,                -- classifier rules only
+            buyer VARCHAR
         )""",
     "inquiries": """
         CREATE TABLE IF NOT EXISTS inquiries (
@@ -229,7 +260,8 @@ DERIVED_TABLES = {
             inquiry_day DATE,                  -- the buyer-day inquiry whose window holds the order
             converts BOOLEAN NOT NULL,
             silent BOOLEAN NOT NULL,           -- paid with no inquiry (静默下单)
-            matched_buyer BOOLEAN NOT NULL     -- the (shop, buyer) appears in the chats at all
+            matched_buyer BOOLEAN NOT NULL,    -- the (shop, buyer) appears in the chats at all
+            week VARCHAR                       -- ISO week of created_at (of paid_at without one): its partition
         )""",
     "shop_week": """
         CREATE TABLE IF NOT EXISTS shop_week (
@@ -255,7 +287,8 @@ DERIVED_TABLES = {
             responsiveness DOUBLE NOT NULL,
             compliance DOUBLE NOT NULL,
             outcome DOUBLE,                    -- NULL where not a presale session
-            scorecard_version VARCHAR
+            scorecard_version VARCHAR,
+            buyer VARCHAR
         )""",
     "score_deductions": """
         CREATE TABLE IF NOT EXISTS score_deductions (
@@ -263,6 +296,9 @@ DERIVED_TABLES = {
             category VARCHAR NOT NULL,         -- responsiveness | compliance | outcome | auto_fail
             points DOUBLE NOT NULL,
             reason VARCHAR NOT NULL,
-            msg_id VARCHAR
+            msg_id VARCHAR,
+            shop VARCHAR,
+            week VARCHAR,                      -- the session's week
+            buyer VARCHAR
         )""",
 }

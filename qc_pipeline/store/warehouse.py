@@ -40,6 +40,7 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables. An older warehouse gains new source columns in place; a derived table whose
     columns changed is recreated (it is rebuilt from messages/orders on the next run anyway)."""
     scratch = duckdb.connect()
+    recreated = False
     for name, ddl in {**SOURCE_TABLES, **DERIVED_TABLES}.items():
         existing = _columns(con, name)
         if existing is None:
@@ -59,7 +60,12 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
         else:
             con.execute(f'DROP TABLE "{name}"')
             con.execute(ddl)
+            recreated = True
     scratch.close()
+    if recreated:
+        # The recreated table is empty: every partition must be built again.
+        con.execute("UPDATE partitions SET stale = true")
+        con.execute("DELETE FROM meta WHERE key = 'partitions'")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 

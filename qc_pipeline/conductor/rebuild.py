@@ -1,0 +1,328 @@
+"""Recompute the stale partitions: read a scope, call the pure stages, replace exactly that scope.
+
+docs/architecture.md tells the whole story; in short, for each batch of shops that share settings:
+1. full targets: the stale (shop, week) partitions; partial targets: in each neighbouring week, the
+   buyers of a full target whose input lies near the shared edge;
+2. read those buyers' messages and orders over their target weeks plus a margin (`scope.Reach`), and read
+   further back or ahead for a buyer whose conversation runs past the margin;
+3. `stages.buyer_tables`, keep the rows of the targets, replace them in the warehouse;
+4. `stages.weekly_tables` over every row of the touched (shop, week) partitions, replace those.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import duckdb
+import polars as pl
+
+from qc_pipeline.conductor.scope import WEEK, Reach, neighbour_weeks, uncertain_buyers, week_start
+from qc_pipeline.conductor.stages import BUYER_TABLES, buyer_tables, weekly_tables
+from qc_pipeline.config import Config
+from qc_pipeline.rules import RuleSet, load_ruleset
+from qc_pipeline.scoring.scorecard import Scorecard, load_scorecard
+from qc_pipeline.store import partitions as store
+from qc_pipeline.store.schema import DERIVED_TABLES
+
+# A batch of shops holds about this many messages in memory at once.
+BATCH_MESSAGES = 2_000_000
+# Reading further for a buyer whose conversation runs past the margin: at most this many times.
+MAX_WIDENINGS = 8
+
+
+@dataclass
+class RebuildReport:
+    messages: int = 0
+    sessions: int = 0
+    rounds: int = 0
+    agent_weeks: int = 0
+    weeks: list[str] = field(default_factory=list)
+    agents_without_roster: list[str] = field(default_factory=list)
+    unattributed_rounds: int = 0
+    flags: int = 0
+    inquiries: int = 0
+    orders_unmatched: int = 0
+    partitions: int = 0
+    partial_buyers: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+class _Clock:
+    def __init__(self, report: RebuildReport):
+        self.report, self.last = report, dt.datetime.now()
+
+    def lap(self, stage: str) -> None:
+        now = dt.datetime.now()
+        self.report.add_time(stage, (now - self.last).total_seconds())
+        self.last = now
+
+
+def _targets(parts: pl.DataFrame, config: Config, ruleset: RuleSet, scorecard: Scorecard,
+             shops: list[str] | None, weeks: tuple[str, str] | None, force: bool) -> pl.DataFrame:
+    """The partitions to recompute: the stale or out-of-date ones, or (force) every one in the selection."""
+    if shops:
+        parts = parts.filter(pl.col("shop").is_in(shops))
+    if weeks:
+        parts = parts.filter((pl.col("week") >= weeks[0]) & (pl.col("week") <= weeks[1]))
+    wanted = parts.with_columns(
+        pl.col("shop").map_elements(lambda s: config.for_shop(s).derived_version, return_dtype=pl.Utf8)
+        .alias("_config")
+    )
+    if force:
+        return wanted
+    return wanted.filter(
+        pl.col("stale")
+        | pl.col("config_version").is_null() | (pl.col("config_version") != pl.col("_config"))
+        | pl.col("rule_version").is_null() | (pl.col("rule_version") != ruleset.version)
+        | pl.col("scorecard_version").is_null() | (pl.col("scorecard_version") != scorecard.version)
+    )
+
+
+def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Config) -> list[tuple[Config, list[str]]]:
+    """Shops grouped by the settings they run on, cut into batches of about BATCH_MESSAGES messages."""
+    sizes = dict(
+        con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall()
+    )
+    by_settings: dict[str, tuple[Config, list[str]]] = {}
+    for shop in targets["shop"].unique().sort().to_list():
+        settings = config.for_shop(shop)
+        by_settings.setdefault(settings.derived_version, (settings, []))[1].append(shop)
+    batches = []
+    for settings, shops in by_settings.values():
+        current, size = [], 0
+        for shop in shops:
+            current.append(shop)
+            size += sizes.get(shop, 0)
+            if size >= BATCH_MESSAGES:
+                batches.append((settings, current))
+                current, size = [], 0
+        if current:
+            batches.append((settings, current))
+    return batches
+
+
+def _week_bounds(frame: pl.DataFrame) -> pl.DataFrame:
+    starts = [week_start(w) for w in frame["week"].to_list()]
+    return frame.with_columns(
+        pl.Series("lo", starts, dtype=pl.Datetime("us")),
+        pl.Series("hi", [s + WEEK for s in starts], dtype=pl.Datetime("us")),
+    )
+
+
+def _partial_targets(con, full: pl.DataFrame, buyers: pl.DataFrame, existing: set[tuple[str, str]],
+                     settings: Config, reach: Reach) -> pl.DataFrame:
+    """(shop, week, buyer) in the weeks next to full targets, for buyers of a full target whose input lies
+    within `reach` of the shared edge, where that week exists and is not itself a full target."""
+    full_keys = set(full.select("shop", "week").iter_rows())
+    bands = []
+    for shop, week in sorted(full_keys):
+        start = week_start(week)
+        for other in neighbour_weeks(week, settings):
+            if (shop, other) in full_keys or (shop, other) not in existing:
+                continue
+            other_start = week_start(other)
+            # The band of the neighbour week that lies within reach of this week.
+            if other_start < start:
+                lo, hi = max(other_start, start - reach.reach), min(other_start + WEEK, start)
+            else:
+                lo, hi = max(other_start, start + WEEK), min(other_start + WEEK, start + WEEK + reach.reach)
+            if lo < hi:
+                bands.append((shop, week, other, lo, hi))
+    if not bands:
+        return pl.DataFrame(schema={"shop": pl.Utf8, "week": pl.Utf8, "buyer": pl.Utf8})
+    band = pl.DataFrame(bands, schema={"shop": pl.Utf8, "_of": pl.Utf8, "week": pl.Utf8,
+                                       "lo": pl.Datetime("us"), "hi": pl.Datetime("us")}, orient="row")
+    candidates = buyers.rename({"week": "_of"}).join(band, on=["shop", "_of"]).drop("_of")
+    near = store.buyers_near(con, candidates, with_orders=True)
+    return near.select("shop", "week", "buyer").unique()
+
+
+def _requests(full_buyers: pl.DataFrame, partial: pl.DataFrame, reach: Reach) -> pl.DataFrame:
+    """(shop, buyer, lo, hi, target_lo, target_hi): each buyer's target weeks and what to read around them."""
+    keyed = pl.concat([full_buyers.select("shop", "buyer", "week"), partial.select("shop", "buyer", "week")])
+    keyed = _week_bounds(keyed.unique())
+    return keyed.group_by("shop", "buyer").agg(
+        pl.col("lo").min().alias("target_lo"), pl.col("hi").max().alias("target_hi")
+    ).with_columns(
+        (pl.col("target_lo") - reach.margin).alias("lo"), (pl.col("target_hi") + reach.margin).alias("hi")
+    ).sort("shop", "buyer")
+
+
+def _keep_targets(tables: dict[str, pl.DataFrame], full: pl.DataFrame, partial: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    full_keys = full.select("shop", "week").with_columns(pl.lit(True).alias("_full"))
+    part_keys = partial.select("shop", "week", "buyer").with_columns(pl.lit(True).alias("_part"))
+    kept = {}
+    for name, rows in tables.items():
+        marked = rows.join(full_keys, on=["shop", "week"], how="left").join(
+            part_keys, on=["shop", "week", "buyer"], how="left"
+        )
+        kept[name] = marked.filter(pl.col("_full").fill_null(False) | pl.col("_part").fill_null(False)).drop(
+            "_full", "_part"
+        )
+    return kept
+
+
+def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame, existing, roster,
+                  ruleset, scorecard, clock: _Clock) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame]:
+    reach = Reach.of(settings)
+    full = _week_bounds(targets.filter(pl.col("shop").is_in(shops)).select("shop", "week"))
+    full_buyers = store.target_buyers(con, full)
+    partial = _partial_targets(con, full, full_buyers, existing, settings, reach)
+    requests = _requests(full_buyers, partial, reach)
+    clock.lap("plan")
+    inputs = store.read_inputs(con, requests)
+    clock.lap("read")
+    tables = buyer_tables(inputs["messages"], inputs["texts"], inputs["orders"], roster, inputs["chat_buyers"],
+                          settings, ruleset, scorecard)
+    clock.lap("derive")
+    for _ in range(MAX_WIDENINGS):
+        unsure = uncertain_buyers(tables["sessions"], requests, reach)
+        if unsure.is_empty():
+            break
+        # Those buyers' conversations run past what was read: read a week further and derive them again.
+        wider = unsure.with_columns(
+            pl.when(pl.col("need_lo")).then(pl.col("lo") - WEEK).otherwise(pl.col("lo")).alias("lo"),
+            pl.when(pl.col("need_hi")).then(pl.col("hi") + WEEK).otherwise(pl.col("hi")).alias("hi"),
+        ).drop("need_lo", "need_hi")
+        again = store.read_inputs(con, wider)
+        redone = buyer_tables(again["messages"], again["texts"], again["orders"], roster, again["chat_buyers"],
+                              settings, ruleset, scorecard)
+        keys = wider.select("shop", "buyer")
+        tables = {
+            name: pl.concat([rows.join(keys, on=["shop", "buyer"], how="anti"), redone[name]], how="diagonal_relaxed")
+            for name, rows in tables.items()
+        }
+        requests = pl.concat([requests.join(keys, on=["shop", "buyer"], how="anti"), wider]).sort("shop", "buyer")
+        clock.lap("derive")
+    return _keep_targets(tables, full, partial), full, partial
+
+
+def rebuild(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    ruleset: RuleSet | None = None,
+    scorecard: Scorecard | None = None,
+    *,
+    shops: list[str] | None = None,
+    weeks: tuple[str, str] | None = None,
+    force: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> RebuildReport:
+    """Recompute every stale partition (or, with `force`, every partition of the selection) in one
+    transaction. After any sequence of runs the derived tables equal those of loading everything at once."""
+    ruleset = ruleset or load_ruleset(config.rule_files)
+    scorecard = scorecard or load_scorecard(config.scorecard_path)
+    report = RebuildReport()
+    clock = _Clock(report)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        store.discover_partitions(con)
+        parts = store.partitions(con)
+        targets = _targets(parts, config, ruleset, scorecard, shops, weeks, force)
+        existing = set(parts.select("shop", "week").iter_rows())
+        roster = con.sql("SELECT agent, name, role FROM agents").pl()
+        batches = _batches(con, targets, config) if not targets.is_empty() else []
+        clock.lap("plan")
+        for n, (settings, batch_shops) in enumerate(batches):
+            if on_batch:
+                on_batch(n, len(batches))
+            tables, full, partial = _derive_batch(con, settings, batch_shops, targets, existing, roster,
+                                                  ruleset, scorecard, clock)
+            for name in BUYER_TABLES:
+                store.replace_rows(con, name, _conform(name, tables[name]), full, partial)
+            clock.lap("write")
+            touched = pl.concat([full.select("shop", "week"), partial.select("shop", "week")]).unique()
+            weekly = _weekly(con, touched, roster, settings)
+            for name, rows in weekly.items():
+                store.replace_rows(con, name, _conform(name, rows), touched, None)
+            clock.lap("weekly")
+            _account(report, tables, weekly, full, partial, roster)
+        built = targets.select(
+            "shop", "week", pl.col("_config").alias("config_version"),
+            pl.lit(ruleset.version).alias("rule_version"), pl.lit(scorecard.version).alias("scorecard_version"),
+        )
+        store.record_built(con, built)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('rule_version', ?), ('scorecard_version', ?), ('config_version', ?)",
+            [ruleset.version, scorecard.version, config.derived_version],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.partitions = len(targets)
+    report.weeks = sorted(set(targets["week"].to_list()))
+    clock.lap("write")
+    return report
+
+
+def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) -> dict[str, pl.DataFrame]:
+    """agent_week, agent_week_flags and shop_week of the touched partitions, from all their stored rows."""
+    rows = {name: store.read_partitions(con, name, touched)
+            for name in ("rounds", "flags", "inquiries", "session_scores")}
+    # Silent orders count in the week they were paid, which may differ from the order's partition.
+    attribution = pl.concat([store.read_partitions(con, "order_attribution", touched), _paid_elsewhere(con, touched)])
+    shops = touched["shop"].unique().to_list()
+    weekly = weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], attribution,
+                           rows["session_scores"], roster, store.order_span(con, shops), settings)
+    keys = touched.select("shop", "week")
+    return {name: frame.join(keys, on=["shop", "week"], how="semi") for name, frame in weekly.items()}
+
+
+def _paid_elsewhere(con, touched: pl.DataFrame) -> pl.DataFrame:
+    con.register("_touched_weeks", touched.select("shop", "week").to_arrow())
+    try:
+        return con.sql(
+            """SELECT a.* FROM order_attribution a JOIN _touched_weeks t
+                 ON a.shop = t.shop AND strftime(a.paid_at, '%G-W%V') = t.week
+               WHERE a.week IS DISTINCT FROM t.week"""
+        ).pl()
+    finally:
+        con.unregister("_touched_weeks")
+
+
+_COLUMNS: dict[str, list[str]] = {}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection | None, table: str) -> list[str]:
+    """A derived table's columns, as its DDL declares them."""
+    if table not in _COLUMNS:
+        scratch = duckdb.connect()
+        scratch.execute(DERIVED_TABLES[table])
+        _COLUMNS[table] = [r[0] for r in scratch.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table]).fetchall()]
+        scratch.close()
+    return _COLUMNS[table]
+
+
+def _conform(table: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows with exactly the table's declared columns: a stage that produces another set is a bug."""
+    declared = table_columns(None, table)
+    missing = [c for c in declared if c not in rows.columns]
+    extra = [c for c in rows.columns if c not in declared]
+    if missing or extra:
+        raise AssertionError(f"{table}: stage columns differ from the DDL (missing {missing}, extra {extra})")
+    return rows.select(declared)
+
+
+def _account(report: RebuildReport, tables, weekly, full, partial, roster) -> None:
+    report.sessions += len(tables["sessions"])
+    report.rounds += len(tables["rounds"])
+    report.flags += len(tables["flags"])
+    report.inquiries += len(tables["inquiries"])
+    report.agent_weeks += len(weekly["agent_week"])
+    report.partial_buyers += len(partial)
+    report.unattributed_rounds += tables["rounds"].filter(pl.col("agent").is_null()).height
+    report.orders_unmatched += tables["order_attribution"].filter(~pl.col("matched_buyer")).height
+    known = set(roster["agent"].to_list())
+    seen = set(tables["rounds"]["agent"].drop_nulls().unique().to_list())
+    report.agents_without_roster = sorted(set(report.agents_without_roster) | {a for a in seen if a not in known})
+    report.messages += int(tables["sessions"]["n_buyer_msgs"].sum() or 0) + int(tables["sessions"]["n_agent_msgs"].sum() or 0)
+
+
+__all__ = ["RebuildReport", "rebuild", "table_columns"]

@@ -1,0 +1,111 @@
+"""The derived tables as pure functions of frames: no warehouse, no files, no clock.
+
+`buyer_tables` computes everything that is decided per (shop, buyer): sessions, rounds, flags,
+inquiries, order attribution and session scores. Every row it returns depends only on that buyer's
+messages and orders, the roster and the settings, which is what lets the conductor recompute a few
+buyers of a week, or map the same function over shop partitions on a distributed engine.
+`weekly_tables` aggregates those rows into agent_week and shop_week for (week, shop) partitions.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from qc_pipeline.config import ROLES, Config
+from qc_pipeline.conversion.inquiries import agent_week_conversion, conversion_frames, session_outcomes
+from qc_pipeline.conversion.shop import mark_matched_buyers, shop_week_table
+from qc_pipeline.metrics.rounds import iso_week, role_targets, rounds_table
+from qc_pipeline.rules import RuleSet, flag_messages
+from qc_pipeline.scoring.scorecard import Scorecard
+from qc_pipeline.scoring.sessions import score_sessions
+from qc_pipeline.sessions.onduty import DutyCalendar
+from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
+from qc_pipeline.weekly import agent_week_flags, agent_week_response, agent_week_table, weekly_flag_counts
+from qc_pipeline.weekly import weekly_scores, with_bands
+
+# The tables decided per buyer, each with the (shop, week, buyer) columns that place a row in a partition.
+BUYER_TABLES = (
+    "sessions", "rounds", "flags", "inquiries", "order_attribution", "session_scores", "score_deductions",
+)
+WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
+
+
+def flags_table(ordered: pl.DataFrame, texts: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
+    """Every rule hit on agent and auto-reply messages, with the session and week it belongs to.
+    `texts` holds (msg_id, role, text) of the agent and auto messages; buyer messages are never checked."""
+    hits = flag_messages(texts, ruleset)
+    context = ordered.filter(pl.col("msg_id").is_in(hits["msg_id"].unique().implode())).select(
+        "msg_id", "session_id", "shop", "buyer", "agent", "role", "sent_at", iso_week("sent_at").alias("week")
+    )
+    return hits.join(context, on="msg_id", how="inner")
+
+
+def order_week(created: str = "created_at", paid: str = "paid_at") -> pl.Expr:
+    """The partition of an order: the ISO week it was created in (paid, for an export without creation times)."""
+    return pl.coalesce(iso_week(created), iso_week(paid))
+
+
+def buyer_tables(
+    messages: pl.DataFrame,
+    texts: pl.DataFrame,
+    orders: pl.DataFrame,
+    roster: pl.DataFrame,
+    chat_buyers: pl.DataFrame,
+    config: Config,
+    ruleset: RuleSet,
+    scorecard: Scorecard,
+) -> dict[str, pl.DataFrame]:
+    """Every per-buyer table for the given messages (msg_id, shop, buyer, agent, role, sent_at,
+    source_line), agent/auto texts (msg_id, role, text), the buyers' orders, the roster (agent, name, role)
+    and `chat_buyers` (shop, buyer pairs that chatted with the shop at all)."""
+    calendar = DutyCalendar.from_shifts(config.shifts)
+    ordered = ordered_messages(messages, calendar, config.idle_seconds)
+    sessions = sessions_table(ordered)
+    rounds = rounds_table(
+        ordered, sessions, calendar, roster, role_targets(config, list(ROLES)), config.default_role
+    )
+    flags = flags_table(ordered, texts, ruleset)
+    conv = config.conversion
+    frames = conversion_frames(rounds, orders, conv["window_days"], conv["attribution"])
+    attribution = mark_matched_buyers(frames["order_attribution"], chat_buyers).with_columns(
+        order_week().alias("week")
+    )
+    outcomes = session_outcomes(rounds, frames["inquiries"])
+    scores, deductions = score_sessions(sessions, rounds, flags, outcomes, scorecard)
+    placed = sessions.select("session_id", "shop", "buyer", iso_week("started_at").alias("week"))
+    return {
+        "sessions": sessions.with_columns(iso_week("started_at").alias("week")),
+        "rounds": rounds,
+        "flags": flags,
+        "inquiries": frames["inquiries"].drop("orders"),
+        "order_attribution": attribution,
+        "session_scores": scores.drop("week").join(placed, on="session_id", how="left"),
+        "score_deductions": deductions.join(placed, on="session_id", how="left"),
+    }
+
+
+def weekly_tables(
+    rounds: pl.DataFrame,
+    flags: pl.DataFrame,
+    inquiries: pl.DataFrame,
+    attribution: pl.DataFrame,
+    scores: pl.DataFrame,
+    roster: pl.DataFrame,
+    order_span: pl.DataFrame,
+    config: Config,
+) -> dict[str, pl.DataFrame]:
+    """agent_week, agent_week_flags and shop_week of the (week, shop) partitions the rows belong to.
+    `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day)."""
+    conv = config.conversion
+    agent_week = agent_week_table(
+        agent_week_response(rounds, config.wait_cap_seconds),
+        weekly_flag_counts(flags),
+        with_bands(agent_week_conversion(inquiries), conv["bands"], conv["min_inquiries"]),
+        weekly_scores(scores),
+        roster,
+        config.default_role,
+    )
+    return {
+        "agent_week": agent_week,
+        "agent_week_flags": agent_week_flags(flags),
+        "shop_week": shop_week_table(inquiries, attribution, order_span),
+    }
