@@ -96,7 +96,7 @@ def test_later_files_win(tmp_path):
 
 
 def test_classifier_rules_switch_off_and_take_a_threshold(tmp_path):
-    text = "你自己不会看吗，页面上写得清清楚楚"
+    text = "你自己不会看吗，页面上写得很明白了"
     assert rule_ids(text, load_ruleset()) == ["ML-ARGUING"]
     off = rule_file(tmp_path, "rules: [{id: ML-ARGUING, enabled: false}]")
     assert rule_ids(text, load_ruleset([off])) == []

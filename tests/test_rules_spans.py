@@ -121,7 +121,7 @@ def test_empty_input_gives_an_empty_table_with_the_schema(rules):
 
 def test_classifier_flags_a_paraphrase_with_its_probability_over_the_whole_message(rules):
     # no lexicon rule knows this sentence; the classifier does
-    text = "你自己不会看吗，页面上写得清清楚楚"
+    text = "你自己不会看吗，页面上写得很明白了"
     frame = pl.DataFrame({"msg_id": ["p"], "role": ["agent"], "text": [text]})
     flags = flag_messages(frame, rules).filter(pl.col("rule_id").str.starts_with("ML-"))
     assert flags["rule_id"].to_list() == ["ML-ARGUING"]
@@ -131,7 +131,7 @@ def test_classifier_flags_a_paraphrase_with_its_probability_over_the_whole_messa
 
 
 def test_classifier_adds_nothing_where_a_lexicon_rule_of_its_category_hit(rules):
-    hits = check_text("你自己没看清楚，页面上写得清清楚楚", rules)
+    hits = check_text("你自己没看清楚，页面上都有", rules)
     assert [h.rule_id for h in hits] == ["SVC-BLAME"]
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import ahocorasick
 
 from qc_pipeline.rules.classifier import load_scorer
-from qc_pipeline.rules.model import Hit, Rule
+from qc_pipeline.rules.context import CompiledContext, clause_of
+from qc_pipeline.rules.model import Candidate, Hit, Rule
 from qc_pipeline.rules.text import compile_pattern, fold, quoted_spans, wide_forms
 from qc_pipeline.rules.words import glued, word_check
 
@@ -26,6 +27,7 @@ class _SpanRule:
     # One search for all exemption patterns: a text where none matches needs no spans at all,
     # which is the case for nearly every real violation.
     any_exempt: re.Pattern | None
+    contexts: tuple[CompiledContext, ...]
 
     @classmethod
     def compile(cls, rule: Rule) -> _SpanRule:
@@ -34,7 +36,8 @@ class _SpanRule:
             combined = compile_pattern("|".join(f"(?:{p})" for p in rule.exempt_patterns)) if exempt else None
         except re.error:  # the same group name in two patterns
             combined = None
-        return cls(rule, tuple(map(compile_pattern, rule.patterns)), exempt, combined)
+        return cls(rule, tuple(map(compile_pattern, rule.patterns)), exempt, combined,
+                   tuple(CompiledContext(c) for c in rule.contexts))
 
     def exempt_spans(self, folded: str) -> list[tuple[int, int]]:
         if self.any_exempt is not None and self.any_exempt.search(folded) is None:
@@ -60,7 +63,7 @@ class Engine:
             for w in r.triggers:
                 slots[w][2].append(i)
             for w in r.unless:
-                slots[w][3].append(i)
+                slots[w][3].append((i, len(w)))
         for i, r in enumerate(self.classifier_rules):
             for w in r.cues:
                 slots[w][4].append(i)
@@ -77,14 +80,15 @@ class Engine:
         self.wake_all = any(not r.cues for r in self.classifier_rules)
         self._words = word_check(frozenset(w for r in lexicon for w in r.terms))
 
-    def check(self, text: str, role: str) -> list[Hit]:
-        return self.check_many([(text, role)])[0]
+    def check(self, text: str, role: str, trace: list[Candidate] | None = None) -> list[Hit]:
+        """The hits of one message; `trace`, when given, receives every candidate with its verdict."""
+        return self.check_many([(text, role)], trace)[0]
 
-    def check_many(self, items: list[tuple[str, str]]) -> list[list[Hit]]:
+    def check_many(self, items: list[tuple[str, str]], trace: list[Candidate] | None = None) -> list[list[Hit]]:
         """Hits per (text, role), each list ordered by start, then rule id."""
         results, pending = [], defaultdict(list)
         for n, (text, role) in enumerate(items):
-            hits, wanted = self._spans(text, role)
+            hits, wanted = self._spans(text, role, trace)
             results.append(hits)
             for i in wanted:
                 pending[self.classifier_rules[i].training].append((n, i))
@@ -95,14 +99,18 @@ class Engine:
             for n, i in asks:
                 rule = self.classifier_rules[i]
                 p = probs[n][rule.label]
+                text = items[n][0]
+                if trace is not None:
+                    verdict = "at or above" if p >= rule.threshold else "below"
+                    trace.append(Candidate(rule.id, rule.category, 0, len(text), text, p >= rule.threshold,
+                                           f"classifier p={p:.2f}, {verdict} its threshold {rule.threshold:g}"))
                 if p >= rule.threshold:
-                    text = items[n][0]
                     results[n].append(Hit(rule.id, rule.category, rule.severity, 0, len(text), text,
                                           rule.explanation_zh, rule.explanation_en, p))
                     results[n].sort(key=lambda h: (h.start, h.rule_id))
         return results
 
-    def _spans(self, text: str, role: str) -> tuple[list[Hit], list[int]]:
+    def _spans(self, text: str, role: str, trace=None) -> tuple[list[Hit], list[int]]:
         """Lexicon hits, collapsed per category, and the classifier rules this text should go to."""
         if not text:
             return [], []
@@ -110,7 +118,8 @@ class Engine:
         # (-length, start, rule, from a pattern): sorts longest, earliest, then by rule id
         found: list[tuple[int, int, int, bool]] = []
         exempt_terms: dict[int, list[tuple[int, int]]] = {}
-        triggered, softened, cued = set(), set(), set()
+        triggered, cued = set(), set()
+        softened: dict[int, str] = {}
         for last, (terms, exempts, triggers, softeners, cues) in self._automaton.iter(folded):
             end = last + 1
             for i, n in terms:
@@ -119,8 +128,8 @@ class Engine:
                 exempt_terms.setdefault(i, []).append((end - n, end))
             if triggers:
                 triggered.update(triggers)
-            if softeners:
-                softened.update(softeners)
+            for i, n in softeners:
+                softened.setdefault(i, text[end - n:end])
             if cues:
                 cued.update(cues)
         for i in triggered:
@@ -129,7 +138,7 @@ class Engine:
         kept: list[tuple[int, int, Rule]] = []
         if found:
             found.sort()
-            kept = self._check(text, folded, role, found, exempt_terms, softened)
+            kept = self._check(text, folded, role, found, exempt_terms, softened, trace)
         hits = [Hit(r.id, r.category, r.severity, s, e, text[s:e], r.explanation_zh, r.explanation_en)
                 for s, e, r in kept]
         flagged = {r.category for _, _, r in kept}
@@ -139,9 +148,10 @@ class Engine:
         ]
         return hits, wanted
 
-    def _check(self, text, folded, role, found, exempt_terms, softened) -> list[tuple[int, int, Rule]]:
+    def _check(self, text, folded, role, found, exempt_terms, softened, trace=None) -> list[tuple[int, int, Rule]]:
         """The found hits that survive every check, longest first; a hit inside one already kept in
-        its category would be collapsed into it anyway, so it is dropped before any check."""
+        its category would be collapsed into it anyway, so it is dropped before any check. With
+        `trace`, every candidate is recorded with the reason it was kept or dropped."""
         kept: list[tuple[int, int, Rule]] = []
         exempt: dict[int, list[tuple[int, int]]] = {}
         quotes = None
@@ -149,33 +159,55 @@ class Engine:
             e = s - negative_length
             compiled = self._rules[i]
             rule = compiled.rule
-            if role not in rule.roles or i in softened:
-                continue
-            if kept and any(k.category == rule.category and a < e and s < b for a, b, k in kept):
-                continue
-            # Cheapest first: exemption terms came with the automaton pass for free.
-            terms = exempt_terms.get(i)
-            if terms and any(a <= s and e <= b for a, b in terms):
-                continue
-            if glued(folded, s, e):
-                continue
-            # A pattern states its own context; word boundaries are for terms.
-            if rule.boundary == "word" and not from_pattern and not self._words.is_word(folded, s, e):
-                continue
-            if compiled.exempt_patterns:
-                spans = exempt.get(i)
-                if spans is None:
-                    spans = exempt[i] = compiled.exempt_spans(folded)
-                if any(a <= s and e <= b for a, b in spans):
-                    continue
-            if rule.skip_quotes:
+            why = self._drop(text, folded, role, s, e, i, compiled, from_pattern, kept, exempt_terms, softened, exempt)
+            if why is None and rule.skip_quotes:
                 if quotes is None:
                     quotes = quoted_spans(text)
                 if quotes and any(a <= s and e <= b for a, b in quotes):
-                    continue
-            kept.append((s, e, rule))
+                    why = "quoted back from the buyer"
+            if why is None and compiled.contexts:
+                clause = clause_of(folded, s, e)
+                for c in compiled.contexts:
+                    if c.applies(folded, s, e, clause):
+                        why = f"context '{c.context.id}': {c.context.why}"
+                        break
+            if trace is not None and why != "":
+                trace.append(Candidate(rule.id, rule.category, s, e, text[s:e], why is None,
+                                       why or "no exemption or context applies"))
+            if why is None:
+                kept.append((s, e, rule))
         kept.sort(key=lambda k: (k[0], k[2].id))
         return kept
+
+    def _drop(self, text, folded, role, s, e, i, compiled, from_pattern, kept, exempt_terms, softened, exempt):
+        """Why the lexicon checks drop this candidate, or None; "" for a hit not worth showing (a
+        shorter match inside one already kept, another role's rule)."""
+        rule = compiled.rule
+        if role not in rule.roles:
+            return ""
+        if kept and any(k.category == rule.category and a < e and s < b for a, b, k in kept):
+            return ""
+        if i in softened:
+            return f"the message says 「{softened[i]}」, which takes the rule back (unless)"
+        # Cheapest first: exemption terms came with the automaton pass for free.
+        terms = exempt_terms.get(i)
+        if terms:
+            for a, b in terms:
+                if a <= s and e <= b:
+                    return f"inside the exempt phrase 「{text[a:b]}」"
+        if glued(folded, s, e):
+            return "part of a longer run of letters or digits"
+        # A pattern states its own context; word boundaries are for terms.
+        if rule.boundary == "word" and not from_pattern and not self._words.is_word(folded, s, e):
+            return "not a word of its own here (part of a longer word)"
+        if compiled.exempt_patterns:
+            spans = exempt.get(i)
+            if spans is None:
+                spans = exempt[i] = compiled.exempt_spans(folded)
+            for a, b in spans:
+                if a <= s and e <= b:
+                    return f"inside 「{text[a:b]}」, an exemption pattern"
+        return None
 
 
 def _shortest(words: set[str]) -> list[str]:

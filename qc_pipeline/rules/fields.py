@@ -6,6 +6,7 @@ from pathlib import Path
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.rules.classifier import TRAINING_DIR, labels_of
+from qc_pipeline.rules.context import CONDITIONS, Context
 from qc_pipeline.rules.model import BOUNDARIES, CATEGORIES, CHECKED_ROLES, KINDS, SEVERITIES, Rule
 from qc_pipeline.rules.text import compile_pattern, fold
 
@@ -14,6 +15,7 @@ WORD_LISTS = ("terms", "triggers", "exempt_terms", "unless", "cues")
 TEXT_FIELDS = ("category", "severity", "explanation_zh", "explanation_en", "source")
 LEXICON_ONLY = {
     "terms", "patterns", "triggers", "exempt_terms", "exempt_patterns", "unless", "boundary", "skip_quotes",
+    "contexts",
 }
 CLASSIFIER_ONLY = {"training", "label", "threshold", "cues"}
 KNOWN = {"id", "kind", "enabled", "weight", "roles", *TEXT_FIELDS, *LEXICON_ONLY, *CLASSIFIER_ONLY}
@@ -23,7 +25,7 @@ OVERRIDABLE = {
     "classifier": {"enabled", "severity", "weight", "threshold"},
 }
 # ... and add to these lists.
-EXTENDABLE = {"lexicon": {"terms", "exempt_terms", "exempt_patterns", "unless"}, "classifier": {"cues"}}
+EXTENDABLE = {"lexicon": {"terms", "exempt_terms", "exempt_patterns", "unless", "contexts"}, "classifier": {"cues"}}
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -46,6 +48,8 @@ def parse_rule(entry: dict, where: str, base_dir: Path, origin: str, resolved: b
         value = entry.get(key, ())
         items = tuple(value) if resolved else resolve_list(value, key, where, base_dir)
         lists[key] = tuple(dict.fromkeys(fold(i) for i in items)) if key in WORD_LISTS else tuple(items)
+    contexts = tuple(entry.get("contexts", ())) if resolved else parse_contexts(
+        entry.get("contexts", []), where, base_dir)
     roles = lists.pop("roles") or CHECKED_ROLES
     bad_roles = set(roles) - set(CHECKED_ROLES)
     if bad_roles:
@@ -65,6 +69,7 @@ def parse_rule(entry: dict, where: str, base_dir: Path, origin: str, resolved: b
         boundary=_choice(entry, "boundary", BOUNDARIES, where, "word"),
         skip_quotes=_flag(entry, "skip_quotes", where, True),
         origin=origin,
+        contexts=contexts,
         **fields,
         **lists,
         **(_classifier_fields(entry, where, base_dir, resolved) if kind == "classifier" else {}),
@@ -94,6 +99,50 @@ def resolve_list(value, key: str, where: str, base_dir: Path) -> list[str]:
         elif item.strip():
             out.append(item.strip() if key not in ("patterns", "exempt_patterns") else item)
     return out
+
+
+def parse_contexts(value, where: str, base_dir: Path) -> tuple[Context, ...]:
+    """A rule's `contexts`: a list of mappings, each with an id, a reason and at least one condition."""
+    if not isinstance(value, (list, tuple)):
+        raise UserError(f"{where}: 'contexts' must be a list of mappings (id, why, and before, after, clause, "
+                        "message, clause_terms or message_terms)")
+    out, seen = [], set()
+    for n, item in enumerate(value, start=1):
+        if isinstance(item, Context):
+            out.append(item)
+            continue
+        here = f"{where}: context #{n}"
+        if not isinstance(item, dict):
+            raise UserError(f"{here}: expected a mapping")
+        unknown = set(item) - {"id", "why", *CONDITIONS}
+        if unknown:
+            raise UserError(f"{here}: unknown field '{sorted(unknown)[0]}' (expected id, why, {', '.join(CONDITIONS)})")
+        cid, why = item.get("id"), item.get("why")
+        if not isinstance(cid, str) or not _ID.fullmatch(cid):
+            raise UserError(f"{here}: 'id' must be letters, digits, '_', '-' or '.'")
+        here = f"{where}: context '{cid}'"
+        if cid in seen:
+            raise UserError(f"{here}: defined twice")
+        seen.add(cid)
+        if not isinstance(why, str) or not why.strip():
+            raise UserError(f"{here}: 'why' is missing or empty")
+        fields = {}
+        for key in ("hit", "before", "after", "clause", "message", "message_lacks"):
+            pattern = item.get(key, "")
+            if not isinstance(pattern, str):
+                raise UserError(f"{here}: '{key}' must be a regular expression")
+            if pattern:
+                try:
+                    compile_pattern(pattern)
+                except re.error as exc:
+                    raise UserError(f"{here}: {key} {pattern!r} is not a valid regular expression ({exc})") from None
+            fields[key] = pattern
+        for key in ("clause_terms", "message_terms", "clause_lacks_terms"):
+            fields[key] = tuple(dict.fromkeys(fold(w) for w in resolve_list(item.get(key, []), key, here, base_dir)))
+        if not any(fields.values()):
+            raise UserError(f"{here}: gives no condition ({', '.join(CONDITIONS)})")
+        out.append(Context(id=cid, why=why.strip(), **fields))
+    return tuple(out)
 
 
 def _lexicon(name: str, where: str, base_dir: Path) -> list[str]:

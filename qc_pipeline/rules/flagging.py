@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from qc_pipeline.rules.model import Hit, RuleSet
+from qc_pipeline.rules.model import Hit, Hits, RuleSet
 
 FLAG_SCHEMA = {
     "msg_id": pl.Utf8,
@@ -24,11 +24,14 @@ _HIT_SCHEMA = {
 
 
 def check_text(text: str, ruleset: RuleSet, role: str = "agent") -> list[Hit]:
-    """The hits in one message, ordered by start, then rule id; none for buyer or system messages."""
+    """The hits in one message, ordered by start, then rule id; none for buyer or system messages.
+    The list is a `Hits`: its `candidates` are every match considered, kept or dropped, and why."""
     engine = ruleset.engine
     if role not in engine.roles:
-        return []
-    return engine.check(text, role)
+        return Hits()
+    trace = []
+    hits = engine.check(text, role, trace)
+    return Hits(hits, sorted(trace, key=lambda c: (c.start, c.end, c.rule_id)))
 
 
 def flag_messages(messages: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:

@@ -14,6 +14,12 @@ def format_hits(text: str, hits: list[Hit]) -> str:
             lines.append(f"   {text[:h.start]}【{h.matched}】{text[h.end:]}")
         lines.append(f"   {h.explanation_zh}")
         lines.append(f"   {h.explanation_en}")
+    candidates = getattr(hits, "candidates", None)
+    if candidates:
+        lines.append(f"{len(candidates)} candidate{'s' if len(candidates) != 1 else ''} considered:")
+        for c in candidates:
+            verdict = "kept   " if c.kept else "dropped"
+            lines.append(f"- {verdict} {c.rule_id} ({c.category}) chars {c.start}–{c.end} 「{c.matched}」: {c.reason}")
     return "\n".join(lines)
 
 

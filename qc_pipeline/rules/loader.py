@@ -13,7 +13,7 @@ import yaml
 import qc_pipeline
 
 from qc_pipeline.errors import UserError
-from qc_pipeline.rules.fields import OVERRIDABLE, EXTENDABLE, parse_rule, resolve_list
+from qc_pipeline.rules.fields import OVERRIDABLE, EXTENDABLE, parse_contexts, parse_rule, resolve_list
 from qc_pipeline.rules.model import Rule, RuleSet
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -97,6 +97,8 @@ def _override(base: Rule, entry: dict, where: str, path: Path) -> Rule:
         )
     merged = dict(base.__dict__)
     for key in extendable & set(entry):
-        merged[key] = (*merged[key], *resolve_list(entry[key], key, where, path.parent))
+        more = (parse_contexts(entry[key], where, path.parent) if key == "contexts"
+                else resolve_list(entry[key], key, where, path.parent))
+        merged[key] = (*merged[key], *more)
     merged.update({k: entry[k] for k in settable & set(entry)})
     return parse_rule(merged, where, path.parent, origin=f"{base.origin}, {path}", resolved=True)

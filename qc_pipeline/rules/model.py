@@ -40,6 +40,8 @@ class Rule:
     unless: tuple[str, ...] = ()
     boundary: str = "word"
     skip_quotes: bool = True
+    # named classes of context that take a hit back (context.Context), judged in order
+    contexts: tuple = ()
     # classifier rules
     training: str = ""
     label: str = ""
@@ -51,11 +53,34 @@ class Rule:
     def fingerprint(self) -> dict:
         """Everything that can change what the rule flags, for the rule-set version."""
         data = {k: v for k, v in self.__dict__.items() if k != "origin"}
+        data["contexts"] = [c.fingerprint() for c in self.contexts]
         if self.kind == "classifier":
             from qc_pipeline.rules.classifier import training_digest
 
             data["training"] = training_digest(self.training)
         return data
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One word or pattern match the lexicon pass found, and what the checks made of it."""
+    rule_id: str
+    category: str
+    start: int
+    end: int
+    matched: str
+    kept: bool
+    reason: str
+
+
+class Hits(list):
+    """The hits of one message (a plain list of `Hit`); `check_text` also fills `candidates`: every
+    match considered, kept or dropped, with the reason, for `qc rules check`."""
+    candidates: list[Candidate]
+
+    def __init__(self, hits=(), candidates=None):
+        super().__init__(hits)
+        self.candidates = list(candidates or [])
 
 
 @dataclass(frozen=True)

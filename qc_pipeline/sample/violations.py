@@ -16,7 +16,8 @@ VIOLATION_BANK: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
     "hedging": (
         ("应该明天就能发货了吧", ("应该",)),
-        ("大概三天能到", ("大概",)),
+        # a guess about the goods the agent can check (an arrival estimate such as 大概三天能到 is not hedging)
+        ("这款大概是纯棉的吧", ("大概",)),
         ("估计是快递的问题", ("估计",)),
     ),
     "flat_refusal": (
@@ -32,7 +33,8 @@ VIOLATION_BANK: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("可以用支付宝直接转给我", ("支付宝",)),
     ),
     "slang": (
-        ("亲爱滴，这款yyds", ("亲爱滴", "yyds")),
+        # 亲爱滴 is shop style, not slang (docs/rules.md, labelling rubric); yyds is
+        ("亲爱滴，这款yyds", ("yyds",)),
         ("老铁放心拍，666", ("老铁", "666")),
     ),
     "arguing": (
