@@ -51,7 +51,7 @@ def test_writes_every_report_file(reports):
     folder, paths = reports
     names = sorted(p.relative_to(folder).as_posix() for p in paths)
     assert names == sorted([
-        "summary.html", "summary.md", f"qc-{WEEK}.xlsx",
+        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.csv", "flags.csv",
         "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
     ])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
@@ -111,19 +111,32 @@ def test_agent_pages_show_the_warehouse_figures(warehouse, reports):
             assert cell["text"] == fmt_figure(key, expected, T)
 
 
-def test_agent_page_lists_flags_worst_session_first_with_context(reports):
+def test_agent_page_lists_flagged_sessions_worst_first_with_transcripts(warehouse, reports):
     folder, _ = reports
     html = _agent_page(folder, XIAOYA).read_text(encoding="utf-8")
     page = read_page(_agent_page(folder, XIAOYA))
-    sessions = [a["data-session"] for t, a in page.tags if t == "div" and "data-session" in a]
+    flagged = [a["data-session"] for t, a in page.tags if t == "div" and a.get("data-kind") == "flagged"]
     rules = [a["data-rule"] for t, a in page.tags if "data-rule" in a]
     assert rules == ["OFF-PLATFORM-001", "AD-EXTREME-001", "AD-EXTREME-003"]  # 0, 0, then the 88-point session
-    assert len(sessions) == 3
+    assert len(flagged) == 3
+    shown = [a["data-session"] for t, a in page.tags if t == "div" and "data-kind" in a]
+    assert len(shown) == len(set(shown))  # a session that fits several kinds is shown once
     assert "最好" in page.marks and "最便宜" in page.marks
     assert "自动回复（不计入）" in html
-    # two messages before and after the flagged one, from the same session
-    first_block = html.split('data-rule="OFF-PLATFORM-001"')[1].split("</ol>")[0]
-    assert first_block.count("<li ") == 4  # the flagged reply opens the session's second message
+    # the whole session, every message in order, the flagged reply marked
+    block = html.split(f'id="s-{flagged[0]}"')[1].split("</ol>")[0]
+    messages = sorted((m for m in warehouse.messages if m["msg_id"] in _session_msg_ids(warehouse, flagged[0])),
+                      key=lambda m: m["source_line"])
+    assert block.count('<li class="role-') == len(messages)
+    assert [c.split('"')[0] for c in block.split('<li class="role-')[1:]] == [
+        m["role"] + (" flagged" if i == 1 else "") for i, m in enumerate(messages)]
+
+
+def _session_msg_ids(warehouse, session_id: str) -> set[str]:
+    (shop, buyer, start, end), = warehouse.con.execute(
+        "SELECT shop, buyer, started_at, ended_at FROM sessions WHERE session_id = ?", [session_id]).fetchall()
+    return {m["msg_id"] for m in warehouse.messages
+            if m["shop"] == shop and m["buyer"] == buyer and start <= m["sent_at"] <= end}
 
 
 def test_workbook_holds_real_numbers_equal_to_the_warehouse(warehouse, reports):
@@ -269,7 +282,7 @@ def test_only_the_timestamp_changes_with_the_generation_time(warehouse, tmp_path
         text_a = x.read_text(encoding="utf-8").replace("2026-11-23 08:00", "@")
         text_b = y.read_text(encoding="utf-8").replace("2026-11-24 10:00", "@")
         assert text_a == text_b, x.name
-    created = openpyxl.load_workbook(b[-2]).properties.created
+    created = openpyxl.load_workbook(next(p for p in b if p.suffix == ".xlsx")).properties.created
     assert created == dt.datetime(2026, 11, 24, 10, 0)
 
 
@@ -298,7 +311,7 @@ def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
     broken.load_ruleset = load_ruleset
     monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
     paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
-    assert len(paths) == 6
+    assert len(paths) == 8
 
 
 def test_stale_agent_pages_are_removed(warehouse, tmp_path):
@@ -358,15 +371,30 @@ def test_charts_escape_their_text_and_draw_the_same_bytes():
     assert svg.nice_max(7) == 8 and svg.nice_max(0.63) == 0.8 and svg.nice_max(3, integer=True) == 4
 
 
-def test_first_response_histogram_splits_at_the_target():
+def test_first_response_histogram_splits_at_the_target(tmp_path):
+    import duckdb
+
+    from qc_pipeline.reports.data import EDGES, WeekData, _load_rounds
     from qc_pipeline.reports.views import distribution
 
-    waits = [{"wait_seconds": w, "unanswered": w is None} for w in (0.0, 10.0, 10.5, 30.0, 31.0, 45.0, 700.0, None)]
-    bins = {b["label"]: (b["count"], b["within"]) for b in distribution(waits, 45, Labels("en"))}
+    waits = (0.0, 10.0, 10.5, 30.0, 31.0, 45.0, 700.0, None)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rounds (agent VARCHAR, week VARCHAR, is_first BOOLEAN, wait_seconds DOUBLE, "
+                "unanswered BOOLEAN, started_at TIMESTAMP, met_target BOOLEAN)")
+    for w in waits:
+        con.execute("INSERT INTO rounds VALUES ('a', ?, true, ?, ?, TIMESTAMP '2026-11-16 10:00', ?)",
+                    [WEEK, w, w is None, w is not None and w <= 45])
+    data = WeekData(WEEK, [WEEK], [], {}, PREV, False, [], [], {}, edges=tuple(sorted(set(EDGES) | {45})))
+    _load_rounds(con, data)
+    bins = distribution(data.first_buckets["a"], data.first_unanswered["a"], data.edges, 45, Labels("en"))
+    bins = {b["label"]: (b["count"], b["within"]) for b in bins}
     assert bins["≤10"] == (2, True) and bins["10–20"] == (1, True) and bins["20–30"] == (1, True)
     assert bins["30–45"] == (2, True) and bins["45–60"] == (0, False)  # met_target is wait <= target
     assert bins[">600"] == (1, False) and bins["Unanswered"] == (1, None)
     assert sum(c for c, _ in bins.values()) == len(waits)
+    # An agent with the standard 30 s target on the same edges gets no 45 s split.
+    plain = {b["label"]: b["count"] for b in distribution(data.first_buckets["a"], 1, data.edges, 30, Labels("en"))}
+    assert plain["30–60"] == 2 and "30–45" not in plain
 
 
 def test_histogram_counts_every_first_round(warehouse, reports):

@@ -1,7 +1,9 @@
 """Weekly reports: what QC specialists, supervisors and the team open each week.
 
 ``write_reports`` leaves in ``<out_dir>/<week>/``: ``summary.html`` (team), ``agents/<agent>.html`` (one per
-agent), ``qc-<week>.xlsx`` and ``summary.md``. Every figure is read from the warehouse as stored.
+agent), ``sessions.csv`` and ``flags.csv`` (the week's full lists), ``qc-<week>.xlsx`` and ``summary.md``.
+Every figure is read from the warehouse as stored. The work grows with the number of agents: sessions
+are aggregated, ranked and limited in SQL, and text is masked column-wise.
 """
 from __future__ import annotations
 
@@ -10,16 +12,21 @@ from pathlib import Path
 
 import duckdb
 
+from qc_pipeline.errors import UserError
 from qc_pipeline.reports.data import load_week
+from qc_pipeline.reports.detail import build_details
 from qc_pipeline.reports.explanations import rule_explanations
 from qc_pipeline.reports.html import render_agent, render_summary
-from qc_pipeline.errors import UserError
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
-from qc_pipeline.reports.detail import flag_views
+from qc_pipeline.reports.sessions import FACTS
 from qc_pipeline.reports.views import agent_views, summary_view
+from qc_pipeline.reports.weekly_tables import write_csv
 from qc_pipeline.reports.workbook import write_workbook
+
+SESSIONS_CSV = "sessions.csv"
+FLAGS_CSV = "flags.csv"
 
 __all__ = ["write_reports"]
 
@@ -54,22 +61,31 @@ def write_reports(
     generated_at = generated_at or dt.datetime.now().astimezone().replace(microsecond=0)
     bands = config.conversion["bands"]
     T = Labels(lang, {b["name"]: b["label"] for b in bands if b.get("label")})
-    data = load_week(con, week)
+    from qc_pipeline.config import ROLES
+
+    data = load_week(con, week, {config.target_seconds(role, True) for role in ROLES})
     stamp = _stamp(generated_at)
+    try:
+        details = build_details(con, week, T, mask, rule_explanations(config, lang))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.{FACTS}")
 
     folder = Path(out_dir) / week
     file_names = agent_file_names([r["agent"] for r in data.agents])
     summary = summary_view(data, config, T, file_names)
-    all_flags = flag_views(data, T, mask, rule_explanations(config, lang))
-    agents = agent_views(data, config, T, file_names, mask, all_flags)
+    agents = agent_views(data, config, T, file_names, details)
 
-    written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.meta))]
+    lists = {"sessions": SESSIONS_CSV, "flags": FLAGS_CSV}
+    written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
     agent_dir = folder / "agents"
     for view in agents:
-        html = render_agent(view, T, bands, mask, stamp, data.meta)
+        html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
         written.append(_write_text(agent_dir / view.row.file_name, html))
     _remove_stale(agent_dir, {p.name for p in written[1:]})
-    written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, all_flags, T, mask, generated_at))
+    written.append(write_csv(details.session_list, folder / SESSIONS_CSV))
+    written.append(write_csv(details.flags, folder / FLAGS_CSV))
+    written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, details.flags, T, mask, generated_at,
+                                  lists))
     written.append(_write_text(folder / "summary.md", render_markdown(summary, T, mask, stamp)))
     return written
 

@@ -1,13 +1,13 @@
-"""Everything a week's reports show, read from the warehouse tables and nothing else.
+"""The week's figures, read from the warehouse tables and nothing else.
 
 Figures come from ``agent_week``/``shop_week`` as stored; ``rounds`` feeds only the distribution and the
-daily trend; flags, messages and scores feed the detail lists. Every query is ordered so that the
-same warehouse gives the same reports.
+daily trend, aggregated in SQL to a few rows per agent. Sessions, flags and chat text are read by
+``sessions`` and masked by ``detail``. Every query is ordered so that the same warehouse gives the same
+reports.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +17,9 @@ from qc_pipeline.errors import UserError
 from qc_pipeline.reports.figures import plain
 from qc_pipeline.reports.weeks import previous_week
 
-# Messages of one buyer at the same second sort buyer first, then auto/system, then agent (as sessions do).
-_ROLE_ORDER = "CASE m.role WHEN 'buyer' THEN 0 WHEN 'agent' THEN 2 ELSE 1 END"
+# First-response histogram edges in seconds; each agent's target is added so bars split exactly there.
+EDGES = (10, 20, 30, 60, 120, 180, 300, 600)
+VERSION_KEYS = ("rule_version", "config_version", "scorecard_version")
 
 
 @dataclass
@@ -32,13 +33,13 @@ class WeekData:
     history: list[dict]                     # agent_week rows of every week held up to this one
     shops: list[dict]                       # shop_week rows of the week
     previous_shops: dict[str, dict]
-    first_waits: dict[str, list[dict]] = field(default_factory=dict)   # agent -> first rounds
+    edges: tuple[int, ...] = EDGES          # histogram bucket edges, targets included
+    first_buckets: dict[str, dict[int, int]] = field(default_factory=dict)  # agent -> bucket -> answered
+    first_unanswered: dict[str, int] = field(default_factory=dict)
     daily: dict[str, list[dict]] = field(default_factory=dict)         # agent -> per-day figures
-    sessions: dict[str, list[dict]] = field(default_factory=dict)      # agent -> scored sessions, worst first
-    flags: list[dict] = field(default_factory=list)                    # every flag of the week
-    context: dict[str, list[dict]] = field(default_factory=dict)       # session_id -> its messages in order
     auto_flags_by_category: dict[str, int] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)             # what the week was built with
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -52,42 +53,55 @@ def weeks_held(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [w for (w,) in con.execute("SELECT DISTINCT week FROM agent_week ORDER BY week").fetchall()]
 
 
-def load_week(con: duckdb.DuckDBPyConnection, week: str) -> WeekData:
+def load_week(con: duckdb.DuckDBPyConnection, week: str, targets: set[int] = frozenset()) -> WeekData:
+    """The week's figures; ``targets`` are the first-response targets in use (histogram edges)."""
     held = weeks_held(con)
     if week not in held:
         raise UserError(f"week {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})")
     prev = previous_week(week)
-    agent_rows = _rows(con, "SELECT * FROM agent_week WHERE week = ? ORDER BY shop, agent", [week])
-    prev_rows = _rows(con, "SELECT * FROM agent_week WHERE week = ? ORDER BY shop, agent", [prev])
-    shop_rows = _rows(con, "SELECT * FROM shop_week WHERE week = ? ORDER BY shop", [week])
-    prev_shops = _rows(con, "SELECT * FROM shop_week WHERE week = ? ORDER BY shop", [prev])
+    history = _rows(con, "SELECT * FROM agent_week WHERE week <= ? ORDER BY week, shop, agent", [week])
+    shop_rows = _rows(con, "SELECT * FROM shop_week WHERE week IN (?, ?) ORDER BY week, shop", [week, prev])
+    meta = {k: v for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall()}
     data = WeekData(
         week=week,
         weeks_held=held,
-        agents=agent_rows,
-        previous={(r["shop"], r["agent"]): r for r in prev_rows},
+        agents=[r for r in history if r["week"] == week],
+        previous={(r["shop"], r["agent"]): r for r in history if r["week"] == prev},
         previous_week=prev,
         has_previous=prev in held,
-        history=_rows(con, "SELECT * FROM agent_week WHERE week <= ? ORDER BY week, shop, agent", [week]),
-        shops=shop_rows,
-        previous_shops={r["shop"]: r for r in prev_shops},
-        meta={k: v for k, v in con.execute("SELECT key, value FROM meta ORDER BY key").fetchall()},
+        history=history,
+        shops=[r for r in shop_rows if r["week"] == week],
+        previous_shops={r["shop"]: r for r in shop_rows if r["week"] == prev},
+        edges=tuple(sorted(set(EDGES) | set(targets))),
+        meta=meta,
+        versions=week_versions(con, week, meta),
     )
     _load_rounds(con, data)
-    _load_sessions(con, data)
-    _load_flags(con, data)
+    data.auto_flags_by_category = {
+        c: n for c, n in con.execute(
+            "SELECT category, count(*) FROM flags WHERE week = ? AND role = 'auto' GROUP BY category ORDER BY category",
+            [week],
+        ).fetchall()
+    }
     return data
 
 
 def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
-    for r in _rows(
-        con,
-        """SELECT agent, wait_seconds, unanswered, met_target, target_seconds FROM rounds
-           WHERE week = ? AND is_first AND agent IS NOT NULL
-           ORDER BY agent, wait_seconds NULLS LAST, session_id""",
-        [data.week],
-    ):
-        data.first_waits.setdefault(r["agent"], []).append(r)
+    # Bucket i holds answered first waits in (edges[i-1], edges[i]] (bucket 0 from 0), the last one above all.
+    bucket = " ".join(f"WHEN wait_seconds <= $e{i} THEN {i}" for i in range(len(data.edges)))
+    edges = {f"e{i}": float(e) for i, e in enumerate(data.edges)}
+    for agent, bucket, unanswered, n in con.execute(
+        f"""SELECT agent, CASE WHEN unanswered OR wait_seconds IS NULL THEN NULL {bucket}
+                               ELSE {len(data.edges)} END AS bucket,
+                   unanswered, count(*)
+            FROM rounds WHERE week = $week AND is_first AND agent IS NOT NULL
+            GROUP BY ALL ORDER BY ALL""",
+        {"week": data.week, **edges},
+    ).fetchall():
+        if unanswered:
+            data.first_unanswered[agent] = data.first_unanswered.get(agent, 0) + n
+        elif bucket is not None:
+            data.first_buckets.setdefault(agent, {})[bucket] = n
     for r in _rows(
         con,
         """SELECT agent, CAST(started_at AS DATE) AS day,
@@ -104,69 +118,30 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
         data.daily.setdefault(r["agent"], []).append(r)
 
 
-def _load_sessions(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
-    deductions: dict[str, list[dict]] = defaultdict(list)
-    for d in _rows(
-        con,
-        """SELECT d.session_id, d.category, d.points, d.reason, d.msg_id FROM score_deductions d
-           JOIN session_scores s USING (session_id)
-           WHERE s.week = ? ORDER BY d.session_id, d.points DESC, d.category, d.reason, d.msg_id""",
-        [data.week],
-    ):
-        deductions[d["session_id"]].append(d)
-    for s in _rows(
-        con,
-        """SELECT s.session_id, s.agent, s.score, s.auto_failed, s.responsiveness, s.compliance, s.outcome,
-                  ss.buyer, ss.started_at
-           FROM session_scores s LEFT JOIN sessions ss USING (session_id)
-           WHERE s.week = ? AND s.agent IS NOT NULL
-           ORDER BY s.agent, s.score, s.session_id""",
-        [data.week],
-    ):
-        s["deductions"] = deductions.get(s["session_id"], [])
-        data.sessions.setdefault(s["agent"], []).append(s)
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """The columns of a main-schema table, or [] when there is no such table."""
+    return [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ? "
+        "AND NOT internal ORDER BY column_index", [name],
+    ).fetchall()]
 
 
-def _load_flags(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
-    data.flags = _rows(
-        con,
-        """SELECT f.msg_id, f.session_id, f.shop, f.agent, f.role, f.sent_at, f.rule_id, f.category, f.severity,
-                  f.start, f."end", f.matched, f.rule_version, f.probability,
-                  m.text, m.buyer, s.score AS session_score, s.auto_failed AS session_auto_failed
-           FROM flags f
-           LEFT JOIN messages m USING (msg_id)
-           LEFT JOIN session_scores s USING (session_id)
-           WHERE f.week = ?
-           ORDER BY s.score NULLS LAST, f.session_id NULLS LAST, f.sent_at, f.msg_id, f.start, f.rule_id""",
-        [data.week],
-    )
-    data.auto_flags_by_category = {
-        c: n for c, n in con.execute(
-            "SELECT category, count(*) FROM flags WHERE week = ? AND role = 'auto' GROUP BY category ORDER BY category",
-            [data.week],
-        ).fetchall()
-    }
-    for m in _rows(
-        con,
-        f"""SELECT s.session_id, m.msg_id, m.role, m.agent, m.buyer, m.sent_at, m.text
-            FROM sessions s
-            JOIN messages m ON m.shop = s.shop AND m.buyer = s.buyer
-                AND m.sent_at BETWEEN s.started_at AND s.ended_at
-            WHERE s.session_id IN (SELECT session_id FROM flags WHERE week = ?)
-            ORDER BY s.session_id, m.sent_at, {_ROLE_ORDER}, m.source_path, m.source_line, m.msg_id""",
-        [data.week],
-    ):
-        data.context.setdefault(m["session_id"], []).append(m)
-
-
-def around(data: WeekData, flag: dict, before: int = 2, after: int = 2) -> list[dict]:
-    """The flagged message with the messages just before and after it in its session."""
-    messages = data.context.get(flag["session_id"] or "", [])
-    for i, m in enumerate(messages):
-        if m["msg_id"] == flag["msg_id"]:
-            return messages[max(0, i - before): i + after + 1]
-    return [{"msg_id": flag["msg_id"], "role": flag["role"], "agent": flag["agent"], "buyer": flag["buyer"],
-             "sent_at": flag["sent_at"], "text": flag["text"] or ""}]
+def week_versions(con: duckdb.DuckDBPyConnection, week: str, meta: dict[str, str]) -> dict[str, str]:
+    """The rule, config and scorecard versions the week's partitions were built with (several shops built
+    with different versions list each), or the warehouse-wide ones in ``meta`` when no partition says."""
+    columns = _has_table(con, "partitions")
+    found: dict[str, str] = {}
+    if "week" in columns:
+        for key in (k for k in VERSION_KEYS if k in columns):
+            values = [v for (v,) in con.execute(
+                f'SELECT DISTINCT "{key}" FROM partitions WHERE week = ? AND "{key}" IS NOT NULL ORDER BY 1',
+                [week],
+            ).fetchall()]
+            if values:
+                found[key] = " / ".join(str(v) for v in values)
+    if not found:
+        found = {k: meta[k] for k in VERSION_KEYS if meta.get(k)}
+    return found
 
 
 def row_value(row: dict[str, Any] | None, key: str) -> Any:

@@ -1,43 +1,41 @@
-"""Flag and session details: each flag with its message in context, masked, and the session it spoiled.
+"""Sessions, transcripts and flags as the reports show them: masked, labelled, bounded per agent.
 
-Masking happens here, so no writer can show a buyer's data by forgetting it.
+Masking happens here, so no writer can show a buyer's data by forgetting it: whole columns through the
+polars expressions of ``masking``, and only a flagged message, whose highlight needs offsets, through the
+Python detectors.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from qc_pipeline.reports import masking
-from qc_pipeline.reports.data import WeekData, around
+import duckdb
+import polars as pl
+
+from qc_pipeline.reports import limits, masking, sessions
 from qc_pipeline.reports.labels import Labels
 
 
 @dataclass
-class ContextLine:
-    speaker: str
-    role: str
-    sent_at: str
-    pieces: list[tuple[str, bool]]
-    flagged: bool
-
-
-@dataclass
-class FlagView:
+class FlagNote:
     rule_id: str
     category: str
     category_label: str
     severity: str
     severity_label: str
     explanation: str
-    session_id: str
-    sent_at: str
-    sent_at_value: dt.datetime | None
     role: str
-    agent: str | None
-    matched: str
-    message: str
-    session_score: float | None
-    context: list[ContextLine]
+
+
+@dataclass
+class TranscriptLine:
+    speaker: str
+    role: str
+    sent_at: str
+    pieces: list[tuple[str, bool]]
+    flagged: bool
+    flags: list[FlagNote]
+    omitted_before: int = 0     # messages of the session left out just before this line
 
 
 @dataclass
@@ -52,77 +50,183 @@ class SessionView:
     compliance: float | None
     outcome: float | None
     deductions: list[dict]
-    flags: list[FlagView] = field(default_factory=list)
+    rounds: int = 0
+    unanswered_rounds: int = 0
+    first_wait_s: float | None = None
+    max_wait_s: float | None = None
+    kinds: list[str] = field(default_factory=list)
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    omitted_after: int = 0
+
+
+@dataclass
+class Reading:
+    kind: str
+    label: str
+    total: int                  # the agent's sessions of this kind in the week
+    session_ids: list[str]      # the first ``limits.READING[kind]`` of them
+
+
+@dataclass
+class Details:
+    """What the pages and sheets show below the figures, per agent, plus the week's full lists."""
+    sessions: dict[str, SessionView]            # session_id -> view (every session shown anywhere)
+    worst: dict[str, list[str]]                 # agent -> lowest-scored session ids
+    session_counts: dict[str, int]              # agent -> scored sessions
+    reading: dict[str, list[Reading]]           # agent -> kinds, in page order
+    flags: pl.DataFrame                         # every flag of the week, masked, lowest session score first
+    session_list: pl.DataFrame                  # every session of the week (nick masked)
 
 
 def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
 
 
-def _speaker(message: dict, T: Labels, mask: bool) -> str:
-    role = message["role"]
+def _session(row: dict, T: Labels, mask: bool) -> SessionView:
+    return SessionView(
+        session_id=row["session_id"],
+        buyer=row["buyer_shown"] or "",
+        started_at=_time(row["started_at"]),
+        started_at_value=row["started_at"],
+        score=row["score"],
+        auto_failed=bool(row["auto_failed"]),
+        responsiveness=row["responsiveness"],
+        compliance=row["compliance"],
+        outcome=row["outcome"],
+        deductions=[],
+        rounds=row["rounds"],
+        unanswered_rounds=row["unanswered_rounds"],
+        first_wait_s=row["first_wait_s"],
+        max_wait_s=row["max_wait_s"],
+    )
+
+
+def _shown_nick(frame: pl.DataFrame, column: str, mask: bool, alias: str) -> pl.DataFrame:
+    nick = pl.col(column)
+    return frame.with_columns((masking.mask_nick_expr(nick) if mask else nick.fill_null("")).alias(alias))
+
+
+def build_details(
+    con: duckdb.DuckDBPyConnection, week: str, T: Labels, mask: bool, explanations: dict[str, str]
+) -> Details:
+    sessions.build_facts(con, week)
+    reading = sessions.reading(con, week)
+    worst = sessions.worst(con)
+    shown_ids = pl.concat([reading.select("session_id"), worst.select("session_id")]).unique()
+    facts = _shown_nick(sessions.session_rows(con, shown_ids), "buyer", mask, "buyer_shown")
+    views = {r["session_id"]: _session(r, T, mask) for r in facts.iter_rows(named=True)}
+    _add_deductions(con, shown_ids, facts, views, T, mask)
+    _add_transcripts(con, week, reading.select("session_id").unique(), views, T, mask, explanations)
+
+    by_agent: dict[str, list[Reading]] = {}
+    for (agent,), rows in reading.group_by(["agent"], maintain_order=True):
+        kinds = []
+        for kind in limits.READING:
+            of_kind = rows.filter(pl.col("kind") == kind).sort("kind_rank")
+            if of_kind.height:
+                kinds.append(Reading(kind, T.of("reading_kinds", kind), int(of_kind["kind_total"][0]),
+                                     of_kind["session_id"].to_list()))
+                for sid in of_kind["session_id"]:
+                    views[sid].kinds.append(kind)
+        by_agent[agent] = kinds
+    worst_ids: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for row in worst.select("agent", "session_id", "agent_sessions").iter_rows():
+        worst_ids.setdefault(row[0], []).append(row[1])
+        counts[row[0]] = row[2]
+    return Details(
+        sessions=views, worst=worst_ids, session_counts=counts, reading=by_agent,
+        flags=flag_list(sessions.all_flags(con, week), T, mask, explanations),
+        session_list=session_list(sessions.facts_frame(con), mask),
+    )
+
+
+def _add_deductions(con, ids: pl.DataFrame, facts: pl.DataFrame, views: dict[str, SessionView], T: Labels,
+                    mask: bool) -> None:
+    frame = sessions.deductions(con, ids).join(facts.select("session_id", "buyer"), on="session_id", how="left")
+    if mask:
+        frame = masking.mask_column(frame, "reason", nick="buyer")
+    for d in frame.iter_rows(named=True):
+        views[d["session_id"]].deductions.append({
+            "category": d["category"], "category_label": T.of("deduction_categories", d["category"]),
+            "points": d["points"], "reason": d["reason"],
+        })
+
+
+def _speaker(role: str, agent: str | None, buyer_shown: str, T: Labels) -> str:
     if role == "buyer":
-        nick = masking.mask_nick(message["buyer"]) if mask else (message["buyer"] or "")
-        return f"{T.speaker.buyer} {nick}"
+        return f"{T.speaker.buyer} {buyer_shown}"
     if role == "agent":
-        return message.get("agent") or T.speaker.agent
+        return agent or T.speaker.agent
     return T.of("speaker", role)
 
 
-def flag_view(data: WeekData, flag: dict, T: Labels, mask: bool, explanations: dict[str, str]) -> FlagView:
-    nicks = [flag["buyer"]] if flag.get("buyer") else []
-    context = []
-    for m in around(data, flag):
-        flagged = m["msg_id"] == flag["msg_id"]
-        span = (flag["start"], flag["end"]) if flagged else None
-        context.append(ContextLine(
-            speaker=_speaker(m, T, mask),
-            role=m["role"],
-            sent_at=_time(m["sent_at"]),
-            pieces=masking.segments(m["text"] or "", span, mask, nicks),
-            flagged=flagged,
+def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, SessionView], T: Labels, mask: bool,
+                     explanations: dict[str, str]) -> None:
+    if ids.height == 0:
+        return
+    messages = sessions.transcripts(con, ids)
+    flags = sessions.session_flags(con, week, ids)
+    flagged_pos = messages.join(flags.select("msg_id").unique(), on="msg_id", how="semi").select("session_id", "pos")
+    # Keep the first lines and every flagged message with its neighbours.
+    near = flagged_pos.with_columns(
+        pl.int_ranges(pl.col("pos") - limits.CONTEXT, pl.col("pos") + limits.CONTEXT + 1).alias("pos")
+    ).explode("pos").unique()
+    keep = messages.filter(pl.col("pos") < limits.TRANSCRIPT_LINES).select("session_id", "pos")
+    kept = messages.join(pl.concat([keep, near.cast(keep.schema)]).unique(), on=["session_id", "pos"], how="semi")
+    kept = kept.sort("session_id", "pos").with_columns(
+        (pl.col("pos") - pl.col("pos").shift(1, fill_value=-1).over("session_id") - 1).alias("omitted_before")
+    )
+    kept = _shown_nick(kept, "buyer", mask, "buyer_shown")
+    if mask:
+        kept = masking.mask_column(kept, "text", nick="buyer", alias="text_shown")
+    else:
+        kept = kept.with_columns(pl.col("text").fill_null("").alias("text_shown"))
+
+    notes: dict[str, list[FlagNote]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for f in flags.iter_rows(named=True):
+        notes.setdefault(f["msg_id"], []).append(FlagNote(
+            rule_id=f["rule_id"], category=f["category"], category_label=T.of("categories", f["category"]),
+            severity=f["severity"], severity_label=T.of("severities", f["severity"]),
+            explanation=explanations.get(f["rule_id"], ""), role=f["role"] or "",
         ))
-    text = flag.get("text") or ""
-    pieces = masking.segments(text, (flag["start"], flag["end"]), mask, nicks)
-    return FlagView(
-        rule_id=flag["rule_id"],
-        category=flag["category"],
-        category_label=T.of("categories", flag["category"]),
-        severity=flag["severity"],
-        severity_label=T.of("severities", flag["severity"]),
-        explanation=explanations.get(flag["rule_id"], ""),
-        session_id=flag["session_id"] or "",
-        sent_at=_time(flag["sent_at"]),
-        sent_at_value=flag["sent_at"],
-        role=flag["role"] or "",
-        agent=flag["agent"],
-        matched="".join(p for p, hl in pieces if hl) if text else flag["matched"],
-        message="".join(p for p, _ in pieces),
-        session_score=flag.get("session_score"),
-        context=context,
-    )
+        spans.setdefault(f["msg_id"], []).append((f["start"], f["end"]))
+    for m in kept.iter_rows(named=True):
+        view = views[m["session_id"]]
+        if m["msg_id"] in spans:
+            pieces = masking.highlight(m["text"] or "", spans[m["msg_id"]], mask, [m["buyer"]] if m["buyer"] else [])
+        else:
+            pieces = [(m["text_shown"], False)]
+        view.transcript.append(TranscriptLine(
+            speaker=_speaker(m["role"], m["agent"], m["buyer_shown"], T), role=m["role"], sent_at=_time(m["sent_at"]),
+            pieces=pieces, flagged=m["msg_id"] in spans, flags=notes.get(m["msg_id"], []),
+            omitted_before=m["omitted_before"],
+        ))
+        view.omitted_after = m["session_messages"] - 1 - m["pos"]
 
 
-def session_view(s: dict, T: Labels, mask: bool) -> SessionView:
-    nicks = [s["buyer"]] if s.get("buyer") else []
-    return SessionView(
-        session_id=s["session_id"],
-        buyer=(masking.mask_nick(s["buyer"]) if mask else s["buyer"]) or "",
-        started_at=_time(s.get("started_at")),
-        started_at_value=s.get("started_at"),
-        score=s["score"],
-        auto_failed=bool(s["auto_failed"]),
-        responsiveness=s["responsiveness"],
-        compliance=s["compliance"],
-        outcome=s["outcome"],
-        deductions=[
-            {"category": d["category"], "category_label": T.of("deduction_categories", d["category"]),
-             "points": d["points"], "reason": masking.mask_text(d["reason"], nicks) if mask else d["reason"]}
-            for d in s["deductions"]
-        ],
-    )
+FLAG_COLUMNS = ("week", "shop", "agent", "session_id", "session_score", "sent_at", "role", "rule_id", "category",
+                "category_label", "severity", "severity_label", "matched", "message", "explanation", "msg_id")
 
 
-def flag_views(data: WeekData, T: Labels, mask: bool, explanations: dict[str, str]) -> list[FlagView]:
-    """Every flag of the week, in ``data.flags`` order (lowest session score first)."""
-    return [flag_view(data, f, T, mask, explanations) for f in data.flags]
+def flag_list(frame: pl.DataFrame, T: Labels, mask: bool, explanations: dict[str, str]) -> pl.DataFrame:
+    """Every flag with its message masked and the matched words as highlighted in the masked message."""
+    frame = masking.highlight_columns(frame, "text", "start", "end", nick="buyer" if mask else None, mask=mask)
+    matched = pl.when(pl.col("text").is_null()).then(pl.col("matched")).otherwise(pl.col("qc_inside"))
+    return frame.with_columns(
+        matched.alias("matched"),
+        (pl.col("qc_before") + pl.col("qc_inside") + pl.col("qc_after")).alias("message"),
+        pl.col("category").replace_strict(T["categories"], default=pl.col("category")).alias("category_label"),
+        pl.col("severity").replace_strict(T["severities"], default=pl.col("severity")).alias("severity_label"),
+        pl.col("rule_id").replace_strict(explanations, default="", return_dtype=pl.String).alias("explanation"),
+    ).select(FLAG_COLUMNS)
+
+
+SESSION_COLUMNS = ("week", "shop", "agent", "session_id", "buyer", "started_at", "ended_at", "score", "auto_failed",
+                   "responsiveness", "compliance", "outcome", "rounds", "unanswered_rounds", "first_wait_s",
+                   "max_wait_s", "flags", "auto_flags", "deductions")
+
+
+def session_list(frame: pl.DataFrame, mask: bool) -> pl.DataFrame:
+    return _shown_nick(frame, "buyer", mask, "buyer").select(SESSION_COLUMNS)

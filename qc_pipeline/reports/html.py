@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from qc_pipeline.reports import charts
 from qc_pipeline.reports.figures import data_value, fmt
 from qc_pipeline.reports.labels import Labels
-from qc_pipeline.reports.views import WORST_SESSIONS_SHOWN, AgentView, SummaryView
+from qc_pipeline.reports.views import AgentView, SummaryView
 
 
 @lru_cache(maxsize=None)
@@ -42,7 +42,8 @@ def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str
     )
 
 
-def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, generated_at: str, meta: dict) -> str:
+def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, generated_at: str, meta: dict,
+                 lists: dict[str, str]) -> str:
     return environment().get_template("agent.html").render(
         view=view,
         charts={
@@ -50,6 +51,6 @@ def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, ge
             "daily": charts.daily_chart(view, T),
             "conversion": charts.conversion_chart(view, T, bands),
         },
-        worst_shown=WORST_SESSIONS_SHOWN,
+        lists=lists,
         **_common(T, view.week, masked, generated_at, meta),
     )

@@ -1,24 +1,27 @@
 """Masking of buyers' personal data in report text. The warehouse keeps the originals.
 
-Each detector returns spans of the original text with their replacement, so a flag's highlighted
-span (offsets into the original text) can be mapped onto the masked text exactly.
+The rules are declared once, in ``DETECTORS``, and run two ways:
+
+- ``replacements``/``mask_text``/``highlight`` (Python ``re``) return spans of the original text with their
+  replacement, so a flag's highlighted span (offsets into the original text) maps onto the masked text;
+- ``mask_expr`` (polars, vectorised over a whole text column) masks the text shown without a highlight:
+  transcripts, deduction reasons and the full lists beside the workbook.
+
+Polars' regex engine has no lookarounds, so each boundary a detector needs ("no digit before") is matched
+as a captured character and written back; a value right after another one (``138…,139…``) then lost its
+boundary to the first match, which is why bounded detectors run twice (a masked value never matches again).
+Earlier detectors win where spans overlap, in both ways: an ID number is never half-masked as a phone number.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Union
 
-# 18-digit resident ID: region, birth date, sequence, check digit. The date check keeps most order
-# numbers (also long digit runs) out; lookarounds keep it from matching inside a longer number.
-_ID = re.compile(
-    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
-)
-# Mainland mobile numbers, also written 138-1234-5678, 138 1234 5678 or with +86.
-_MOBILE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-# Landlines with an area code: 0571-88886666, (021)12345678.
-_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-)\s?(\d{3,4})-?(\d{4})(?!\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+import polars as pl
+
+# A replacement is written from literal text and the detector's named groups: ("g", name) is that group.
+Part = Union[str, tuple[str, str]]
 
 # Addresses: an optional administrative prefix (kept, it is too coarse to identify anyone) followed by
 # the street or estate and the house number (masked).
@@ -34,9 +37,66 @@ _DETAIL = (
     rf"(?:\s?{_NAME}{{0,8}}?(?:[0-9A-Za-z一二三四五六七八九十]+(?:-[0-9A-Za-z]+)?)\s?{_UNIT})+"
     rf"(?:\s?[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)?)"
 )
-_ADDRESS = re.compile(_REGION + _DETAIL)
 
 ADDRESS_MASK = "****"
+NICK_STARS = "***"
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    pattern: str                 # named groups only, no lookarounds (both engines read it)
+    replacement: tuple[Part, ...]
+    not_after: str = ""          # a character class that must not precede the value ("" = any)
+    not_before: str = ""         # a character class that must not follow it
+    kept_prefix: str = ""        # a leading group left as it is: the masked span starts after it
+
+    def python(self) -> re.Pattern:
+        before = f"(?<![{self.not_after}])" if self.not_after else ""
+        after = f"(?![{self.not_before}])" if self.not_before else ""
+        return re.compile(before + self.pattern + after)
+
+    def polars(self) -> tuple[str, str, int]:
+        """(pattern, replacement, passes) for ``str.replace_all``: the boundaries are captured and put back."""
+        pattern, value = self.pattern, "".join(p if isinstance(p, str) else f"${{{p[1]}}}" for p in self.replacement)
+        if self.not_after:
+            pattern, value = f"(?P<qc_lb>^|[^{self.not_after}])" + pattern, "${qc_lb}" + value
+        if self.not_before:
+            pattern, value = pattern + f"(?P<qc_la>[^{self.not_before}]|$)", value + "${qc_la}"
+        return pattern, value, 2 if (self.not_after or self.not_before) else 1
+
+
+DETECTORS: tuple[Detector, ...] = (
+    # 18-digit resident ID: region, birth date, sequence, check digit. The date check keeps most order
+    # numbers (also long digit runs) out; the boundaries keep it from matching inside a longer number.
+    Detector(
+        "id_number",
+        r"(?P<head>[1-9]\d{2})\d{3}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?P<tail>\d{3}[\dXx])",
+        (("g", "head"), "*" * 11, ("g", "tail")),
+        not_after="0-9A-Za-z", not_before="0-9A-Za-z",
+    ),
+    Detector(
+        "email",
+        r"(?P<first>[A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
+        (("g", "first"), "***@", ("g", "domain")),
+    ),
+    # Mainland mobile numbers, also written 138-1234-5678, 138 1234 5678 or with +86.
+    Detector(
+        "mobile",
+        r"(?P<prefix>(?:\+?86[- ]?)?)(?P<head>1[3-9]\d)[- ]?\d{4}[- ]?(?P<tail>\d{4})",
+        (("g", "prefix"), ("g", "head"), "****", ("g", "tail")),
+        not_after=r"\d+", not_before=r"\d",
+    ),
+    # Landlines with an area code: 0571-88886666, (021)12345678.
+    Detector(
+        "landline",
+        r"(?P<prefix>(?:\(0\d{2,3}\)|0\d{2,3}-)\s?)\d{3,4}-?(?P<tail>\d{4})",
+        (("g", "prefix"), "****", ("g", "tail")),
+        not_after=r"\d", not_before=r"\d",
+    ),
+    Detector("address", _REGION + _DETAIL, (("g", "region"), ADDRESS_MASK), kept_prefix="region"),
+)
+_COMPILED = tuple((d, d.python()) for d in DETECTORS)
 
 
 @dataclass(frozen=True)
@@ -51,69 +111,180 @@ def mask_nick(nick: str | None) -> str:
     if not nick:
         return ""
     if len(nick) == 1:
-        return nick + "***"
-    return f"{nick[0]}***{nick[-1]}"
+        return nick + NICK_STARS
+    return f"{nick[0]}{NICK_STARS}{nick[-1]}"
 
 
-def _phone(m: re.Match) -> str:
-    prefix = m.group(0)[: m.start(1) - m.start(0)]
-    return f"{prefix}{m.group(1)}****{m.group(3)}"
+def mask_nick_expr(nick: pl.Expr) -> pl.Expr:
+    """``mask_nick`` over a column."""
+    return (
+        pl.when(nick.is_null() | (nick == "")).then(pl.lit(""))
+        .when(nick.str.len_chars() == 1).then(nick + NICK_STARS)
+        .otherwise(nick.str.head(1) + NICK_STARS + nick.str.tail(1))
+    )
 
 
-def _landline(m: re.Match) -> str:
-    prefix = m.group(0)[: m.start(1) - m.start(0)]
-    return f"{prefix}****{m.group(2)}"
+def _render(detector: Detector, m: re.Match) -> Replacement:
+    text = "".join(p if isinstance(p, str) else (m.group(p[1]) or "") for p in detector.replacement)
+    start = m.start()
+    if detector.kept_prefix:
+        kept = m.group(detector.kept_prefix) or ""
+        start += len(kept)
+        text = text[len(kept):]
+    return Replacement(start, m.end(), text)
 
 
-def _id_number(m: re.Match) -> str:
-    value = m.group(0)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
-def _email(m: re.Match) -> str:
-    local, domain = m.group(0).split("@", 1)
-    return f"{local[0]}***@{domain}"
-
-
-def _address(m: re.Match) -> str:
-    return m.group("region") + ADDRESS_MASK
-
-
-def _address_span(m: re.Match) -> tuple[int, int]:
-    return m.start("region") + len(m.group("region")), m.end()
+def _nick_spans(text: str, nick: str) -> Iterable[tuple[int, int]]:
+    pos = text.find(nick)
+    while pos >= 0:
+        yield pos, pos + len(nick)
+        pos = text.find(nick, pos + len(nick))
 
 
 def replacements(text: str, nicks: Iterable[str] = ()) -> list[Replacement]:
-    """Non-overlapping spans to mask, in text order. Earlier detectors win where spans overlap, so an
-    ID number is never half-masked as a phone number."""
-    found: list[Replacement] = []
+    """Non-overlapping spans of the original text to mask, in text order.
 
-    def add(start: int, end: int, value: str) -> None:
-        if start < end and all(end <= r.start or start >= r.end for r in found):
-            found.append(Replacement(start, end, value))
-
-    for m in _ID.finditer(text):
-        add(m.start(), m.end(), _id_number(m))
-    for m in _EMAIL.finditer(text):
-        add(m.start(), m.end(), _email(m))
-    for m in _MOBILE.finditer(text):
-        add(m.start(), m.end(), _phone(m))
-    for m in _LANDLINE.finditer(text):
-        add(m.start(), m.end(), _landline(m))
-    for m in _ADDRESS.finditer(text):
-        start, end = _address_span(m)
-        add(start, end, ADDRESS_MASK)
+    The detectors run in turn, each over the text as the ones before it left it (exactly what ``mask_expr``
+    does): an ID number is never half-masked as a phone number, and a value that runs into one already
+    masked (an address right before a phone number) is masked together with it instead of left whole.
+    """
+    pieces = [_Piece(0, len(text), text, False)]
+    for detector, pattern in _COMPILED:
+        shown = "".join(p.shown for p in pieces)
+        found = [_render(detector, m) for m in pattern.finditer(shown)]
+        pieces = _merge(pieces, [r for r in found if r.start < r.end])
     # A buyer's nick quoted in the chat ("tb_1234 亲，在的") is as identifying as the nick column.
     for nick in sorted({n for n in nicks if n and len(n) > 1}, key=lambda n: (-len(n), n)):
-        for m in re.finditer(re.escape(nick), text):
-            add(m.start(), m.end(), mask_nick(nick))
-    return sorted(found, key=lambda r: r.start)
+        shown = "".join(p.shown for p in pieces)
+        pieces = _merge(pieces, [Replacement(s, e, mask_nick(nick)) for s, e in _nick_spans(shown, nick)])
+    return [Replacement(p.start, p.end, p.shown) for p in pieces if p.masked]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    start: int   # into the original text
+    end: int
+    shown: str   # the original text (plain) or what replaces it (masked)
+    masked: bool
+
+
+def _merge(pieces: list[_Piece], found: list[Replacement]) -> list[_Piece]:
+    """Apply replacements given in offsets of the shown text (sorted, non-overlapping). Right to left, so the
+    offsets of those still to come stay valid; a masked piece a replacement touches is taken in whole."""
+    for r in reversed(found):
+        pieces = _replace(pieces, r)
+    return pieces
+
+
+def _replace(pieces: list[_Piece], r: Replacement) -> list[_Piece]:
+    out: list[_Piece] = []
+    pos = 0
+    start, prefix = None, ""
+    for p in pieces:
+        s, e = pos, pos + len(p.shown)
+        pos = e
+        if e <= r.start or s >= r.end:
+            out.append(p)
+            continue
+        if start is None:
+            if s < r.start and not p.masked:
+                cut = r.start - s
+                out.append(_Piece(p.start, p.start + cut, p.shown[:cut], False))
+                start = p.start + cut
+            else:
+                start, prefix = p.start, p.shown[: max(0, r.start - s)]
+        if e >= r.end:
+            if e > r.end and not p.masked:
+                cut = r.end - s
+                out.append(_Piece(start, p.start + cut, prefix + r.text, True))
+                out.append(_Piece(p.start + cut, p.end, p.shown[cut:], False))
+            else:
+                out.append(_Piece(start, p.end, prefix + r.text + p.shown[r.end - s:], True))
+    return out
 
 
 def mask_text(text: str | None, nicks: Iterable[str] = ()) -> str:
     if not text:
         return text or ""
     return apply(text, replacements(text, nicks))
+
+
+def mask_expr(text: pl.Expr, nick: pl.Expr | None = None) -> pl.Expr:
+    """``mask_text`` over a column, in polars: ``nick`` is the column holding each row's buyer nick."""
+    out = text.fill_null("")
+    for detector in DETECTORS:
+        pattern, value, passes = detector.polars()
+        for _ in range(passes):
+            out = out.str.replace_all(pattern, value)
+    if nick is not None:
+        # Literal, per row: split on the row's nick and join with its masked form.
+        out = (
+            pl.when(nick.str.len_chars().fill_null(0) > 1)
+            .then(out.str.split(nick.fill_null("")).list.join(mask_nick_expr(nick)))
+            .otherwise(out)
+        )
+    return out
+
+
+# A text can only hold something to mask if it has a digit (ID, phones), an "@" (e-mail) or a character of
+# a street or estate word (address): every alternative of the address pattern's place word has one of these.
+_CANDIDATE = r"[\d@路街道巷弄同里区园寓厦场苑村镇乡]"
+
+
+def mask_column(frame: pl.DataFrame, column: str, nick: str | None = None, alias: str | None = None) -> pl.DataFrame:
+    """``frame`` with ``column`` masked (as ``alias``, default in place); ``nick`` names the buyer-nick column.
+    Only rows that can hold personal data go through the expressions."""
+    alias = alias or column
+    text = pl.col(column).fill_null("")
+    need = text.str.contains(_CANDIDATE)
+    if nick is not None:
+        n = pl.col(nick).fill_null("")
+        need = need | ((n.str.len_chars() > 1) & text.str.contains(n, literal=True))
+    frame = frame.with_row_index("_qc_row")
+    todo = frame.filter(need).select(
+        "_qc_row", mask_expr(pl.col(column), pl.col(nick) if nick is not None else None).alias(alias)
+    )
+    out = frame.with_columns(text.alias(alias)).update(todo, on="_qc_row")
+    return out.drop("_qc_row")
+
+
+def highlight_columns(
+    frame: pl.DataFrame, text: str, start: str, end: str, nick: str | None = None, mask: bool = True
+) -> pl.DataFrame:
+    """``highlight`` with one span per row, over whole columns: adds ``qc_before``, ``qc_inside`` (the
+    highlighted piece) and ``qc_after``.
+
+    Each piece is masked on its own; where the pieces then differ from the whole text masked (personal
+    data runs across a span edge, so the span widens), that row goes through ``highlight`` instead.
+    """
+    length = pl.col(text).fill_null("").str.len_chars()
+    a = pl.col(start).cast(pl.Int64).clip(0, length)
+    b = pl.max_horizontal(a, pl.col(end).cast(pl.Int64).clip(0, length))
+    body = pl.col(text).fill_null("")
+    frame = frame.with_columns(
+        body.str.slice(0, a).alias("qc_before"),
+        body.str.slice(a, b - a).alias("qc_inside"),
+        body.str.slice(b).alias("qc_after"),
+    )
+    if not mask:
+        return frame
+    for column in ("qc_before", "qc_inside", "qc_after"):
+        frame = mask_column(frame, column, nick)
+    frame = mask_column(frame, text, nick, alias="qc_whole")
+    same = (pl.col("qc_before") + pl.col("qc_inside") + pl.col("qc_after")) == pl.col("qc_whole")
+    frame = frame.with_row_index("_qc_row")
+    odd = frame.filter(~same)
+    if odd.height:
+        fixed = []
+        for row in odd.iter_rows(named=True):
+            nicks = [row[nick]] if nick is not None and row[nick] else []
+            pieces = highlight(row[text] or "", [(row[start], row[end])], True, nicks)
+            lit = [i for i, (_, hl) in enumerate(pieces) if hl]
+            i = lit[0] if lit else len(pieces)
+            fixed.append({"_qc_row": row["_qc_row"], "qc_before": "".join(p for p, _ in pieces[:i]),
+                          "qc_inside": pieces[i][0] if lit else "", "qc_after": "".join(p for p, _ in pieces[i + 1:])})
+        frame = frame.update(pl.DataFrame(fixed, schema_overrides={"_qc_row": pl.UInt32}), on="_qc_row")
+    return frame.drop("_qc_row", "qc_whole")
 
 
 def apply(text: str, found: list[Replacement]) -> str:
@@ -126,29 +297,48 @@ def apply(text: str, found: list[Replacement]) -> str:
     return "".join(out)
 
 
+def highlight(
+    text: str, spans: Iterable[tuple[int, int]], mask: bool, nicks: Iterable[str] = ()
+) -> list[tuple[str, bool]]:
+    """The text as (piece, highlighted) pieces with every [start, end) span highlighted.
+
+    With masking, a span boundary inside a masked value widens to the whole masked value: the reader
+    sees that the hit touches personal data without seeing the data. Overlapping spans merge.
+    """
+    found = replacements(text, nicks) if mask else []
+    widened = []
+    for start, end in spans:
+        start, end = max(0, start), min(len(text), end)
+        for r in found:
+            if r.start < start < r.end:
+                start = r.start
+            if r.start < end < r.end:
+                end = r.end
+        widened.append((start, end))
+    merged: list[list[int]] = []
+    for start, end in sorted(widened):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, pos = [], 0
+    for start, end in merged:
+        pieces.append((_masked_slice(text, pos, start, found), False))
+        pieces.append((_masked_slice(text, start, end, found), True))
+        pos = end
+    pieces.append((_masked_slice(text, pos, len(text), found), False))
+    return [p for p in pieces if p[0] or p[1]]
+
+
+def _masked_slice(text: str, start: int, end: int, found: list[Replacement]) -> str:
+    inside = [Replacement(r.start - start, r.end - start, r.text) for r in found if start <= r.start and r.end <= end]
+    return apply(text[start:end], inside)
+
+
 def segments(
     text: str, span: tuple[int, int] | None, mask: bool, nicks: Iterable[str] = ()
 ) -> list[tuple[str, bool]]:
-    """The text as (piece, highlighted) pieces with the [start, end) span highlighted.
-
-    With masking, a span boundary inside a masked value widens to the whole masked value: the reader
-    sees that the hit touches personal data without seeing the data.
-    """
-    found = replacements(text, nicks) if mask else []
+    """``highlight`` with at most one span."""
     if span is None:
-        return [(apply(text, found), False)]
-    start, end = max(0, span[0]), min(len(text), span[1])
-    for r in found:
-        if r.start < start < r.end:
-            start = r.start
-        if r.start < end < r.end:
-            end = r.end
-    inside = [r for r in found if start <= r.start and r.end <= end]
-    before = [r for r in found if r.end <= start]
-    after = [r for r in found if r.start >= end]
-    pieces = [
-        (apply(text[:start], before), False),
-        (apply(text[start:end], [Replacement(r.start - start, r.end - start, r.text) for r in inside]), True),
-        (apply(text[end:], [Replacement(r.start - end, r.end - end, r.text) for r in after]), False),
-    ]
-    return [p for p in pieces if p[0] or p[1]]
+        return [(apply(text, replacements(text, nicks) if mask else []), False)]
+    return highlight(text, [span], mask, nicks)

@@ -4,8 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qc_pipeline.reports.data import WeekData
-from qc_pipeline.reports.detail import FlagView, SessionView, session_view
+import polars as pl
+
+from qc_pipeline.reports import limits
+from qc_pipeline.reports.data import EDGES, WeekData
+from qc_pipeline.reports.detail import Details, Reading, SessionView
 from qc_pipeline.reports.figures import (
     AGENT_KEYS, AGENT_SECTIONS, FIGURES, SUMMARY_FIGURES, SUMMARY_KEYS, Delta, band_tone, delta, fmt_figure, tone,
 )
@@ -13,7 +16,7 @@ from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.weeks import week_days
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 
-WORST_SESSIONS_SHOWN = 20
+WORST_SESSIONS_SHOWN = limits.WORST_SESSIONS_SHOWN
 NO_BAND = "none"
 
 
@@ -167,24 +170,23 @@ def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) 
     )
 
 
-# First-response histogram edges in seconds; the agent's target is added so bars split exactly there.
-_EDGES = (10, 20, 30, 60, 120, 180, 300, 600)
-
-
-def distribution(waits: list[dict], target: int, T: Labels) -> list[dict]:
-    edges = sorted(set(_EDGES) | {target})
-    bins = []
-    low = 0
-    for high in edges:
-        label = f"≤{high}" if low == 0 else f"{low}–{high}"
-        n = sum(1 for w in waits if not w["unanswered"] and w["wait_seconds"] is not None
-                and (low < w["wait_seconds"] <= high or (low == 0 and w["wait_seconds"] == 0)))
-        bins.append({"label": label, "count": n, "within": high <= target})
+def distribution(buckets: dict[int, int], unanswered: int, edges: tuple[int, ...], target: int,
+                 T: Labels) -> list[dict]:
+    """Histogram bins from SQL buckets over ``edges`` (bucket i: answered first waits in (edges[i-1], edges[i]],
+    bucket 0 from 0, bucket len(edges) above them all). The agent's bins split at the standard edges and its
+    own target, which ``edges`` must hold."""
+    if target not in edges:
+        raise ValueError(f"histogram edges {edges} lack the target {target}")
+    bins, low, i = [], 0, 0
+    for high in sorted(set(EDGES) | {target}):
+        n = 0
+        while i < len(edges) and edges[i] <= high:
+            n += buckets.get(i, 0)
+            i += 1
+        bins.append({"label": f"≤{high}" if low == 0 else f"{low}–{high}", "count": n, "within": high <= target})
         low = high
-    bins.append({"label": f">{low}", "count": sum(1 for w in waits if not w["unanswered"]
-                                                 and w["wait_seconds"] is not None and w["wait_seconds"] > low),
-                 "within": False})
-    bins.append({"label": T.ui.unanswered_bin, "count": sum(1 for w in waits if w["unanswered"]), "within": None})
+    bins.append({"label": f">{low}", "count": sum(c for b, c in buckets.items() if b >= i), "within": False})
+    bins.append({"label": T.ui.unanswered_bin, "count": unanswered, "within": None})
     return bins
 
 
@@ -213,50 +215,54 @@ class AgentView:
     daily: list[dict]
     conversion_history: list[dict]
     shop_rate: float | None
-    sessions: list[SessionView]
-    flag_sessions: list[SessionView]
-    flags: list[FlagView]
+    sessions: list[SessionView]          # the worst sessions, lowest score first
+    session_count: int                   # the agent's scored sessions
+    reading: list[Reading]               # sessions worth reading, by kind
+    shown: list[tuple[SessionView, str]]  # each session worth reading once, with the kind it is shown under
+    flags: pl.DataFrame                  # the agent's flags, lowest session score first
+    flag_count: int
+    session_views: dict[str, SessionView]  # every session shown, by id
     has_previous: bool
     previous_week: str
 
 
-def agent_views(
-    data: WeekData, config, T: Labels, file_names: dict[str, str], mask: bool, flags: list[FlagView]
-) -> list[AgentView]:
-    """One view per agent of the week; ``flags`` are ``flag_views(data, ...)``."""
+def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], details: Details) -> list[AgentView]:
+    """One view per agent of the week."""
     rows = agent_rows(data, config, T, file_names, keys=AGENT_KEYS)
     shop_rates = {s["shop"]: s.get("conversion_rate") for s in data.shops}
-    by_agent: dict[str, list[tuple[FlagView, dict]]] = {}
-    for fv, raw in zip(flags, data.flags):
-        if raw["agent"] is not None:
-            by_agent.setdefault(raw["agent"], []).append((fv, raw))
+    history: dict[tuple[str, str], list[dict]] = {}
+    for r in data.history:
+        history.setdefault((r["shop"], r["agent"]), []).append(
+            {"week": r["week"], "rate": r.get("conversion_rate"), "band": r.get("conversion_band")})
+    flags_by_agent = {a: f for (a,), f in details.flags.filter(pl.col("agent").is_not_null())
+                      .group_by(["agent"], maintain_order=True)}
+    empty_flags = details.flags.clear()
     views = []
     for row in sorted(rows, key=lambda r: (r.shop, r.agent)):
-        pairs = by_agent.get(row.agent, [])
-        groups: dict[str, SessionView] = {}
-        for fv, raw in pairs:
-            if raw["session_id"] not in groups:
-                groups[raw["session_id"]] = session_view(
-                    {"session_id": raw["session_id"] or "", "buyer": raw["buyer"], "started_at": None,
-                     "score": raw["session_score"], "auto_failed": raw["session_auto_failed"] or False,
-                     "responsiveness": None, "compliance": None, "outcome": None, "deductions": []},
-                    T, mask,
-                )
-            groups[raw["session_id"]].flags.append(fv)
+        reading = details.reading.get(row.agent, [])
+        shown, seen = [], set()
+        for group in reading:
+            for sid in group.session_ids:
+                if sid not in seen:
+                    seen.add(sid)
+                    shown.append((details.sessions[sid], group.kind))
+        flags = flags_by_agent.get(row.agent, empty_flags)
         views.append(AgentView(
             week=data.week,
             row=row,
             sections=AGENT_SECTIONS,
-            distribution=distribution(data.first_waits.get(row.agent, []), row.targets["first"], T),
+            distribution=distribution(data.first_buckets.get(row.agent, {}), data.first_unanswered.get(row.agent, 0),
+                                      data.edges, row.targets["first"], T),
             daily=daily(data, row.agent),
-            conversion_history=[
-                {"week": r["week"], "rate": r.get("conversion_rate"), "band": r.get("conversion_band")}
-                for r in data.history if r["agent"] == row.agent and r["shop"] == row.shop
-            ],
+            conversion_history=history.get((row.shop, row.agent), []),
             shop_rate=shop_rates.get(row.shop),
-            sessions=[session_view(s, T, mask) for s in data.sessions.get(row.agent, [])],
-            flag_sessions=list(groups.values()),
-            flags=[fv for fv, _ in pairs],
+            sessions=[details.sessions[sid] for sid in details.worst.get(row.agent, [])],
+            session_count=details.session_counts.get(row.agent, 0),
+            reading=reading,
+            shown=shown,
+            flags=flags,
+            flag_count=flags.height,
+            session_views=details.sessions,
             has_previous=data.has_previous,
             previous_week=data.previous_week,
         ))

@@ -1,16 +1,23 @@
-"""Plain per-week table exports (CSV with a BOM so Excel shows the Chinese correctly)."""
+"""Plain per-week table exports: CSV with a BOM so Excel shows the Chinese correctly, every text cell
+neutralised so that a spreadsheet never reads it as a formula."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import polars as pl
+
+from qc_pipeline.reports.xlsx_cells import neutralise_frame
+
+
+def write_csv(frame: pl.DataFrame, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as fh:
+        fh.write("\ufeff".encode("utf-8"))
+        neutralise_frame(frame).write_csv(fh, datetime_format="%Y-%m-%d %H:%M:%S")
+    return target
 
 
 def write_agent_week_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, week: str) -> Path:
-    target = Path(out_dir) / week / "agent_week.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
     frame = con.sql("SELECT * FROM agent_week WHERE week = $week ORDER BY shop, agent", params={"week": week}).pl()
-    with open(target, "wb") as fh:
-        fh.write("\ufeff".encode("utf-8"))
-        frame.write_csv(fh)
-    return target
+    return write_csv(frame, Path(out_dir) / week / "agent_week.csv")

@@ -1,15 +1,22 @@
-"""The week's workbook: the summary, week-over-week, trend, every flag, and one sheet per agent."""
+"""The week's workbook: the summary, week-over-week, trend, the flags, and one sheet per agent.
+
+Written in xlsxwriter's constant-memory mode: each sheet is streamed row by row to a temporary file, so the
+workbook never sits in memory whole. Lists are capped (``limits``) far below Excel's row limit; the week's
+full lists are the CSV files beside the workbook.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
 import xlsxwriter
 
+from qc_pipeline.reports import limits
 from qc_pipeline.reports.figures import COUNT, FIGURES, PCT, RATE, SCORE, SECONDS, SUMMARY_KEYS
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.naming import agent_sheet_names
-from qc_pipeline.reports.detail import FlagView, SessionView
+from qc_pipeline.reports.detail import SessionView
 from qc_pipeline.reports.views import AgentView, SummaryView
 from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
 from qc_pipeline.store.schema import FLAG_CATEGORIES
@@ -23,13 +30,15 @@ def _created(generated_at: dt.datetime) -> dt.datetime:
 
 
 def write_workbook(
-    path: Path, summary: SummaryView, agents: list[AgentView], flags: list[FlagView], T: Labels, masked: bool,
-    generated_at: dt.datetime,
+    path: Path, summary: SummaryView, agents: list[AgentView], flags: pl.DataFrame, T: Labels, masked: bool,
+    generated_at: dt.datetime, lists: dict[str, str] | None = None,
 ) -> Path:
-    # in_memory: the zip entries then carry a fixed timestamp, so the same data gives the same bytes.
+    """``lists`` names the files beside the workbook that hold what the sheets leave out."""
+    # xlsxwriter gives the zip entries of the temporary files a fixed timestamp: same data, same bytes.
     wb = xlsxwriter.Workbook(str(path), {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
     })
+    lists = lists or {}
     wb.set_properties({
         "title": f"{T.ui.summary_title} {summary.week}",
         "created": _created(generated_at),
@@ -42,9 +51,9 @@ def write_workbook(
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
     _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
-    _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, T, masked)
+    _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, T, lists.get("flags", ""))
     for view in sorted(agents, key=lambda a: (a.row.rank, a.row.agent)):
-        _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked)
+        _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked, lists)
     wb.close()
     return path
 
@@ -161,29 +170,46 @@ def _flag_header(T: Labels) -> list[str]:
     return [names[k] for k in _FLAG_HEAD]
 
 
-def _flag_row(s: SheetWriter, row: int, f: FlagView, T: Labels) -> None:
-    s.number(row, 0, f.session_score, SCORE)
-    s.text(row, 1, f.session_id)
-    s.moment(row, 2, f.sent_at_value)
-    s.text(row, 3, f.agent)
-    s.text(row, 4, T.of("speaker", f.role))
-    s.text(row, 5, f.rule_id)
-    s.text(row, 6, f.category_label)
-    s.text(row, 7, f.severity_label)
-    s.text(row, 8, f.matched)
-    s.wide_text(row, 9, f.message)
-    s.wide_text(row, 10, f.explanation)
+# The flag list's columns, as held in ``Details.flags``, in sheet order.
+_FLAG_FIELDS = ("session_score", "session_id", "sent_at", "agent", "role", "rule_id", "category_label",
+                "severity_label", "matched", "message", "explanation")
 
 
-def _flags_sheet(s: SheetWriter, flags: list[FlagView], T: Labels, masked: bool) -> None:
+def _flag_rows(s: SheetWriter, row: int, flags: pl.DataFrame, cap: int, T: Labels, list_name: str) -> int:
+    """Up to ``cap`` flags from ``row`` on, then a line saying where the rest are; returns the next row."""
+    shown = flags.head(cap)
+    speakers = {}
+    for values in shown.select(_FLAG_FIELDS).iter_rows():
+        score, session, sent_at, agent, role, rule, category, severity, matched, message, explanation = values
+        s.number(row, 0, score, SCORE)
+        s.text(row, 1, session)
+        s.moment(row, 2, sent_at)
+        s.text(row, 3, agent)
+        if role not in speakers:
+            speakers[role] = T.of("speaker", role)
+        s.text(row, 4, speakers[role])
+        s.text(row, 5, rule)
+        s.text(row, 6, category)
+        s.text(row, 7, severity)
+        s.text(row, 8, matched)
+        s.wide_text(row, 9, message)
+        s.wide_text(row, 10, explanation)
+        row += 1
+    if flags.height > shown.height:
+        s.title(row, T.ui.rows_shown.format(shown=shown.height, total=flags.height, file=list_name), "note")
+        row += 1
+    return row
+
+
+def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, T: Labels, list_name: str) -> None:
     s.header(0, 0, _flag_header(T))
-    for i, f in enumerate(flags, start=1):
-        _flag_row(s, i, f, T)
+    cap = min(limits.SHEET_FLAGS, limits.EXCEL_MAX_ROWS - 2)
+    _flag_rows(s, 1, flags, cap, T, list_name)
     s.finish(freeze_row=1, freeze_col=0)
-    s.ws.autofilter(0, 0, max(len(flags), 1), len(_FLAG_HEAD) - 1)
+    s.ws.autofilter(0, 0, max(min(flags.height, cap), 1), len(_FLAG_HEAD) - 1)
 
 
-def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool) -> None:
+def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists: dict[str, str]) -> None:
     a = view.row
     s.title(0, f"{a.agent} · {view.week}")
     _banner(s, 1, T, masked)
@@ -237,14 +263,39 @@ def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool) -> No
     row += 1
 
     row = _sessions_table(s, row, view.sessions, T)
+    if view.session_count > len(view.sessions):
+        s.title(row, T.ui.rows_shown.format(shown=len(view.sessions), total=view.session_count,
+                                            file=lists.get("sessions", "")), "note")
+        row += 1
+    row += 1
+    row = _reading_table(s, row, view, T)
     row += 1
     s.title(row, T.ui.flags_section, "section")
     s.header(row + 1, 0, _flag_header(T))
     row += 2
-    for f in view.flags:
-        _flag_row(s, row, f, T)
-        row += 1
+    _flag_rows(s, row, view.flags, limits.AGENT_SHEET_FLAGS, T, lists.get("flags", ""))
     s.finish(freeze_row=3, freeze_col=1)
+
+
+def _reading_table(s: SheetWriter, row: int, view: AgentView, T: Labels) -> int:
+    s.title(row, T.ui.reading_title, "section")
+    s.header(row + 1, 0, [T.ui.reading_kind, T.ui.session, T.ui.score, T.ui.auto_failed, T.ui.rounds,
+                          T.ui.unanswered_rounds_short, T.ui.max_wait, T.ui.buyer, T.ui.sent_at])
+    row += 2
+    for group in view.reading:
+        for sid in group.session_ids:
+            sv = view.session_views[sid]
+            s.text(row, 0, group.label)
+            s.text(row, 1, sv.session_id)
+            s.number(row, 2, sv.score, SCORE)
+            s.boolean(row, 3, sv.auto_failed)
+            s.number(row, 4, sv.rounds, COUNT)
+            s.number(row, 5, sv.unanswered_rounds, COUNT)
+            s.number(row, 6, sv.max_wait_s, SECONDS)
+            s.text(row, 7, sv.buyer)
+            s.moment(row, 8, sv.started_at_value)
+            row += 1
+    return row
 
 
 def _sessions_table(s: SheetWriter, row: int, sessions: list[SessionView], T: Labels) -> int:

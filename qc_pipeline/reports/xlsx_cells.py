@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
+import re
 from typing import Any
+
+import polars as pl
 
 from qc_pipeline.reports.figures import COUNT, MONEY, PCT, RATE, SCORE, SECONDS
 
@@ -14,14 +16,33 @@ EXCEL_MAX_TEXT = 32767
 MAX_WIDTH = 60
 
 
+_FORMULA_START = "^[" + "".join({"\t": r"\t", "\r": r"\r", "\n": r"\n"}.get(c, re.escape(c)) for c in FORMULA_STARTS) + "]"
+
+
 def neutralise(text: str) -> str:
     if text.startswith(FORMULA_STARTS):
         text = "'" + text
     return text[:EXCEL_MAX_TEXT]
 
 
+def neutralise_expr(column: pl.Expr) -> pl.Expr:
+    """``neutralise`` over a text column, for the CSV lists (which have no cell-length limit)."""
+    return pl.when(column.str.contains(_FORMULA_START)).then(pl.lit("'") + column).otherwise(column)
+
+
+def _neutralised(name: str) -> pl.Expr:
+    return neutralise_expr(pl.col(name)).alias(name)
+
+
+def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column of ``frame`` neutralised."""
+    return frame.with_columns([_neutralised(c) for c, t in frame.schema.items() if t == pl.String])
+
+
 def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Columns a text takes: CJK characters (three bytes in UTF-8) are two wide, ASCII one. Counted from the
+    encoded length, not character by character, because it runs for every cell of the workbook."""
+    return (len(text) + len(text.encode("utf-8"))) // 2
 
 
 class SheetWriter:
