@@ -107,7 +107,9 @@ def test_weeks_share_people_and_fall_in_their_iso_week():
     assert not w0.messages["text"].equals(w2.messages["text"])
     weeks = w2.messages.select(pl.col("sent_at").str.to_datetime().dt.strftime("%G-W%V").unique())["sent_at"]
     assert weeks.to_list() == ["2026-W46"]
-    assert len(set(w0.messages["buyer"]) & set(w2.messages["buyer"])) > 100  # returning buyers
+    # Some buyers return from week 0, most of week 2's are new.
+    returning = set(w0.messages["buyer"]) & set(w2.messages["buyer"])
+    assert 10 < len(returning) < w2.messages["buyer"].n_unique() / 4
     two = bulk_workload(5_000, seed=2, weeks=2)
     days = two.messages["sent_at"].str.to_datetime().dt.date()
     assert days.min() >= dt.date(2026, 10, 26) and days.max() <= dt.date(2026, 11, 8)

@@ -39,7 +39,8 @@ TRANSFER_SHARE = 0.06  # presale conversations handed over to after-sale
 ORDER_SHARE = 0.3  # presale conversations followed by an order
 PAID_SHARE = 0.85
 REFUND_SHARE = 0.08  # of paid orders
-SILENT_SHARE = 0.15  # extra orders from buyers who never chatted about them
+SILENT_SHARE = 0.15
+RETURNING_SHARE = 0.3  # conversations of buyers who may have chatted in an earlier week  # extra orders from buyers who never chatted about them
 VIOLATION_SHARE = 0.03
 
 # Replies that name the buyer's order, money, parcel or measures: what makes real logs mostly distinct.
@@ -102,9 +103,10 @@ def bulk_roster(shops: int = N_SHOPS, agents: int = N_AGENTS) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=ROSTER_SCHEMA, orient="row")
 
 
-def _nicks(gen: np.random.Generator, n: int) -> pl.Series:
-    """`n` distinct Taobao-style nicks: a word or latin name and a distinct number (no digits before it)."""
-    numbers = gen.choice(10**9, size=n, replace=False).astype(str)
+def _nicks(gen: np.random.Generator, n: int, block: int = 0) -> pl.Series:
+    """`n` distinct Taobao-style nicks: a word or latin name and a distinct number (no digits before it);
+    nicks of different blocks never collide."""
+    numbers = (gen.choice(10**8, size=n, replace=False) + block * 10**8).astype(str)
     words = np.array(texts.BUYER_NICK_WORDS + tuple(t for t in texts.BUYER_NICK_TAILS if not t[-1].isdigit()))
     latin = np.array(texts.BUYER_NICK_LATIN)
     style = gen.random(n)
@@ -170,14 +172,16 @@ def bulk_workload(
     n: int, seed: int = 0, *, weeks: int = 1, first_week: int = 0, shops: int = N_SHOPS, agents: int = N_AGENTS,
 ) -> Workload:
     """`n` chat rows over `weeks` ISO weeks starting `first_week` weeks after 2026-W44, with the orders
-    that followed and the roster. Shops, agents and buyer nicks depend on (n, seed, shops, agents) only,
-    so every week of one benchmark talks about the same people."""
+    that followed and the roster. Shops, agents and each week's buyer nicks depend on (n, seed, shops,
+    agents) only, so the weeks of one benchmark talk about the same people, with returning buyers."""
     roster = bulk_roster(shops, agents)
     if n <= 0:
         return Workload(pl.DataFrame(schema=CHAT_SCHEMA), pl.DataFrame(schema=ORDER_SCHEMA), roster)
     gen = np.random.default_rng([seed, first_week, weeks, 1])
     k_est = n // 6 + 1
-    nicks = _nicks(np.random.default_rng([seed, 2]), max(2_000, int(k_est * 0.8)))
+    # Buyers: each week brings its own block of nicks; 30 % of conversations are buyers of any week so far.
+    block = max(2_000, int(k_est * 0.8 / weeks))
+    nicks = pl.concat([_nicks(np.random.default_rng([seed, 2, j]), block, j) for j in range(first_week + weeks)])
     names = shop_names(shops)
 
     # Conversation lengths, trimmed so they add up to exactly n rows.
@@ -196,7 +200,10 @@ def bulk_workload(
     open_s = (8.5 * 3600 + gen.beta(2.2, 1.6, size=k) * 15.25 * 3600).astype(np.int64)
     conv_start = np.sort(FIRST_DAY_EPOCH_S + day * 86_400 + open_s)
     shop_idx = gen.integers(0, shops, size=k)
-    buyer_idx = gen.integers(0, len(nicks), size=k)
+    week_no = (conv_start - FIRST_DAY_EPOCH_S) // (7 * 86_400)
+    returning = gen.random(k) < RETURNING_SHARE
+    buyer_idx = np.where(returning, (gen.random(k) * (week_no + 1) * block).astype(np.int64),
+                         week_no * block + gen.integers(0, block, size=k))
     aftersale = gen.random(k) < AFTERSALE_SHARE
     team = roster.with_columns(shop_no=pl.col("agent").str.split(":").list.first().replace_strict(
         {s: i for i, s in enumerate(names)}, return_dtype=pl.Int64))
