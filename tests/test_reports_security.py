@@ -6,6 +6,7 @@ import datetime as dt
 import zipfile
 
 import openpyxl
+import polars as pl
 import pytest
 
 from qc_pipeline.reports import write_reports
@@ -56,6 +57,8 @@ def _all_text(paths) -> str:
         if p.suffix == ".xlsx":
             with zipfile.ZipFile(p) as z:
                 parts += [z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml")]
+        elif p.suffix == ".parquet":
+            parts += ["\t".join(map(str, row)) for row in pl.read_parquet(p).iter_rows()]
         else:
             parts.append(p.read_text(encoding="utf-8"))
     return "\n".join(parts)

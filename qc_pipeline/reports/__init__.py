@@ -1,13 +1,16 @@
 """Weekly reports: what QC specialists, supervisors and the team open each week.
 
 ``write_reports`` leaves in ``<out_dir>/<week>/``: ``summary.html`` (team), ``agents/<agent>.html`` (one per
-agent), ``sessions.csv`` and ``flags.csv`` (the week's full lists), ``qc-<week>.xlsx`` and ``summary.md``.
+agent), ``sessions.parquet`` and ``flags.csv`` (the week's full lists), ``qc-<week>.xlsx`` and ``summary.md``.
 Every figure is read from the warehouse as stored. The work grows with the number of agents: sessions
 are aggregated, ranked and limited in SQL, and text is masked column-wise.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -20,15 +23,24 @@ from qc_pipeline.reports.html import render_agent, render_summary
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
-from qc_pipeline.reports.sessions import FACTS
 from qc_pipeline.reports.views import agent_views, summary_view
-from qc_pipeline.reports.weekly_tables import write_csv
+from qc_pipeline.reports.weekly_tables import write_csv, write_parquet
 from qc_pipeline.reports.workbook import write_workbook
 
-SESSIONS_CSV = "sessions.csv"
+log = logging.getLogger(__name__)
+
+SESSIONS_LIST = "sessions.parquet"
 FLAGS_CSV = "flags.csv"
 
 __all__ = ["write_reports"]
+
+
+@contextmanager
+def _phase(name: str):
+    # Seconds per phase at debug level: what to look at when a week's reports get slow.
+    start = time.perf_counter()
+    yield
+    log.debug("reports: %s %.3f s", name, time.perf_counter() - start)
 
 
 def _stamp(generated_at: dt.datetime) -> str:
@@ -63,29 +75,32 @@ def write_reports(
     T = Labels(lang, {b["name"]: b["label"] for b in bands if b.get("label")})
     from qc_pipeline.config import ROLES
 
-    data = load_week(con, week, {config.target_seconds(role, True) for role in ROLES})
+    with _phase("figures"):
+        data = load_week(con, week, {config.target_seconds(role, True) for role in ROLES})
     stamp = _stamp(generated_at)
-    try:
+    with _phase("sessions and flags"):
         details = build_details(con, week, T, mask, rule_explanations(config, lang))
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS temp.{FACTS}")
 
     folder = Path(out_dir) / week
     file_names = agent_file_names([r["agent"] for r in data.agents])
-    summary = summary_view(data, config, T, file_names)
-    agents = agent_views(data, config, T, file_names, details)
+    with _phase("views"):
+        summary = summary_view(data, config, T, file_names)
+        agents = agent_views(data, config, T, file_names, details)
 
-    lists = {"sessions": SESSIONS_CSV, "flags": FLAGS_CSV}
-    written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
-    agent_dir = folder / "agents"
-    for view in agents:
-        html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
-        written.append(_write_text(agent_dir / view.row.file_name, html))
-    _remove_stale(agent_dir, {p.name for p in written[1:]})
-    written.append(write_csv(details.session_list, folder / SESSIONS_CSV))
-    written.append(write_csv(details.flags, folder / FLAGS_CSV))
-    written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, details.flags, T, mask, generated_at,
-                                  lists))
+    lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
+    with _phase("html"):
+        written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
+        agent_dir = folder / "agents"
+        for view in agents:
+            html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
+            written.append(_write_text(agent_dir / view.row.file_name, html))
+        _remove_stale(agent_dir, {p.name for p in written[1:]})
+    with _phase("lists"):
+        written.append(write_parquet(details.session_list, folder / SESSIONS_LIST))
+        written.append(write_csv(details.flags, folder / FLAGS_CSV))
+    with _phase("workbook"):
+        written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
+                                      details.flags.height, T, mask, generated_at, lists))
     written.append(_write_text(folder / "summary.md", render_markdown(summary, T, mask, stamp)))
     return written
 

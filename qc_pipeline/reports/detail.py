@@ -7,6 +7,8 @@ Python detectors.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -14,6 +16,8 @@ import polars as pl
 
 from qc_pipeline.reports import limits, masking, sessions
 from qc_pipeline.reports.labels import Labels
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,6 +79,8 @@ class Details:
     session_counts: dict[str, int]              # agent -> scored sessions
     reading: dict[str, list[Reading]]           # agent -> kinds, in page order
     flags: pl.DataFrame                         # every flag of the week, masked, lowest session score first
+    shown_flags: pl.DataFrame                   # those in the flagged sessions the pages show
+    flag_counts: dict[str, int]                 # agent -> flags of the week (auto-replies included)
     session_list: pl.DataFrame                  # every session of the week (nick masked)
 
 
@@ -82,7 +88,7 @@ def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
 
 
-def _session(row: dict, T: Labels, mask: bool) -> SessionView:
+def _session(row: dict) -> SessionView:
     return SessionView(
         session_id=row["session_id"],
         buyer=row["buyer_shown"] or "",
@@ -109,14 +115,19 @@ def _shown_nick(frame: pl.DataFrame, column: str, mask: bool, alias: str) -> pl.
 def build_details(
     con: duckdb.DuckDBPyConnection, week: str, T: Labels, mask: bool, explanations: dict[str, str]
 ) -> Details:
-    sessions.build_facts(con, week)
-    reading = sessions.reading(con, week)
-    worst = sessions.worst(con)
+    t = _Clock()
+    every = sessions.facts(con, week)
+    t("facts")
+    reading = sessions.reading(con, week, every)
+    worst = sessions.worst(every)
     shown_ids = pl.concat([reading.select("session_id"), worst.select("session_id")]).unique()
-    facts = _shown_nick(sessions.session_rows(con, shown_ids), "buyer", mask, "buyer_shown")
-    views = {r["session_id"]: _session(r, T, mask) for r in facts.iter_rows(named=True)}
+    facts = _shown_nick(every.join(shown_ids, on="session_id", how="semi"), "buyer", mask, "buyer_shown")
+    views = {r["session_id"]: _session(r) for r in facts.iter_rows(named=True)}
+    t("ranked")
     _add_deductions(con, shown_ids, facts, views, T, mask)
+    t("deductions")
     _add_transcripts(con, week, reading.select("session_id").unique(), views, T, mask, explanations)
+    t("transcripts")
 
     by_agent: dict[str, list[Reading]] = {}
     for (agent,), rows in reading.group_by(["agent"], maintain_order=True):
@@ -134,11 +145,27 @@ def build_details(
     for row in worst.select("agent", "session_id", "agent_sessions").iter_rows():
         worst_ids.setdefault(row[0], []).append(row[1])
         counts[row[0]] = row[2]
-    return Details(
-        sessions=views, worst=worst_ids, session_counts=counts, reading=by_agent,
-        flags=flag_list(sessions.all_flags(con, week), T, mask, explanations),
-        session_list=session_list(sessions.facts_frame(con), mask),
-    )
+    flags = sessions.all_flags(con, week, every)
+    t("flags read")
+    flags = flag_list(flags, T, mask, explanations)
+    t("flags masked")
+    shown_pairs = reading.filter(pl.col("kind") == "flagged").select("agent", "session_id")
+    shown_flags = flags.join(shown_pairs, on=["agent", "session_id"], how="semi", maintain_order="left")
+    flag_counts = dict(flags.filter(pl.col("agent").is_not_null()).group_by("agent").len().iter_rows())
+    listed = session_list(every, mask)
+    t("session list")
+    return Details(sessions=views, worst=worst_ids, session_counts=counts, reading=by_agent, flags=flags,
+                   shown_flags=shown_flags, flag_counts=flag_counts, session_list=listed)
+
+
+class _Clock:
+    def __init__(self):
+        self.last = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        now = time.perf_counter()
+        log.debug("reports:   %s %.3f s", what, now - self.last)
+        self.last = now
 
 
 def _add_deductions(con, ids: pl.DataFrame, facts: pl.DataFrame, views: dict[str, SessionView], T: Labels,

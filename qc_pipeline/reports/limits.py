@@ -10,8 +10,9 @@ WORST_SESSIONS_SHOWN = 20
 # A transcript shows its first lines and every flagged message with this many messages either side.
 TRANSCRIPT_LINES = 40
 CONTEXT = 2
-# Flag rows in the workbook: the week's flags sheet and each agent sheet, lowest session score first.
-SHEET_FLAGS = 10_000
-AGENT_SHEET_FLAGS = 200
+# The workbook's flags sheet lists the flags of the sessions the pages show, at most this many; an agent's
+# sheet lists its worst sessions.
+SHEET_FLAGS = 20_000
+SHEET_WORST_SESSIONS = 10
 # Excel refuses a sheet with more rows than this.
 EXCEL_MAX_ROWS = 1_048_576

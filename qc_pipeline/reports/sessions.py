@@ -11,12 +11,10 @@ import polars as pl
 
 from qc_pipeline.reports import limits
 
-FACTS = "qc_report_sessions"  # a temporary table, for the connection only
 # Messages of one buyer at the same second sort buyer first, then auto/system, then agent (as sessions do).
 ROLE_ORDER = "CASE m.role WHEN 'buyer' THEN 0 WHEN 'agent' THEN 2 ELSE 1 END"
 
-_FACTS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {FACTS} AS
+_FACTS_SQL = """
 WITH r AS (
     SELECT session_id, count(*) AS rounds,
            count(*) FILTER (WHERE unanswered) AS unanswered_rounds,
@@ -27,9 +25,11 @@ WITH r AS (
     SELECT session_id, count(*) FILTER (WHERE role = 'agent') AS flags,
            count(*) FILTER (WHERE role IS DISTINCT FROM 'agent') AS auto_flags
     FROM flags WHERE week = $week AND session_id IS NOT NULL GROUP BY session_id
+), sc AS (
+    SELECT * FROM session_scores WHERE week = $week
 ), d AS (
     SELECT d.session_id, count(*) AS deductions
-    FROM score_deductions d SEMI JOIN session_scores s ON s.session_id = d.session_id AND s.week = $week
+    FROM score_deductions d SEMI JOIN sc ON sc.session_id = d.session_id
     GROUP BY d.session_id
 )
 SELECT sc.week, sc.shop, sc.agent, sc.session_id, ss.buyer, ss.started_at, ss.ended_at,
@@ -37,78 +37,69 @@ SELECT sc.week, sc.shop, sc.agent, sc.session_id, ss.buyer, ss.started_at, ss.en
        coalesce(r.rounds, 0) AS rounds, coalesce(r.unanswered_rounds, 0) AS unanswered_rounds,
        r.first_wait_s, r.max_wait_s, coalesce(f.flags, 0) AS flags, coalesce(f.auto_flags, 0) AS auto_flags,
        coalesce(d.deductions, 0) AS deductions
-FROM session_scores sc
+FROM sc
 LEFT JOIN sessions ss USING (session_id)
 LEFT JOIN r USING (session_id)
 LEFT JOIN f USING (session_id)
 LEFT JOIN d USING (session_id)
-WHERE sc.week = $week
 """
 
-# Each kind: which sessions qualify and which come first. Ties fall to the session id, so the same
-# warehouse always shows the same sessions.
+# Each kind: which sessions qualify and which come first (column, descending). Ties fall to the session
+# id, so the same warehouse always shows the same sessions.
 _KINDS = {
-    "auto_failed": ("auto_failed", "score, compliance, session_id"),
-    "unanswered": ("unanswered_rounds > 0", "unanswered_rounds DESC, max_wait_s DESC NULLS LAST, session_id"),
-    "slowest": ("max_wait_s IS NOT NULL", "max_wait_s DESC, session_id"),
-    "best": ("NOT auto_failed", "score DESC, rounds DESC, session_id"),
+    "auto_failed": (pl.col("auto_failed"), [("score", False), ("compliance", False)]),
+    "unanswered": (pl.col("unanswered_rounds") > 0, [("unanswered_rounds", True), ("max_wait_s", True)]),
+    "slowest": (pl.col("max_wait_s").is_not_null(), [("max_wait_s", True)]),
+    "best": (~pl.col("auto_failed"), [("score", True), ("rounds", True)]),
 }
 
 
-def build_facts(con: duckdb.DuckDBPyConnection, week: str) -> None:
-    con.execute(_FACTS_SQL, {"week": week})
+def facts(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
+    """Every session of the week with its score, waits and counts, by agent and worst first (the full list)."""
+    frame = con.sql(_FACTS_SQL, params={"week": week}).pl()
+    return frame.sort(["agent", "score", "session_id"], nulls_last=True)
 
 
-def facts_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every session of the week, by agent and worst first (the full list)."""
-    return con.sql(f"SELECT * FROM {FACTS} ORDER BY agent NULLS LAST, score, session_id").pl()
+def _first(frame: pl.DataFrame, order: list[tuple[str, bool]], n: int, kind: str) -> pl.DataFrame:
+    keys = [c for c, _ in order] + ["session_id"]
+    desc = [d for _, d in order] + [False]
+    ranked = frame.sort(["agent", *keys], descending=[False, *desc], nulls_last=True)
+    return ranked.with_columns(
+        pl.lit(kind).alias("kind"),
+        (pl.int_range(pl.len()).over("agent") + 1).alias("kind_rank"),
+        pl.len().over("agent").alias("kind_total"),
+    ).filter(pl.col("kind_rank") <= n).select("agent", "kind", "session_id", "kind_rank", "kind_total")
 
 
-def reading(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
-    """(agent, kind, kind_rank, kind_total, session_id): the sessions worth reading, at most
+def reading(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> pl.DataFrame:
+    """(agent, kind, session_id, kind_rank, kind_total): the sessions worth reading, at most
     ``limits.READING[kind]`` per agent and kind. Flagged sessions are the agent's own flags (an agent flagged
     in a colleague's session sees it too); the other kinds go by the session's scored agent."""
-    parts = [f"""
-        SELECT agent, 'flagged' AS kind, session_id,
-               row_number() OVER (PARTITION BY agent ORDER BY score NULLS LAST, session_id) AS kind_rank,
-               count(*) OVER (PARTITION BY agent) AS kind_total
-        FROM (SELECT fl.agent, fl.session_id, any_value(s.score) AS score
-              FROM flags fl LEFT JOIN {FACTS} s USING (session_id)
-              WHERE fl.week = $week AND fl.agent IS NOT NULL AND fl.session_id IS NOT NULL
-              GROUP BY fl.agent, fl.session_id)
-        QUALIFY kind_rank <= {int(limits.READING['flagged'])}"""]
+    flagged = con.sql(
+        """SELECT DISTINCT agent, session_id FROM flags
+           WHERE week = $week AND agent IS NOT NULL AND session_id IS NOT NULL""", params={"week": week},
+    ).pl().join(facts.select("session_id", "score"), on="session_id", how="left")
+    parts = [_first(flagged, [("score", False)], limits.READING["flagged"], "flagged")]
+    scored = facts.filter(pl.col("agent").is_not_null())
     for kind, (where, order) in _KINDS.items():
-        parts.append(f"""
-        SELECT agent, '{kind}' AS kind, session_id,
-               row_number() OVER (PARTITION BY agent ORDER BY {order}) AS kind_rank,
-               count(*) OVER (PARTITION BY agent) AS kind_total
-        FROM {FACTS} WHERE agent IS NOT NULL AND {where}
-        QUALIFY kind_rank <= {int(limits.READING[kind])}""")
-    sql = " UNION ALL ".join(parts) + " ORDER BY agent, kind, kind_rank"
-    return con.sql(sql, params={"week": week}).pl()
+        parts.append(_first(scored.filter(where), order, limits.READING[kind], kind))
+    return pl.concat(parts).sort("agent", "kind", "kind_rank")
 
 
-def worst(con: duckdb.DuckDBPyConnection, n: int = limits.WORST_SESSIONS_SHOWN) -> pl.DataFrame:
-    """The ``n`` lowest-scored sessions of each agent, with their totals per agent."""
-    return con.sql(f"""
-        SELECT *, row_number() OVER (PARTITION BY agent ORDER BY score, session_id) AS worst_rank,
-               count(*) OVER (PARTITION BY agent) AS agent_sessions
-        FROM {FACTS} WHERE agent IS NOT NULL
-        QUALIFY worst_rank <= {int(n)}
-        ORDER BY agent, worst_rank""").pl()
+def worst(facts: pl.DataFrame, n: int = limits.WORST_SESSIONS_SHOWN) -> pl.DataFrame:
+    """The ``n`` lowest-scored sessions of each agent (``facts`` is sorted so), with the agent's total."""
+    return facts.filter(pl.col("agent").is_not_null()).with_columns(
+        (pl.int_range(pl.len()).over("agent") + 1).alias("worst_rank"),
+        pl.len().over("agent").alias("agent_sessions"),
+    ).filter(pl.col("worst_rank") <= n)
 
 
-def session_rows(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFrame:
-    """The facts of the given sessions (a frame with ``session_id``)."""
-    con.register("qc_report_ids", ids.select("session_id").unique().to_arrow())
-    try:
-        return con.sql(f"SELECT s.* FROM {FACTS} s SEMI JOIN qc_report_ids USING (session_id)").pl()
-    finally:
-        con.unregister("qc_report_ids")
+def _ids(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> None:
+    con.register("qc_report_ids", ids.select("session_id").unique().sort("session_id").to_arrow())
 
 
 def deductions(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFrame:
-    con.register("qc_report_ids", ids.select("session_id").unique().to_arrow())
+    _ids(con, ids)
     try:
         return con.sql("""
             SELECT d.session_id, d.category, d.points, d.reason, d.msg_id FROM score_deductions d
@@ -121,19 +112,18 @@ def deductions(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFram
 def transcripts(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFrame:
     """Every message of the given sessions, in session order, with its position.
 
-    Messages carry no session id: they are found by shop, buyer and the session's time span. The join
-    first reads only those key columns and keeps row ids, then fetches the text of the few rows it found.
+    Messages carry no session id: they are found by shop, buyer and the session's time span.
     """
-    con.register("qc_report_ids", ids.select("session_id").unique().to_arrow())
+    _ids(con, ids)
     try:
         return con.sql(f"""
             WITH picked AS (
                 SELECT s.session_id, s.shop, s.buyer, s.started_at, s.ended_at FROM sessions s
                 SEMI JOIN qc_report_ids USING (session_id)
             ), hit AS (
+                -- only the key columns of every message are read; the text of the few found comes after
                 SELECT m.rowid AS rid, p.session_id FROM messages m
-                JOIN picked p ON m.shop = p.shop AND m.buyer = p.buyer
-                     AND m.sent_at BETWEEN p.started_at AND p.ended_at
+                JOIN picked p ON m.shop = p.shop AND m.buyer = p.buyer AND m.sent_at BETWEEN p.started_at AND p.ended_at
             )
             SELECT h.session_id, m.msg_id, m.role, m.agent, m.buyer, m.sent_at, m.text,
                    row_number() OVER (PARTITION BY h.session_id
@@ -147,7 +137,7 @@ def transcripts(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFra
 
 def session_flags(con: duckdb.DuckDBPyConnection, week: str, ids: pl.DataFrame) -> pl.DataFrame:
     """The flags in the given sessions (any agent's, auto-replies included)."""
-    con.register("qc_report_ids", ids.select("session_id").unique().to_arrow())
+    _ids(con, ids)
     try:
         return con.sql("""
             SELECT f.msg_id, f.session_id, f.agent, f.role, f.sent_at, f.rule_id, f.category, f.severity,
@@ -159,15 +149,13 @@ def session_flags(con: duckdb.DuckDBPyConnection, week: str, ids: pl.DataFrame) 
         con.unregister("qc_report_ids")
 
 
-def all_flags(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
+def all_flags(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> pl.DataFrame:
     """Every flag of the week with its message, lowest session score first (the full list)."""
-    return con.sql(f"""
-        SELECT f.week, f.shop, f.agent, f.session_id, s.score AS session_score, f.sent_at, f.role, f.rule_id,
+    frame = con.sql("""
+        SELECT f.week, f.shop, f.agent, f.session_id, f.sent_at, f.role, f.rule_id,
                f.category, f.severity, f.start, f."end", f.matched, f.msg_id, m.text, m.buyer
-        FROM flags f
-        LEFT JOIN (SELECT rowid AS rid, msg_id FROM messages) ids USING (msg_id)
-        LEFT JOIN messages m ON m.rowid = ids.rid
-        LEFT JOIN {FACTS} s USING (session_id)
-        WHERE f.week = $week
-        ORDER BY s.score NULLS LAST, f.session_id NULLS LAST, f.sent_at, f.msg_id, f.start, f.rule_id""",
-                   params={"week": week}).pl()
+        FROM flags f LEFT JOIN messages m USING (msg_id)
+        WHERE f.week = $week""", params={"week": week}).pl()
+    scores = facts.select("session_id", pl.col("score").alias("session_score"))
+    return frame.join(scores, on="session_id", how="left").sort(
+        ["session_score", "session_id", "sent_at", "msg_id", "start", "rule_id"], nulls_last=True)

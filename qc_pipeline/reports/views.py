@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
-
 from qc_pipeline.reports import limits
 from qc_pipeline.reports.data import EDGES, WeekData
 from qc_pipeline.reports.detail import Details, Reading, SessionView
@@ -219,8 +217,7 @@ class AgentView:
     session_count: int                   # the agent's scored sessions
     reading: list[Reading]               # sessions worth reading, by kind
     shown: list[tuple[SessionView, str]]  # each session worth reading once, with the kind it is shown under
-    flags: pl.DataFrame                  # the agent's flags, lowest session score first
-    flag_count: int
+    flag_count: int                      # the agent's flags of the week
     session_views: dict[str, SessionView]  # every session shown, by id
     has_previous: bool
     previous_week: str
@@ -234,9 +231,6 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
     for r in data.history:
         history.setdefault((r["shop"], r["agent"]), []).append(
             {"week": r["week"], "rate": r.get("conversion_rate"), "band": r.get("conversion_band")})
-    flags_by_agent = {a: f for (a,), f in details.flags.filter(pl.col("agent").is_not_null())
-                      .group_by(["agent"], maintain_order=True)}
-    empty_flags = details.flags.clear()
     views = []
     for row in sorted(rows, key=lambda r: (r.shop, r.agent)):
         reading = details.reading.get(row.agent, [])
@@ -246,7 +240,6 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
                 if sid not in seen:
                     seen.add(sid)
                     shown.append((details.sessions[sid], group.kind))
-        flags = flags_by_agent.get(row.agent, empty_flags)
         views.append(AgentView(
             week=data.week,
             row=row,
@@ -260,8 +253,7 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
             session_count=details.session_counts.get(row.agent, 0),
             reading=reading,
             shown=shown,
-            flags=flags,
-            flag_count=flags.height,
+            flag_count=details.flag_counts.get(row.agent, 0),
             session_views=details.sessions,
             has_previous=data.has_previous,
             previous_week=data.previous_week,

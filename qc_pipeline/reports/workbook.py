@@ -30,10 +30,11 @@ def _created(generated_at: dt.datetime) -> dt.datetime:
 
 
 def write_workbook(
-    path: Path, summary: SummaryView, agents: list[AgentView], flags: pl.DataFrame, T: Labels, masked: bool,
-    generated_at: dt.datetime, lists: dict[str, str] | None = None,
+    path: Path, summary: SummaryView, agents: list[AgentView], flags: pl.DataFrame, flags_total: int, T: Labels,
+    masked: bool, generated_at: dt.datetime, lists: dict[str, str] | None = None,
 ) -> Path:
-    """``lists`` names the files beside the workbook that hold what the sheets leave out."""
+    """``flags`` are the flags the pages show (of ``flags_total``); ``lists`` names the files beside the
+    workbook that hold what the sheets leave out."""
     # xlsxwriter gives the zip entries of the temporary files a fixed timestamp: same data, same bytes.
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -51,7 +52,7 @@ def write_workbook(
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
     _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
-    _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, T, lists.get("flags", ""))
+    _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
     for view in sorted(agents, key=lambda a: (a.row.rank, a.row.agent)):
         _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked, lists)
     wb.close()
@@ -175,10 +176,11 @@ _FLAG_FIELDS = ("session_score", "session_id", "sent_at", "agent", "role", "rule
                 "severity_label", "matched", "message", "explanation")
 
 
-def _flag_rows(s: SheetWriter, row: int, flags: pl.DataFrame, cap: int, T: Labels, list_name: str) -> int:
-    """Up to ``cap`` flags from ``row`` on, then a line saying where the rest are; returns the next row."""
-    shown = flags.head(cap)
-    speakers = {}
+def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, total: int, T: Labels, list_name: str) -> None:
+    s.header(0, 0, _flag_header(T))
+    shown = flags.head(min(limits.SHEET_FLAGS, limits.EXCEL_MAX_ROWS - 2))
+    row = 1
+    speakers: dict[str, str] = {}
     for values in shown.select(_FLAG_FIELDS).iter_rows():
         score, session, sent_at, agent, role, rule, category, severity, matched, message, explanation = values
         s.number(row, 0, score, SCORE)
@@ -195,18 +197,10 @@ def _flag_rows(s: SheetWriter, row: int, flags: pl.DataFrame, cap: int, T: Label
         s.wide_text(row, 9, message)
         s.wide_text(row, 10, explanation)
         row += 1
-    if flags.height > shown.height:
-        s.title(row, T.ui.rows_shown.format(shown=shown.height, total=flags.height, file=list_name), "note")
-        row += 1
-    return row
-
-
-def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, T: Labels, list_name: str) -> None:
-    s.header(0, 0, _flag_header(T))
-    cap = min(limits.SHEET_FLAGS, limits.EXCEL_MAX_ROWS - 2)
-    _flag_rows(s, 1, flags, cap, T, list_name)
+    if total > shown.height:
+        s.title(row, T.ui.rows_shown.format(shown=shown.height, total=total, file=list_name), "note")
     s.finish(freeze_row=1, freeze_col=0)
-    s.ws.autofilter(0, 0, max(min(flags.height, cap), 1), len(_FLAG_HEAD) - 1)
+    s.ws.autofilter(0, 0, max(shown.height, 1), len(_FLAG_HEAD) - 1)
 
 
 def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists: dict[str, str]) -> None:
@@ -262,40 +256,12 @@ def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists
         row += 1
     row += 1
 
-    row = _sessions_table(s, row, view.sessions, T)
-    if view.session_count > len(view.sessions):
-        s.title(row, T.ui.rows_shown.format(shown=len(view.sessions), total=view.session_count,
+    shown = view.sessions[: limits.SHEET_WORST_SESSIONS]
+    row = _sessions_table(s, row, shown, T)
+    if view.session_count > len(shown):
+        s.title(row, T.ui.rows_shown.format(shown=len(shown), total=view.session_count,
                                             file=lists.get("sessions", "")), "note")
-        row += 1
-    row += 1
-    row = _reading_table(s, row, view, T)
-    row += 1
-    s.title(row, T.ui.flags_section, "section")
-    s.header(row + 1, 0, _flag_header(T))
-    row += 2
-    _flag_rows(s, row, view.flags, limits.AGENT_SHEET_FLAGS, T, lists.get("flags", ""))
     s.finish(freeze_row=3, freeze_col=1)
-
-
-def _reading_table(s: SheetWriter, row: int, view: AgentView, T: Labels) -> int:
-    s.title(row, T.ui.reading_title, "section")
-    s.header(row + 1, 0, [T.ui.reading_kind, T.ui.session, T.ui.score, T.ui.auto_failed, T.ui.rounds,
-                          T.ui.unanswered_rounds_short, T.ui.max_wait, T.ui.buyer, T.ui.sent_at])
-    row += 2
-    for group in view.reading:
-        for sid in group.session_ids:
-            sv = view.session_views[sid]
-            s.text(row, 0, group.label)
-            s.text(row, 1, sv.session_id)
-            s.number(row, 2, sv.score, SCORE)
-            s.boolean(row, 3, sv.auto_failed)
-            s.number(row, 4, sv.rounds, COUNT)
-            s.number(row, 5, sv.unanswered_rounds, COUNT)
-            s.number(row, 6, sv.max_wait_s, SECONDS)
-            s.text(row, 7, sv.buyer)
-            s.moment(row, 8, sv.started_at_value)
-            row += 1
-    return row
 
 
 def _sessions_table(s: SheetWriter, row: int, sessions: list[SessionView], T: Labels) -> int:
