@@ -1,6 +1,6 @@
 """Speed of the flag stage (`qc_pipeline.rules.flag_messages`) on realistic agent messages.
 
-    python benchmarks/bench_rules.py --messages 1000000 [--hit-rate 0.04] [--unique]
+    python benchmarks/bench_rules.py --messages 1000000 [--hit-rate 0.03] [--unique]
 
 Generates agent and auto-reply messages the way shops write them: quick phrases repeated all day,
 personalised replies with order numbers, sizes and prices, near misses that hold 最近, 第一次 or
@@ -64,6 +64,10 @@ NEAR_MISS = [
     "不行的话您再联系我，我给您换{size}",
     "第一件原价，第二件半价",
     "这款{product}是100%纯棉的",
+    # the classes the second stage drops in context
+    "您的满意是我们最大的动力", "最多帮您再延长{days}天收货", "最快{days}号到", "快递员可能下班了，明天再派送",
+    "节假日物流可能会慢一点", "大概需要{days}-{days2}天", "已经发货了，地址没办法修改，您可以拒收后重新下单",
+    "预计明天到，物流显示在{city}", "请勿加微信私下转账",
 ]
 VIOLATIONS = [
     "这款{product}是我们店销量最好的", "亲，这是全网最低价了", "我们的{product}品质绝对是顶级的",
@@ -73,6 +77,7 @@ VIOLATIONS = [
     "不行，{price}元不能再少了", "没办法，规定就是这样", "保证明天到", "{product}肯定今天发",
     "加我微信，{product}给您便宜{cut}块", "支付宝转账给我就行", "老铁，这个{product}yyds",
     "卧槽，{product}又卖完了", "集美们，这个{colour}绝绝子", "你到底买不买？",
+    "无法修改的哦", "今天能到哦", "我的qq是{qq}", "那是您自己选错了{size}", "是您理解错了，满{threshold}才减",
 ]
 CITIES = ["杭州", "广州", "上海", "武汉", "成都", "郑州"]
 OPENERS = ["", "", "亲，", "亲亲，", "您好，", "好的，", "嗯，", "{product}的话，", "这个{product}，"]
@@ -85,11 +90,12 @@ def fill(template: str, rng: random.Random) -> str:
         product=rng.choice(PRODUCTS), colour=rng.choice(COLOURS), colour2=rng.choice(COLOURS),
         size=rng.choice(SIZES), height=rng.randrange(150, 186), weight=rng.randrange(85, 160),
         price=rng.randrange(39, 599), cut=rng.choice([5, 10, 20, 30, 50]), threshold=rng.choice([99, 199, 299]),
-        temp=rng.choice([30, 40]), city=rng.choice(CITIES), days=rng.randrange(2, 6),
+        temp=rng.choice([30, 40]), city=rng.choice(CITIES), days=rng.randrange(2, 6), days2=rng.randrange(6, 9),
+        qq=rng.randrange(10**7, 10**10),
     )
 
 
-def messages(n: int, hit_rate: float, seed: int = 7, unique: bool = False) -> pl.DataFrame:
+def messages(n: int, hit_rate: float = 0.03, seed: int = 7, unique: bool = False) -> pl.DataFrame:
     """Agent (90 %) and auto-reply (10 %) messages; `hit_rate` of them carry a violation."""
     rng = random.Random(seed)
     rows = []
@@ -131,7 +137,7 @@ def naive_flags(texts: list[str], ruleset) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--hit-rate", type=float, default=0.04)
+    parser.add_argument("--hit-rate", type=float, default=0.03)
     parser.add_argument("--naive", type=int, default=50_000, help="messages for the naive timing")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
     parser.add_argument("--unique", action="store_true", help="make every text distinct")

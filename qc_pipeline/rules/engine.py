@@ -75,8 +75,14 @@ class Engine:
         # What makes a message worth the precise step: any of these substrings (ASCII case aside),
         # or any full-width character that folds onto one of their letters or digits. A classifier
         # rule without cues reads everything.
-        wake = {w for r in lexicon for w in (*r.terms, *r.triggers)} | {w for r in self.classifier_rules for w in r.cues}
+        wake = {w for r in lexicon if not r.max_chars for w in (*r.terms, *r.triggers)}
+        wake |= {w for r in self.classifier_rules for w in r.cues}
         self.wake_terms = _shortest(wake) + list(wide_forms("".join(wake)))
+        # Rules about whole short replies wake only short messages: their words (不能, 无法) are common
+        # in long ones.
+        short = {w for r in lexicon if r.max_chars for w in (*r.terms, *r.triggers)} - wake
+        self.short_wake_terms = _shortest(short) + list(wide_forms("".join(short))) if short else []
+        self.short_max_chars = max((r.max_chars for r in lexicon if r.max_chars), default=0)
         self.wake_all = any(not r.cues for r in self.classifier_rules)
         self._words = word_check(frozenset(w for r in lexicon for w in r.terms))
 
@@ -145,6 +151,7 @@ class Engine:
         wanted = [
             i for i, r in enumerate(self.classifier_rules)
             if (i in cued or not r.cues) and role in r.roles and r.category not in flagged
+            and (not r.min_chars or len("".join(text.split())) >= r.min_chars)
         ]
         return hits, wanted
 
@@ -184,6 +191,8 @@ class Engine:
         shorter match inside one already kept, another role's rule)."""
         rule = compiled.rule
         if role not in rule.roles:
+            return ""
+        if rule.max_chars and len(text) > rule.max_chars:
             return ""
         if kept and any(k.category == rule.category and a < e and s < b for a, b, k in kept):
             return ""

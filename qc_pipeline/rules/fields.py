@@ -15,14 +15,14 @@ WORD_LISTS = ("terms", "triggers", "exempt_terms", "unless", "cues")
 TEXT_FIELDS = ("category", "severity", "explanation_zh", "explanation_en", "source")
 LEXICON_ONLY = {
     "terms", "patterns", "triggers", "exempt_terms", "exempt_patterns", "unless", "boundary", "skip_quotes",
-    "contexts",
+    "contexts", "max_chars",
 }
-CLASSIFIER_ONLY = {"training", "label", "threshold", "cues"}
+CLASSIFIER_ONLY = {"training", "label", "threshold", "cues", "min_chars"}
 KNOWN = {"id", "kind", "enabled", "weight", "roles", *TEXT_FIELDS, *LEXICON_ONLY, *CLASSIFIER_ONLY}
 # What a later file may do to a rule that already exists: set these ...
 OVERRIDABLE = {
     "lexicon": {"enabled", "severity", "weight"},
-    "classifier": {"enabled", "severity", "weight", "threshold"},
+    "classifier": {"enabled", "severity", "weight", "threshold", "min_chars"},
 }
 # ... and add to these lists.
 EXTENDABLE = {"lexicon": {"terms", "exempt_terms", "exempt_patterns", "unless", "contexts"}, "classifier": {"cues"}}
@@ -68,6 +68,7 @@ def parse_rule(entry: dict, where: str, base_dir: Path, origin: str, resolved: b
         roles=tuple(roles),
         boundary=_choice(entry, "boundary", BOUNDARIES, where, "word"),
         skip_quotes=_flag(entry, "skip_quotes", where, True),
+        max_chars=_whole(entry, "max_chars", where),
         origin=origin,
         contexts=contexts,
         **fields,
@@ -171,7 +172,10 @@ def _classifier_fields(entry: dict, where: str, base_dir: Path, resolved: bool) 
     threshold = _number(entry, "threshold", where, None)
     if not 0 < threshold < 1:
         raise UserError(f"{where}: threshold must lie between 0 and 1")
-    return {"training": training, "label": label, "threshold": threshold}
+    min_chars = _number(entry, "min_chars", where, 0)
+    if min_chars != int(min_chars):
+        raise UserError(f"{where}: 'min_chars' must be a whole number")
+    return {"training": training, "label": label, "threshold": threshold, "min_chars": int(min_chars)}
 
 
 def _check_pattern(pattern: str, key: str, where: str) -> None:
@@ -196,6 +200,13 @@ def _choice(entry: dict, key: str, allowed: tuple[str, ...], where: str, default
         shown = "missing" if value is None else repr(value)
         raise UserError(f"{where}: {key} {shown} is not one of {', '.join(allowed)}")
     return value
+
+
+def _whole(entry: dict, key: str, where: str) -> int:
+    value = _number(entry, key, where, 0)
+    if value != int(value):
+        raise UserError(f"{where}: '{key}' must be a whole number")
+    return int(value)
 
 
 def _flag(entry: dict, key: str, where: str, default: bool) -> bool:

@@ -42,9 +42,15 @@ def flag_messages(messages: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
     ).with_row_index("_row")
     checked = pl.col("role").is_in(engine.roles) & pl.col("text").is_not_null()
     if not engine.wake_all:
-        if not engine.wake_terms:
+        if not engine.wake_terms and not engine.short_wake_terms:
             return pl.DataFrame(schema=FLAG_SCHEMA)
-        checked = checked & pl.col("text").str.contains_any(engine.wake_terms, ascii_case_insensitive=True)
+        woken = pl.col("text").str.contains_any(engine.wake_terms, ascii_case_insensitive=True)
+        if engine.short_wake_terms:
+            woken = woken | (
+                (pl.col("text").str.len_chars() <= engine.short_max_chars)
+                & pl.col("text").str.contains_any(engine.short_wake_terms, ascii_case_insensitive=True)
+            )
+        checked = checked & woken
     # Lazy, so that polars splits the scan over its threads.
     candidates = frame.lazy().filter(checked).collect()
     # Shops answer with the same quick phrases all day, so each distinct text is checked once.

@@ -42,11 +42,15 @@ class Rule:
     skip_quotes: bool = True
     # named classes of context that take a hit back (context.Context), judged in order
     contexts: tuple = ()
+    # a rule about whole short replies (a bare refusal) reads only messages up to this many characters
+    max_chars: int = 0
     # classifier rules
     training: str = ""
     label: str = ""
     threshold: float = 0.0
     cues: tuple[str, ...] = ()
+    # replies shorter than this (white space aside) carry too few characters for the model to read
+    min_chars: int = 0
     # where the rule was defined; not part of the rule-set version
     origin: str = field(default="", compare=False)
 

@@ -1,0 +1,138 @@
+"""The second stage: each candidate judged in its clause, with the reason shown by `qc rules check`;
+the false-alarm classes of issue 12 dropped, the recall classes kept; slang defaults; context
+classes in shop files."""
+from __future__ import annotations
+
+import pytest
+
+from qc_pipeline.errors import UserError
+from qc_pipeline.rules import check_text, format_hits, load_ruleset
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_ruleset()
+
+
+def categories(text, ruleset):
+    return sorted({h.category for h in check_text(text, ruleset)})
+
+
+# (text, the category whose word it holds, the context class that must drop it)
+FALSE_ALARMS = [
+    ("您的满意是我们最大的动力", "extreme_word", "aspiration"),
+    ("我们会尽最大努力帮您处理", "extreme_word", None),
+    ("最多帮您再延长两天", "extreme_word", "limit"),
+    ("最快后天到哦", "extreme_word", None),
+    ("家电类的最多延期[数字x]天的", "extreme_word", "limit"),
+    ("维修有两种返回方式:第一，寄回", "extreme_word", "enumeration"),
+    ("第一车队下午来取件", "extreme_word", "proper-name"),
+    ("也不是绝对的", "extreme_word", "negated"),
+    ("快递员可能下班了", "hedging", "third-party"),
+    ("节假日可能会慢一点", "hedging", "third-party"),
+    ("大概需要3-5天", "hedging", "estimate"),
+    ("这个我不太确定是什么材质，我帮您问一下仓库", "hedging", "check-offered"),
+    ("已经发货了，没办法修改地址", "flat_refusal", "reason"),
+    ("没办法撤销的，您如果需要可以再买一次", "flat_refusal", "alternative"),
+    ("具体时间小妹没办法给您保证的呢", "flat_refusal", "limit"),
+    ("预计明天到", "delivery_promise", None),
+    ("今天能到吗？我帮您看下", "delivery_promise", None),
+    ("明天到达站点后会尽快配送", "delivery_promise", None),
+    ("明天送达站点后会联系您", "delivery_promise", "logistics-step"),
+]
+
+
+@pytest.mark.parametrize("text, category, context", FALSE_ALARMS)
+def test_false_alarm_classes_are_dropped_with_their_reason(rules, text, category, context):
+    hits = check_text(text, rules)
+    assert category not in {h.category for h in hits}
+    if context:
+        dropped = [c for c in hits.candidates if c.category == category and not c.kept]
+        assert any(f"context '{context}'" in c.reason for c in dropped), hits.candidates
+
+
+RECALLED = [
+    ("那是您自己选错了", "arguing", "您自己选错"),
+    ("是您理解错了，活动是满299减30", "arguing", "是您理解错"),
+    ("您到底能不能明白", "arguing", "您到底能不能"),
+    ("能不能别问了", "arguing", "能不能别问"),
+    ("无法修改的哦", "flat_refusal", "无法修改的哦"),
+    ("亲，不可以的哦", "flat_refusal", "不可以的哦"),
+    ("今天能到哦", "delivery_promise", "今天能到"),
+    ("[数字x]号给您送达的", "delivery_promise", "送达"),
+    ("我的qq是283746512", "off_platform", "qq是283746512"),
+    ("QQ:[数字x]", "off_platform", "QQ:[数字x]"),
+    ("照片发到abc123@qq.com就行", "off_platform", "abc123@qq.com"),
+    ("有问题直接在微信上问我", "off_platform", "在微信上问"),
+    ("麻烦您给一下微-信号哦", "off_platform", "微-信"),
+    ("100%正品，放心拍", "extreme_word", "100%"),
+    ("这款大概是纯棉的吧", "hedging", "大概"),
+]
+
+
+@pytest.mark.parametrize("text, category, words", RECALLED)
+def test_recall_classes_are_flagged_at_their_words(rules, text, category, words):
+    hits = [h for h in check_text(text, rules) if h.category == category]
+    assert hits, check_text(text, rules).candidates
+    lo = text.index(words)
+    assert any(h.start < lo + len(words) and lo < h.end for h in hits)
+    assert all(text[h.start:h.end] == h.matched for h in hits)
+
+
+def test_check_output_shows_every_candidate_kept_or_dropped_and_why(rules):
+    text = "您的支持是我最大的动力，这款是全网最低价"
+    out = format_hits(text, check_text(text, rules))
+    assert "1 hit:" in out and "全网最低价" in out
+    assert "dropped AD-EXTREME (extreme_word) chars 6–8 「最大」: context 'aspiration'" in out
+    assert "kept    AD-EXTREME (extreme_word) chars 15–20 「全网最低价」" in out
+
+
+def test_hits_are_still_a_plain_list_in_order(rules):
+    hits = check_text("保证明天到，加我微信", rules)
+    assert isinstance(hits, list)
+    assert [h.category for h in hits] == ["delivery_promise", "off_platform"]
+    assert check_text("在吗", rules, role="buyer") == []
+
+
+@pytest.mark.parametrize("text", ["亲爱滴，有什么可以帮您", "亲亲，好哒", "亲爱哒，已经发货了哦", "宝宝，收到了吗",
+                                  "么么哒，祝您生活愉快", "好滴呢亲", "亲爱的，这款包邮哦"])
+def test_shop_address_forms_and_particles_are_not_slang(rules, text):
+    assert "slang" not in categories(text, rules)
+
+
+@pytest.mark.parametrize("text", ["这款yyds", "老铁放心拍", "还有木有其他问题", "感动得不要不要的", "真香"])
+def test_internet_slang_is(rules, text):
+    assert "slang" in categories(text, rules)
+
+
+def test_a_shop_can_tighten_slang_and_add_a_context_class(tmp_path):
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(
+        "rules:\n"
+        "  - {id: SVC-SLANG, terms: [亲爱滴]}\n"
+        "  - id: SVC-HEDGING\n"
+        "    contexts:\n"
+        "      - {id: own-brand, why: the shop's supplier answers this, clause_terms: [品牌方]}\n",
+        encoding="utf-8")
+    ruleset = load_ruleset([shop])
+    assert "slang" in categories("亲爱滴，有什么可以帮您", ruleset)
+    hits = check_text("这个可能要问品牌方", ruleset)
+    assert not hits
+    assert any("context 'own-brand'" in c.reason for c in hits.candidates)
+    assert ruleset.version != load_ruleset().version
+
+
+@pytest.mark.parametrize("body, message", [
+    ("contexts: [{id: x, why: y, colour: z}]", "unknown field 'colour'"),
+    ("contexts: [{id: x, why: y, before: '(unclosed'}]", "not a valid regular expression"),
+    ("contexts: [{id: x, why: y}]", "gives no condition"),
+    ("contexts: [{id: x, before: a}]", "'why' is missing"),
+    ("contexts: [{id: x, why: y, after: a}, {id: x, why: z, after: b}]", "defined twice"),
+    ("contexts: nope", "must be a list"),
+])
+def test_context_mistakes_name_the_rule_and_the_problem(tmp_path, body, message):
+    shop = tmp_path / "bad.yaml"
+    shop.write_text(f"rules:\n  - id: SVC-HEDGING\n    {body}\n", encoding="utf-8")
+    with pytest.raises(UserError, match=message) as caught:
+        load_ruleset([shop])
+    assert "SVC-HEDGING" in str(caught.value)
