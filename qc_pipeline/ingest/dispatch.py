@@ -5,16 +5,18 @@ import csv
 from pathlib import Path
 
 from qc_pipeline.config import Config
-from qc_pipeline.ingest import chat, containers, fast_csv
+from qc_pipeline.ingest import chat, containers, stream
 from qc_pipeline.ingest.columns import known_count
 from qc_pipeline.ingest.json_files import json_file
-from qc_pipeline.ingest.layouts import layout_or_fail, read_tables
+from qc_pipeline.ingest.encoding import decode_head
+from qc_pipeline.ingest.layouts import format_name, layout_or_fail, read_tables
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.noise import TRANSFER
 from qc_pipeline.ingest.qianniu_desktop import BRACKETED, HEADER
 from qc_pipeline.ingest.qianniu_web import DATE_LINE, TIME_LINE
 from qc_pipeline.ingest.source import Source
-from qc_pipeline.ingest.tables import csv_table
+from qc_pipeline.ingest.delimited import csv_table, read_table
+from qc_pipeline.ingest.pieces import NotUtf8
 
 DELIMITERS = (",", "\t", ";", "|")
 _LAYOUT_SEARCH_LINES = 50
@@ -22,7 +24,7 @@ _LAYOUT_SEARCH_LINES = 50
 
 def read_file(path: Path, config: Config) -> ParsedFile:
     source = Source.open(path)
-    raw = source.raw
+    raw = source.prefix
     if raw.startswith(containers.ZIP_MAGIC):
         return containers.workbook(source, config)
     if raw.startswith(containers.OLE_MAGIC):
@@ -66,8 +68,35 @@ def _text_layout(lines: list[str]) -> str | None:
 
 def _delimited(source: Source, delimiter: str, first_line: str, config: Config) -> ParsedFile:
     layout = layout_or_fail(source, next(csv.reader([first_line], delimiter=delimiter)))
-    table = fast_csv.read(source, delimiter) if layout.name == "chat" else None
-    if table is None:
-        table = csv_table(source.text(), delimiter)
+    if layout.name == "chat" and source.size > stream.STREAM_BYTES:
+        return _streamed(source, delimiter, layout, config)
+    table = _chat_table(source, delimiter) if layout.name == "chat" else csv_table(source.text(), delimiter)
     container = "tsv" if delimiter == "\t" else "csv"
     return read_tables(source, [(table, layout_or_fail(source, table.columns))], container, config, [])
+
+
+def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedFile:
+    """A big chat table: the warehouse reads it piece by piece (stream.py); counts and digest come then."""
+    quick = decode_head(source.prefix)
+    utf8 = quick is not None and quick[1] in ("utf-8", "utf-8-sig") and "\x00" not in quick[0]
+    if utf8:
+        source.encoding = quick[1]
+    else:
+        source.utf8_bytes(full=True)  # decodes now, so the encoding is known before loading
+    container = "tsv" if delimiter == "\t" else "csv"
+    return ParsedFile(
+        path=source.name, sha256="", kind="chat", format=format_name(layout, container), encoding=source.encoding,
+        rows_read=0, stream=stream.ChatStream(source, delimiter, layout, config.timezone.key, utf8),
+    )
+
+
+def _chat_table(source: Source, delimiter: str):
+    """Chat tables can be big: read column-wise in pieces, from the bytes when they are UTF-8 already."""
+    try:
+        return read_table(source.utf8_bytes(), delimiter)
+    except NotUtf8:
+        pass
+    try:
+        return read_table(source.utf8_bytes(full=True), delimiter)
+    except NotUtf8:
+        return csv_table(source.text(), delimiter)

@@ -8,8 +8,12 @@ rows_quarantined`` holds after loading.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from qc_pipeline.ingest.stream import ChatStream
 
 MESSAGE_SCHEMA = {
     "msg_id": pl.Utf8,
@@ -65,3 +69,8 @@ class ParsedFile:
     quarantine: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
     noise_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    # A big chat table read piece by piece while it is loaded (messages is then None, and sha256,
+    # rows_read and quarantine are known only once the warehouse has read it all).
+    stream: "ChatStream | None" = None
+    # Whether any message id came from the file (else all are computed, and equal ids imply equal times).
+    ids_given: bool = True

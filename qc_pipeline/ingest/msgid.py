@@ -16,11 +16,19 @@ import polars as pl
 import pyarrow as pa
 
 FIELDS = ("shop", "buyer", "agent", "role", "sent_at", "text")
-_AGENT_KEY = "CASE WHEN role = 'buyer' THEN '' ELSE coalesce(agent, '') END"
-_JOINED = (
-    f"concat_ws(chr(31), shop, buyer, {_AGENT_KEY}, role, strftime(sent_at, '%Y-%m-%d %H:%M:%S.%f'), "
-    "coalesce(text, ''), CAST(occ AS VARCHAR))"
-)
+AGENT_KEY = "CASE WHEN role = 'buyer' THEN '' ELSE coalesce(agent, '') END"
+# The fields that make two rows "the same row" for the occurrence index, as SQL.
+KEY_SQL = f"shop, buyer, {AGENT_KEY}, role, sent_at, coalesce(text, '')"
+
+
+def id_sql(occ: str) -> str:
+    """The SQL expression of msg_id over columns shop, buyer, agent, role, sent_at and text, with the
+    occurrence index given by the SQL expression ``occ``."""
+    return (
+        f"md5(concat_ws(chr(31), shop, buyer, {AGENT_KEY}, role, strftime(sent_at, '%Y-%m-%d %H:%M:%S.%f'), "
+        f"coalesce(text, ''), CAST({occ} AS VARCHAR)))"
+    )
+
 
 
 # DuckDB parallelises over Arrow batches; a one-chunk frame would otherwise run on one thread.
@@ -49,8 +57,7 @@ def message_ids(frame: pl.DataFrame) -> pl.Series:
         # fields then finds the few rows that may repeat, and only those are counted exactly.
         first = _run(
             con, rows,
-            f"SELECT md5({_JOINED}) AS msg_id, "
-            f"hash(shop, buyer, {_AGENT_KEY}, role, sent_at, coalesce(text, '')) AS h FROM rows",
+            f"SELECT {id_sql('occ')} AS msg_id, hash({KEY_SQL}) AS h FROM rows",
         )
         ids, hashed = first["msg_id"], first["h"]
         ordered = hashed.sort()
@@ -68,7 +75,7 @@ def message_ids(frame: pl.DataFrame) -> pl.Series:
         if not later.any():
             return ids.alias("msg_id")
         again = subset.filter(later).drop("_key_agent").with_columns(occurrence.filter(later).alias("occ"))
-        fixed = _run(con, again, f"SELECT md5({_JOINED}) AS msg_id FROM rows")["msg_id"]
+        fixed = _run(con, again, f"SELECT {id_sql('occ')} AS msg_id FROM rows")["msg_id"]
         return ids.scatter(where.filter(later), fixed).alias("msg_id")
     finally:
         con.close()

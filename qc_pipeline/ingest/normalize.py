@@ -67,9 +67,11 @@ def _reasons(time_text: pl.Expr) -> pl.Expr:
 
 
 def finish_chat(
-    stage: pl.DataFrame, path: str, timezone: str, raw_of: RawLookup | None = None
+    stage: pl.DataFrame, path: str, timezone: str, raw_of: RawLookup | None = None, *, ids: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(messages, quarantine) for a stage frame; rows keep their file order."""
+    """(messages, quarantine) for a stage frame; rows keep their file order. Without ``ids``, ``msg_id``
+    holds only the ids the export gives (else null): a file read in pieces gets its ids in the
+    warehouse, where the occurrence index can count over the whole file."""
     for optional in ("msg_id", "problem", "raw", "agent"):
         if optional not in stage.columns:
             stage = stage.with_columns(pl.lit(None, pl.Utf8).alias(optional))
@@ -91,18 +93,20 @@ def finish_chat(
         good, bad = stage.filter(~bad_mask), stage.filter(bad_mask)
     else:
         good, bad = stage, stage.clear()
-    messages = _messages(good, path)
+    messages = _messages(good, path, ids)
     return messages, _quarantine(bad, path, raw_of)
 
 
-def _messages(good: pl.DataFrame, path: str) -> pl.DataFrame:
+def _messages(good: pl.DataFrame, path: str, ids: bool = True) -> pl.DataFrame:
     good = good.with_columns(
         pl.col("_role").alias("role"),
         pl.col("_sent_at").alias("sent_at"),
         pl.when(pl.col("agent") == "").then(None).otherwise(pl.col("agent")).alias("agent"),
     )
     given = pl.col("msg_id").cast(pl.Utf8).str.strip_chars()
-    if good["msg_id"].is_null().all():
+    if not ids:
+        good = good.with_columns(pl.when(given == "").then(None).otherwise(given).alias("msg_id"))
+    elif good["msg_id"].is_null().all():
         good = good.with_columns(message_ids(good).alias("msg_id"))
     else:
         computed = message_ids(good)

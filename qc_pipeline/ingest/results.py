@@ -18,11 +18,14 @@ def chat_file(
     warnings: list[str] | None = None,
     raw_of: RawLookup | None = None,
 ) -> ParsedFile:
+    ids_given = "msg_id" in stage.columns and bool(
+        stage.select(pl.col("msg_id").cast(pl.Utf8).str.strip_chars().fill_null("").ne("").any()).item()
+    )
     messages, quarantine = finish_chat(stage, source.name, timezone, raw_of)
     return ParsedFile(
         path=source.name, sha256=source.sha256, kind="chat", format=fmt, encoding=source.encoding,
         rows_read=len(stage), messages=messages, quarantine=quarantine, noise_lines=noise,
-        warnings=list(warnings or []),
+        warnings=list(warnings or []), ids_given=ids_given,
     )
 
 

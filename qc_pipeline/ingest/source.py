@@ -34,23 +34,45 @@ class _Digest:
         return self._value
 
 
+# Enough of the start of a file to recognise it; a bigger file is read whole only if its reader needs it.
+PREFIX_BYTES = 1 << 20
+
+
 class Source:
-    def __init__(self, path: Path, raw: bytes):
+    def __init__(self, path: Path, raw: bytes | None = None, *, prefix: bytes | None = None, size: int | None = None):
         self.path = path
-        self.raw = raw
-        self._digest = _Digest(raw)
+        self._raw = raw
+        self.prefix = raw[:PREFIX_BYTES] if raw is not None else (prefix or b"")
+        self.size = len(raw) if raw is not None else (size or 0)
+        self._digest = _Digest(raw) if raw is not None else None
         self._text: str | None = None
         self.encoding: str | None = None
 
     @classmethod
     def open(cls, path: Path) -> "Source":
+        path = Path(path)
         try:
-            raw = Path(path).read_bytes()
+            with open(path, "rb") as handle:
+                prefix = handle.read(PREFIX_BYTES)
+                size = len(prefix) if len(prefix) < PREFIX_BYTES else path.stat().st_size
         except IsADirectoryError:
             raise UnreadableFile(path, "is a folder, not a file") from None
         except OSError as exc:
             raise UnreadableFile(path, f"cannot be read ({exc.strerror or exc})") from None
-        return cls(Path(path), raw)
+        if size <= len(prefix):
+            return cls(path, prefix)
+        return cls(path, prefix=prefix, size=size)
+
+    @property
+    def raw(self) -> bytes:
+        """The whole file (read on first use)."""
+        if self._raw is None:
+            try:
+                self._raw = self.path.read_bytes()
+            except OSError as exc:
+                raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
+            self.size = len(self._raw)
+        return self._raw
 
     @property
     def name(self) -> str:
@@ -58,6 +80,8 @@ class Source:
 
     @property
     def sha256(self) -> str:
+        if self._digest is None:
+            self._digest = _Digest(self.raw)
         return self._digest.value()
 
     def fail(self, why: str) -> UnreadableFile:
@@ -75,7 +99,7 @@ class Source:
 
     def head(self) -> str:
         """The first 64 KiB or so of text, for recognising the layout."""
-        quick = None if self._text is not None else decode_head(self.raw)
+        quick = None if self._text is not None else decode_head(self.prefix)
         if quick is None or "\x00" in quick[0]:
             # Not UTF-8, or zero bytes that may be UTF-16 without a mark: the full detection decides.
             return self.text()[: 1 << 16]
@@ -87,7 +111,7 @@ class Source:
         """The content as UTF-8 without BOM. Unless ``full``, UTF-8 input is passed through undecoded
         (the columnar reader validates it); the caller retries with ``full=True`` if that fails."""
         if not full and self._text is None:
-            quick = decode_head(self.raw)
+            quick = decode_head(self.prefix)
             if quick is not None and quick[1] in ("utf-8", "utf-8-sig"):
                 self.encoding = quick[1]
                 return self.raw[3:] if quick[1] == "utf-8-sig" else self.raw

@@ -19,6 +19,8 @@ _GENERAL = (
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 UNIT = "us"
+# The general form, for telling whether a line of a damaged table holds a time (see pieces.py).
+GENERAL_PATTERN = _GENERAL
 
 
 def parse_times(values: pl.Series, timezone: str) -> pl.Series:

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest.model import ParsedFile
+from qc_pipeline.ingest.msgid import KEY_SQL, id_sql
+from qc_pipeline.ingest.stream import Restart
 from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABLES
 
 
@@ -82,6 +87,12 @@ class LoadCounts:
     rows_loaded: int
     rows_duplicate: int
     rows_quarantined: int
+    # The (shop, ISO week) partitions whose data this file changed: for messages those of the rows
+    # inserted; for orders those of created_at and paid_at of every order inserted or changed, old
+    # version and new; ("*", "*") for a roster change (it moves targets everywhere).
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    # The ISO weeks of every message in the file, new or duplicate (the weeks it covers).
+    weeks: set[str] = field(default_factory=set)
 
 
 def _already_seen(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
@@ -89,7 +100,8 @@ def _already_seen(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
 
 
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
-    """Load one parsed file in one transaction: all of it or, on error, none of it."""
+    """Load one parsed file in one transaction: all of it or, on error, none of it. A streamed file
+    (``parsed.stream``) is read piece by piece inside that transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         counts = _load(con, parsed)
@@ -101,23 +113,35 @@ def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCount
 
 
 def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
-    seen_before = _already_seen(con, parsed.sha256)
-    quarantine = parsed.quarantine
-    if len(quarantine) and not seen_before:
-        frame = quarantine.with_columns(pl.lit(parsed.sha256).alias("sha256"))
-        con.register("_incoming_quarantine", frame.to_arrow())
-        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _incoming_quarantine")
-        con.unregister("_incoming_quarantine")
-
-    if parsed.kind == "chat":
-        loaded, total = _insert_new_messages(con, parsed.messages)
-    elif parsed.kind == "orders":
-        loaded, total = _upsert_orders(con, parsed.orders)
-    elif parsed.kind == "roster":
-        loaded, total = _upsert_roster(con, parsed.roster)
+    if parsed.stream is not None:
+        with _memory_capped(con):
+            _stage_stream(con, parsed)
+            quarantined = scalar(con, "SELECT count(*) FROM _stage_quarantine")
+            if quarantined and not _already_seen(con, parsed.sha256):
+                con.execute(
+                    "INSERT INTO quarantine BY NAME SELECT *, ? AS sha256 FROM _stage_quarantine", [parsed.sha256]
+                )
+            con.execute("DROP TABLE _stage_quarantine")
+            loaded, total, touched, weeks = _insert_staged(con, "_stage_messages", ids_given=None, path=parsed.path)
+            con.execute("DROP TABLE _stage_messages")
     else:
-        loaded, total = 0, 0
-    counts = LoadCounts(parsed.rows_read, loaded, total - loaded, len(quarantine))
+        quarantine = parsed.quarantine
+        quarantined = len(quarantine)
+        if quarantined and not _already_seen(con, parsed.sha256):
+            frame = quarantine.with_columns(pl.lit(parsed.sha256).alias("sha256"))
+            con.register("_incoming_quarantine", frame.to_arrow())
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _incoming_quarantine")
+            con.unregister("_incoming_quarantine")
+        touched, weeks = set(), set()
+        if parsed.kind == "chat":
+            loaded, total, touched, weeks = _insert_new_messages(con, parsed.messages, parsed.ids_given)
+        elif parsed.kind == "orders":
+            loaded, total, touched = _upsert_orders(con, parsed.orders)
+        elif parsed.kind == "roster":
+            loaded, total, touched = _upsert_roster(con, parsed.roster)
+        else:
+            loaded, total = 0, 0
+    counts = LoadCounts(parsed.rows_read, loaded, total - loaded, quarantined, touched, weeks)
     con.execute(
         "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -129,46 +153,188 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
     return counts
 
 
-def _insert_new_messages(con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None) -> tuple[int, int]:
+# A streamed file's rows wait in temporary tables (which DuckDB spills to disk under memory pressure)
+# until the whole file is read: only then is the occurrence index of each row known.
+_STAGE_MESSAGES = """
+    CREATE OR REPLACE TEMP TABLE _stage_messages (
+        _row BIGINT, msg_id VARCHAR, given BOOLEAN, h UBIGINT, shop VARCHAR, buyer VARCHAR, agent VARCHAR,
+        role VARCHAR, sent_at TIMESTAMP, text VARCHAR, source_line BIGINT)"""
+_STAGE_QUARANTINE = """
+    CREATE OR REPLACE TEMP TABLE _stage_quarantine (
+        source_path VARCHAR, source_line BIGINT, reason VARCHAR, raw VARCHAR)"""
+
+
+# While a streamed file is staged, DuckDB keeps at most this much in memory and spills the rest to its
+# temporary directory (a lower limit set by the caller is kept).
+STREAM_MEMORY_BYTES = 512 << 20
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> tuple[str, int | None]:
+    value = scalar(con, "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'")
+    number, _, unit = str(value).partition(" ")
+    try:
+        return value, int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        return value, None
+
+
+@contextmanager
+def _memory_capped(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    value, limit = _memory_limit(con)
+    lowered = limit is None or limit > STREAM_MEMORY_BYTES
+    if lowered:
+        con.execute(f"SET memory_limit = '{STREAM_MEMORY_BYTES}B'")
+    try:
+        yield
+    finally:
+        if lowered:
+            con.execute(f"SET memory_limit = '{value}'")
+
+
+def _stage_stream(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
+    """Read a streamed file into the staging tables, with each row's id as if it were the first of its
+    kind, then correct the ids of rows that repeat an earlier identical row of the file."""
+    stream = parsed.stream
+    for attempt in range(2):
+        con.execute(_STAGE_MESSAGES)
+        con.execute(_STAGE_QUARANTINE)
+        row = 0
+        try:
+            for messages, quarantine in stream.chunks():
+                if len(messages):
+                    _register_batches(con, "_chunk", messages.with_row_index("_row", offset=row))
+                    con.execute(
+                        f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}),
+                            msg_id IS NOT NULL, hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text,
+                            source_line FROM _chunk"""
+                    )
+                    con.unregister("_chunk")
+                    row += len(messages)
+                if len(quarantine):
+                    con.register("_chunk_quarantine", quarantine.to_arrow())
+                    con.execute("INSERT INTO _stage_quarantine BY NAME SELECT * FROM _chunk_quarantine")
+                    con.unregister("_chunk_quarantine")
+            break
+        except Restart:
+            if attempt:
+                raise
+    parsed.sha256 = stream.sha256
+    parsed.rows_read = stream.rows_read
+    parsed.encoding = stream.source.encoding
+    # Identical rows share the 64-bit hash: only rows whose hash repeats are counted, exactly, by a
+    # window over their full key in file order.
+    con.execute(
+        f"""UPDATE _stage_messages s SET msg_id = {id_sql('o.occ')}
+            FROM (SELECT _row, row_number() OVER (PARTITION BY {KEY_SQL} ORDER BY _row) - 1 AS occ
+                  FROM _stage_messages
+                  WHERE h IN (SELECT h FROM _stage_messages GROUP BY h HAVING count(*) > 1)) o
+            WHERE s._row = o._row AND o.occ > 0 AND NOT s.given"""
+    )
+
+
+def _register_batches(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    # DuckDB works on Arrow batches in parallel; one batch would run on one thread.
+    table = frame.to_arrow()
+    con.register(name, pa.Table.from_batches(table.to_batches(max_chunksize=1 << 16), schema=table.schema))
+
+
+def _insert_new_messages(
+    con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None, ids_given: bool = True
+) -> tuple[int, int, set[tuple[str, str]], set[str]]:
     if messages is None or messages.is_empty():
-        return 0, 0
-    con.register("_incoming_messages", messages.to_arrow())
-    # An anti-join rather than a primary key: at a million rows the index costs more than the join.
+        return 0, 0, set(), set()
+    _register_batches(con, "_incoming_messages", messages.with_row_index("_row"))
+    try:
+        return _insert_staged(con, "_incoming_messages", ids_given=ids_given)
+    finally:
+        con.unregister("_incoming_messages")
+
+
+def _insert_staged(
+    con: duckdb.DuckDBPyConnection, stage: str, ids_given: bool | None, path: str | None = None
+) -> tuple[int, int, set[tuple[str, str]], set[str]]:
+    """Insert the staged rows whose msg_id is not in the warehouse yet: (inserted, staged, touched, weeks).
+
+    An anti-join rather than a primary key: at a million rows the index costs more than the join. When
+    every id is computed, equal ids mean equal shop and time, so only stored messages of the staged
+    shops and time range can match; the join then reads just those."""
+    total, low, high, given = con.execute(
+        f"SELECT count(*), min(sent_at), max(sent_at), {'bool_or(given)' if ids_given is None else '?'} FROM {stage}",
+        [] if ids_given is None else [ids_given],
+    ).fetchone()
+    if not total:
+        return 0, 0, set(), set()
+    near = "" if given else f"AND m.sent_at BETWEEN ? AND ? AND m.shop IN (SELECT DISTINCT shop FROM {stage})"
+    params = [] if given else [low, high]
+    duplicates = 0
+    if scalar(con, f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE true {near} LIMIT 1)", params):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _stage_duplicates AS SELECT s._row FROM {stage} s
+                WHERE EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = s.msg_id {near})""",
+            params,
+        )
+        duplicates = scalar(con, "SELECT count(*) FROM _stage_duplicates")
+    new = "WHERE s._row NOT IN (SELECT _row FROM _stage_duplicates)" if duplicates else ""
     inserted = scalar(
         con,
-        """INSERT INTO messages BY NAME
-           SELECT * FROM _incoming_messages i
-           WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = i.msg_id)""",
+        f"""INSERT INTO messages BY NAME SELECT s.msg_id, s.shop, s.buyer, s.agent, s.role, s.sent_at, s.text,
+            {'s.source_path' if path is None else '?'} AS source_path, s.source_line FROM {stage} s {new}""",
+        [] if path is None else [path],
     )
-    con.unregister("_incoming_messages")
-    return inserted, len(messages)
+    week = "strftime(sent_at, '%G-W%V')"
+    groups = con.execute(f"SELECT shop, {week}, count(*) FROM {stage} GROUP BY ALL").fetchall()
+    dup_groups: dict[tuple[str, str], int] = {}
+    if duplicates:
+        dup_groups = {
+            (shop, w): n
+            for shop, w, n in con.execute(
+                f"SELECT shop, {week}, count(*) FROM {stage} WHERE _row IN (SELECT _row FROM _stage_duplicates) GROUP BY ALL"
+            ).fetchall()
+        }
+    if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_stage_duplicates' AND temporary"):
+        con.execute("DROP TABLE _stage_duplicates")
+    touched = {(shop, w) for shop, w, n in groups if n > dup_groups.get((shop, w), 0)}
+    return inserted, total, touched, {w for _, w, _ in groups}
 
 
-def _upsert_orders(con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None) -> tuple[int, int]:
+def _upsert_orders(
+    con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None
+) -> tuple[int, int, set[tuple[str, str]]]:
     """A later export of the same order (paid, refunded since) replaces the stored row; an identical
     row counts as a duplicate."""
     if orders is None or orders.is_empty():
-        return 0, 0
+        return 0, 0, set()
     latest = orders.unique(subset="order_id", keep="last", maintain_order=True)
     con.register("_incoming_orders", latest.to_arrow())
-    changed = scalar(
-        con,
-        """SELECT count(*) FROM _incoming_orders i
+    # Inserted or changed orders, with the stored version they replace (if any).
+    changed = con.execute(
+        """SELECT i.shop, i.created_at, i.paid_at, o.shop, o.created_at, o.paid_at
+           FROM _incoming_orders i LEFT JOIN orders o ON o.order_id = i.order_id
            WHERE NOT EXISTS (
                SELECT 1 FROM orders o WHERE o.order_id = i.order_id
                AND o.shop IS NOT DISTINCT FROM i.shop AND o.buyer IS NOT DISTINCT FROM i.buyer
                AND o.created_at IS NOT DISTINCT FROM i.created_at AND o.paid_at IS NOT DISTINCT FROM i.paid_at
                AND o.amount = i.amount AND o.refund_amount = i.refund_amount
-               AND o.status IS NOT DISTINCT FROM i.status)""",
-    )
+               AND o.status IS NOT DISTINCT FROM i.status)"""
+    ).fetchall()
     con.execute("INSERT OR REPLACE INTO orders BY NAME SELECT * FROM _incoming_orders")
     con.unregister("_incoming_orders")
-    return changed, len(orders)
+    touched = {
+        (shop, moment.strftime("%G-W%V"))
+        for row in changed
+        for shop, moment in ((row[0], row[1]), (row[0], row[2]), (row[3], row[4]), (row[3], row[5]))
+        if shop is not None and moment is not None
+    }
+    return len(changed), len(orders), touched
 
 
-def _upsert_roster(con: duckdb.DuckDBPyConnection, roster: pl.DataFrame | None) -> tuple[int, int]:
+def _upsert_roster(
+    con: duckdb.DuckDBPyConnection, roster: pl.DataFrame | None
+) -> tuple[int, int, set[tuple[str, str]]]:
     if roster is None or roster.is_empty():
-        return 0, 0
+        return 0, 0, set()
     latest = roster.unique(subset="agent", keep="last", maintain_order=True)
     con.register("_incoming_roster", latest.to_arrow())
     changed = scalar(
@@ -179,7 +345,8 @@ def _upsert_roster(con: duckdb.DuckDBPyConnection, roster: pl.DataFrame | None) 
     )
     con.execute("INSERT OR REPLACE INTO agents BY NAME SELECT * FROM _incoming_roster")
     con.unregister("_incoming_roster")
-    return changed, len(roster)
+    # A role or team change moves targets and groupings in every week: every partition is touched.
+    return changed, len(roster), {("*", "*")} if changed else set()
 
 
 def record_unreadable(con: duckdb.DuckDBPyConnection, path: str, sha256: str | None, reason: str) -> None:

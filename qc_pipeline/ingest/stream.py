@@ -1,0 +1,113 @@
+"""Big canonical chat tables, read piece by piece while the warehouse loads them.
+
+A canonical CSV/TSV above ``STREAM_BYTES`` is never held whole: the warehouse asks ``ChatStream.chunks``
+for one piece after another (about ``pieces.PIECE_BYTES`` of text each), each already validated into
+messages and quarantined rows, and computes the message ids itself over the whole file (the
+occurrence index counts identical rows across pieces). The file's sha256 is computed from the same
+reads. Results are the same as reading the file whole (``delimited.read_table``).
+
+UTF-8 files are read from disk as they are. Any other encoding is decoded whole first (as the small-file
+path does), and so is a file whose first 64 KiB are UTF-8 but whose later bytes are not: the stream
+then raises ``Restart`` once, and the loader starts again from the first piece.
+"""
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+import polars as pl
+
+from qc_pipeline.ingest.chat import canonical_stage
+from qc_pipeline.ingest.columns import Layout
+from qc_pipeline.ingest.delimited import Header, header_of
+from qc_pipeline.ingest.normalize import finish_chat
+from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
+from qc_pipeline.ingest.source import Source
+
+# Files above this size are streamed; below it the whole-file path is as fast and simpler to inspect.
+STREAM_BYTES = 64 << 20
+
+
+class Restart(Exception):
+    """The file turned out not to be UTF-8 past its start: load it again from the first piece."""
+
+
+class ChatStream:
+    def __init__(self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool):
+        self.source = source
+        self.delimiter = delimiter
+        self.layout = layout
+        self.timezone = timezone
+        self.utf8 = utf8  # read the bytes from disk as they are (else decode the whole file first)
+        self.rows_read = 0
+        self.sha256: str | None = None
+
+    def chunks(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(messages, quarantine) per piece, in file order. ``msg_id`` holds only ids the file gives."""
+        self.rows_read = 0
+        if self.utf8:
+            try:
+                yield from self._from_disk()
+                return
+            except NotUtf8:
+                self.utf8 = False
+                raise Restart() from None
+        data = self.source.utf8_bytes(full=True)
+        self.sha256 = self.source.sha256
+        header = header_of(data, self.delimiter)
+        if header is not None:
+            yield from self._validated(header, memory_pieces(data, header.body_offset, PIECE_BYTES))
+
+    def _from_disk(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        digest = hashlib.sha256()
+        with open(self.source.path, "rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
+            hashing = None
+
+            def read(size: int) -> bytes:
+                # hashlib gives up the GIL on big buffers: the digest runs beside the parsing.
+                nonlocal hashing
+                block = handle.read(size)
+                if hashing is not None:
+                    hashing.result()
+                hashing = pool.submit(digest.update, block) if block else None
+                return block
+
+            first = read(PIECE_BYTES)
+            start = 3 if first.startswith(b"\xef\xbb\xbf") else 0
+            while first.find(b"\n", start) < 0:  # a header line longer than a piece
+                more = read(PIECE_BYTES)
+                if not more:
+                    break
+                first += more
+            header = header_of(first[start:], self.delimiter)
+            if header is not None:
+                body = first[start + header.body_offset :]
+                yield from self._validated(header, file_pieces(_prepend(body, read), PIECE_BYTES))
+            else:
+                while read(PIECE_BYTES):
+                    pass
+            if hashing is not None:
+                hashing.result()
+        self.sha256 = digest.hexdigest()
+
+    def _validated(self, header: Header, pieces: Iterable[bytes]) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        reader = PieceReader(header.names, header.shape)
+        for table in reader.read(pieces, header.body_line):
+            stage = canonical_stage(table, self.layout.columns)
+            self.rows_read += len(stage)
+            if stage.is_empty():
+                continue
+            messages, quarantine = finish_chat(stage, self.source.name, self.timezone, table.raw_of, ids=False)
+            yield messages, quarantine
+
+
+def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    pending = [first]
+
+    def reader(size: int) -> bytes:
+        if pending:
+            return pending.pop()
+        return read(size)
+
+    return reader
