@@ -1,9 +1,14 @@
 """Masking buyers' personal data in report text, and keeping flag highlights on the right characters."""
 from __future__ import annotations
 
+import random
+
+import polars as pl
 import pytest
 
-from qc_pipeline.reports.masking import mask_nick, mask_text, segments
+from qc_pipeline.reports.masking import (
+    highlight, highlight_columns, mask_column, mask_expr, mask_nick, mask_text, segments,
+)
 
 
 @pytest.mark.parametrize("text, masked", [
@@ -83,3 +88,72 @@ def test_unmasked_segments_are_the_original_text():
     text = "加我微信13812345678"
     assert segments(text, (0, 4), mask=False) == [("加我微信", True), ("13812345678", False)]
     assert segments(text, None, mask=True) == [("加我微信138****5678", False)]
+
+
+# The polars expressions and the Python detectors are two readings of one declaration; they must agree on
+# every text, including values that run into each other, which is where regex boundaries differ.
+_ATOMS = ["13812345678", "138-1234-5678", "+86 13912345678", "8613912345678", "0571-88886666", "(021)12345678",
+          "(021) 1234-5678", "110101199003071234", "11010119900307123X", "zhangsan@qq.com", "a.b+c@example.com.cn",
+          "3456789012345678901", "浙江省杭州市西湖区文三路100号5幢301室", "幸福小区3栋2单元501", "上海市浦东新区世纪大道88号",
+          "路上3号到", "tb_88123", "快乐小羊", "亲", "，", ",", " ", "-", "+", "1", "0", "x", "最好", "号", "栋", "A", "@",
+          ".", "\n", "的", "*", "$1", "${x}", "\\"]
+_NICKS = ["tb_88123", "快乐小羊", "亲", "x", "", None, "1", "*", "$1"]
+
+
+def _corpus(seed: int, n: int) -> pl.DataFrame:
+    rng = random.Random(seed)
+    return pl.DataFrame({
+        "text": ["".join(rng.choice(_ATOMS) for _ in range(rng.randint(0, 8))) for _ in range(n)] + [None],
+        "nick": [rng.choice(_NICKS) for _ in range(n)] + [None],
+    })
+
+
+def test_column_masking_equals_the_python_detectors():
+    frame = _corpus(7, 4000)
+    by_column = mask_column(frame, "text", nick="nick", alias="masked")["masked"].to_list()
+    by_expr = frame.select(mask_expr(pl.col("text"), pl.col("nick")))["text"].to_list()
+    by_python = [mask_text(t, [n] if n else []) for t, n in frame.select("text", "nick").iter_rows()]
+    assert by_column == by_python
+    assert by_expr == by_python
+    assert sum(a != (t or "") for a, t in zip(by_python, frame["text"])) > 1000  # the corpus does hold data
+
+
+def test_column_masking_of_sample_chat():
+    from qc_pipeline.sample import texts
+
+    lines = [q for topic in texts.PRESALE_TOPICS + texts.AFTERSALE_TOPICS for q, _ in topic.pairs]
+    lines += ["我的手机13912345678，地址浙江省杭州市西湖区文三路100号5幢301室，麻烦尽快发", "tb_88123 亲在的"]
+    frame = pl.DataFrame({"text": lines, "nick": ["tb_88123"] * len(lines)})
+    masked = mask_column(frame, "text", nick="nick")["text"].to_list()
+    assert masked == [mask_text(t, ["tb_88123"]) for t in lines]
+
+
+def test_a_value_running_into_another_is_masked_with_it():
+    # An address directly followed by a phone number: both are masked (the address is not left whole).
+    assert mask_text("浙江省杭州市西湖区文三路100号5幢301室13812345678") == "浙江省杭州市西湖区********5678"
+    assert mask_text("13812345678,13912345678") == "138****5678,139****5678"
+
+
+def test_highlight_columns_equal_highlight():
+    rng = random.Random(3)
+    frame = _corpus(11, 2000).with_columns(pl.col("text").fill_null(""))
+    starts, ends = [], []
+    for t in frame["text"]:
+        a, b = sorted((rng.randint(0, len(t)), rng.randint(0, len(t))))
+        starts.append(a)
+        ends.append(b)
+    frame = frame.with_columns(start=pl.Series(starts), end=pl.Series(ends))
+    out = highlight_columns(frame, "text", "start", "end", nick="nick")
+    for row in out.iter_rows(named=True):
+        pieces = highlight(row["text"], [(row["start"], row["end"])], True, [row["nick"]] if row["nick"] else [])
+        lit = [i for i, (_, hl) in enumerate(pieces) if hl]
+        i = lit[0] if lit else len(pieces)
+        expected = ("".join(p for p, _ in pieces[:i]), pieces[i][0] if lit else "",
+                    "".join(p for p, _ in pieces[i + 1:]))
+        assert (row["qc_before"], row["qc_inside"], row["qc_after"]) == expected, row
+
+
+def test_highlight_with_several_spans():
+    text = "最好的，加我微信13812345678"
+    pieces = highlight(text, [(0, 2), (4, 10)], mask=True)
+    assert pieces == [("最好", True), ("的，", False), ("加我微信138****5678", True)]

@@ -118,8 +118,7 @@ def build_details(
     t = _Clock()
     every = sessions.facts(con, week)
     t("facts")
-    reading = sessions.reading(con, week, every)
-    worst = sessions.worst(every)
+    reading, worst = sessions.ranked(con, week, every)
     shown_ids = pl.concat([reading.select("session_id"), worst.select("session_id")]).unique()
     facts = _shown_nick(every.join(shown_ids, on="session_id", how="semi"), "buyer", mask, "buyer_shown")
     views = {r["session_id"]: _session(r) for r in facts.iter_rows(named=True)}
@@ -142,7 +141,7 @@ def build_details(
         by_agent[agent] = kinds
     worst_ids: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    for row in worst.select("agent", "session_id", "agent_sessions").iter_rows():
+    for row in worst.select("agent", "session_id", "kind_total").iter_rows():
         worst_ids.setdefault(row[0], []).append(row[1])
         counts[row[0]] = row[2]
     flags = sessions.all_flags(con, week, every)
@@ -180,14 +179,6 @@ def _add_deductions(con, ids: pl.DataFrame, facts: pl.DataFrame, views: dict[str
         })
 
 
-def _speaker(role: str, agent: str | None, buyer_shown: str, T: Labels) -> str:
-    if role == "buyer":
-        return f"{T.speaker.buyer} {buyer_shown}"
-    if role == "agent":
-        return agent or T.speaker.agent
-    return T.of("speaker", role)
-
-
 def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, SessionView], T: Labels, mask: bool,
                      explanations: dict[str, str]) -> None:
     if ids.height == 0:
@@ -219,18 +210,25 @@ def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, Session
             explanation=explanations.get(f["rule_id"], ""), role=f["role"] or "",
         ))
         spans.setdefault(f["msg_id"], []).append((f["start"], f["end"]))
-    for m in kept.iter_rows(named=True):
-        view = views[m["session_id"]]
-        if m["msg_id"] in spans:
-            pieces = masking.highlight(m["text"] or "", spans[m["msg_id"]], mask, [m["buyer"]] if m["buyer"] else [])
-        else:
-            pieces = [(m["text_shown"], False)]
+    speaker = (
+        pl.when(pl.col("role") == "buyer").then(pl.lit(T.speaker.buyer + " ") + pl.col("buyer_shown"))
+        .when(pl.col("role") == "agent").then(pl.col("agent").fill_null(T.speaker.agent))
+        .otherwise(pl.col("role").replace_strict(T["speaker"], default=pl.col("role")))
+    )
+    rows = kept.select(
+        "session_id", "msg_id", "role", speaker.alias("speaker"), "sent_at", "text", "text_shown", "buyer",
+        "omitted_before", (pl.col("session_messages") - 1 - pl.col("pos")).alias("after"),
+    ).iter_rows()
+    for session_id, msg_id, role, who, sent_at, text, shown, buyer, omitted, after in rows:
+        view = views[session_id]
+        flagged = msg_id in spans
+        pieces = (masking.highlight(text or "", spans[msg_id], mask, [buyer] if buyer else []) if flagged
+                  else [(shown, False)])
         view.transcript.append(TranscriptLine(
-            speaker=_speaker(m["role"], m["agent"], m["buyer_shown"], T), role=m["role"], sent_at=_time(m["sent_at"]),
-            pieces=pieces, flagged=m["msg_id"] in spans, flags=notes.get(m["msg_id"], []),
-            omitted_before=m["omitted_before"],
+            speaker=who, role=role, sent_at=_time(sent_at), pieces=pieces, flagged=flagged,
+            flags=notes.get(msg_id, []), omitted_before=omitted,
         ))
-        view.omitted_after = m["session_messages"] - 1 - m["pos"]
+        view.omitted_after = after
 
 
 FLAG_COLUMNS = ("week", "shop", "agent", "session_id", "session_score", "sent_at", "role", "rule_id", "category",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 # Sessions worth reading, per agent and kind, in the order the page shows the kinds. A session that
 # fits several kinds is shown once, under the first.
-READING = {"flagged": 10, "auto_failed": 5, "unanswered": 5, "slowest": 5, "best": 5}
+READING = {"flagged": 8, "auto_failed": 3, "unanswered": 3, "slowest": 3, "best": 3}
 # Worst sessions in the QC-score table of an agent's page and sheet.
 WORST_SESSIONS_SHOWN = 20
 # A transcript shows its first lines and every flagged message with this many messages either side.
-TRANSCRIPT_LINES = 40
+TRANSCRIPT_LINES = 30
 CONTEXT = 2
 # The workbook's flags sheet lists the flags of the sessions the pages show, at most this many; an agent's
 # sheet lists its worst sessions.

@@ -254,13 +254,13 @@ def highlight_columns(
     """``highlight`` with one span per row, over whole columns: adds ``qc_before``, ``qc_inside`` (the
     highlighted piece) and ``qc_after``.
 
-    Each piece is masked on its own; where the pieces then differ from the whole text masked (personal
-    data runs across a span edge, so the span widens), that row goes through ``highlight`` instead.
+    A text that masking leaves as it is (most flagged messages) is cut at the span as it stands; the few that
+    hold personal data go through ``highlight``, whose span widens over a masked value it cuts into.
     """
-    length = pl.col(text).fill_null("").str.len_chars()
+    body = pl.col(text).fill_null("")
+    length = body.str.len_chars()
     a = pl.col(start).cast(pl.Int64).clip(0, length)
     b = pl.max_horizontal(a, pl.col(end).cast(pl.Int64).clip(0, length))
-    body = pl.col(text).fill_null("")
     frame = frame.with_columns(
         body.str.slice(0, a).alias("qc_before"),
         body.str.slice(a, b - a).alias("qc_inside"),
@@ -268,12 +268,8 @@ def highlight_columns(
     )
     if not mask:
         return frame
-    for column in ("qc_before", "qc_inside", "qc_after"):
-        frame = mask_column(frame, column, nick)
-    frame = mask_column(frame, text, nick, alias="qc_whole")
-    same = (pl.col("qc_before") + pl.col("qc_inside") + pl.col("qc_after")) == pl.col("qc_whole")
-    frame = frame.with_row_index("_qc_row")
-    odd = frame.filter(~same)
+    frame = mask_column(frame, text, nick, alias="qc_whole").with_row_index("_qc_row")
+    odd = frame.filter(pl.col("qc_whole") != body)
     if odd.height:
         fixed = []
         for row in odd.iter_rows(named=True):

@@ -44,54 +44,72 @@ LEFT JOIN f USING (session_id)
 LEFT JOIN d USING (session_id)
 """
 
-# Each kind: which sessions qualify and which come first (column, descending). Ties fall to the session
-# id, so the same warehouse always shows the same sessions.
+# Each kind: which sessions qualify and which come first, as a sort key (DuckDB compares structs field by
+# field, NULLs last; a minus sign puts the largest first). The session id ends every key, so the same
+# warehouse always shows the same sessions.
 _KINDS = {
-    "auto_failed": (pl.col("auto_failed"), [("score", False), ("compliance", False)]),
-    "unanswered": (pl.col("unanswered_rounds") > 0, [("unanswered_rounds", True), ("max_wait_s", True)]),
-    "slowest": (pl.col("max_wait_s").is_not_null(), [("max_wait_s", True)]),
-    "best": (~pl.col("auto_failed"), [("score", True), ("rounds", True)]),
+    "auto_failed": ("auto_failed", "score, compliance"),
+    "unanswered": ("unanswered_rounds > 0", "-unanswered_rounds, -max_wait_s"),
+    "slowest": ("max_wait_s IS NOT NULL", "-max_wait_s"),
+    "best": ("NOT auto_failed", "-score, -rounds"),
 }
+WORST = ("TRUE", "score")
+
+
+def _key(order: str) -> str:
+    fields = [f.strip() for f in order.split(",")] + ["session_id"]
+    return "{" + ", ".join(f"'k{i}': {f}" for i, f in enumerate(fields)) + "}"
 
 
 def facts(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
-    """Every session of the week with its score, waits and counts, by agent and worst first (the full list)."""
-    frame = con.sql(_FACTS_SQL, params={"week": week}).pl()
-    return frame.sort(["agent", "score", "session_id"], nulls_last=True)
+    """Every session of the week with its score, waits and counts (the full list), by session id."""
+    return con.sql(_FACTS_SQL, params={"week": week}).pl().sort("session_id")
 
 
-def _first(frame: pl.DataFrame, order: list[tuple[str, bool]], n: int, kind: str) -> pl.DataFrame:
-    keys = [c for c, _ in order] + ["session_id"]
-    desc = [d for _, d in order] + [False]
-    ranked = frame.sort(["agent", *keys], descending=[False, *desc], nulls_last=True)
-    return ranked.with_columns(
-        pl.lit(kind).alias("kind"),
-        (pl.int_range(pl.len()).over("agent") + 1).alias("kind_rank"),
-        pl.len().over("agent").alias("kind_total"),
-    ).filter(pl.col("kind_rank") <= n).select("agent", "kind", "session_id", "kind_rank", "kind_total")
+def _long(rows: list[tuple], kinds: list[str]) -> pl.DataFrame:
+    out = {"agent": [], "kind": [], "session_id": [], "kind_rank": [], "kind_total": []}
+    for agent, *cells in rows:
+        for kind, ids, total in zip(kinds, cells[0::2], cells[1::2]):
+            for rank, sid in enumerate(ids or [], start=1):
+                out["agent"].append(agent)
+                out["kind"].append(kind)
+                out["session_id"].append(sid)
+                out["kind_rank"].append(rank)
+                out["kind_total"].append(total)
+    return pl.DataFrame(out, schema={"agent": pl.String, "kind": pl.String, "session_id": pl.String,
+                                     "kind_rank": pl.Int64, "kind_total": pl.Int64})
 
 
-def reading(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> pl.DataFrame:
-    """(agent, kind, session_id, kind_rank, kind_total): the sessions worth reading, at most
-    ``limits.READING[kind]`` per agent and kind. Flagged sessions are the agent's own flags (an agent flagged
-    in a colleague's session sees it too); the other kinds go by the session's scored agent."""
-    flagged = con.sql(
-        """SELECT DISTINCT agent, session_id FROM flags
-           WHERE week = $week AND agent IS NOT NULL AND session_id IS NOT NULL""", params={"week": week},
-    ).pl().join(facts.select("session_id", "score"), on="session_id", how="left")
-    parts = [_first(flagged, [("score", False)], limits.READING["flagged"], "flagged")]
-    scored = facts.filter(pl.col("agent").is_not_null())
-    for kind, (where, order) in _KINDS.items():
-        parts.append(_first(scored.filter(where), order, limits.READING[kind], kind))
-    return pl.concat(parts).sort("agent", "kind", "kind_rank")
+def ranked(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(reading, worst), both (agent, kind, session_id, kind_rank, kind_total).
 
-
-def worst(facts: pl.DataFrame, n: int = limits.WORST_SESSIONS_SHOWN) -> pl.DataFrame:
-    """The ``n`` lowest-scored sessions of each agent (``facts`` is sorted so), with the agent's total."""
-    return facts.filter(pl.col("agent").is_not_null()).with_columns(
-        (pl.int_range(pl.len()).over("agent") + 1).alias("worst_rank"),
-        pl.len().over("agent").alias("agent_sessions"),
-    ).filter(pl.col("worst_rank") <= n)
+    reading: the sessions worth reading, at most ``limits.READING[kind]`` per agent and kind. Flagged
+    sessions are the agent's own flags (an agent flagged in a colleague's session sees it too); the other
+    kinds go by the session's scored agent. worst: each agent's lowest-scored sessions. One pass over the
+    facts per query: ``min_by(…, n)`` keeps the first n of each agent without sorting the week."""
+    con.register("qc_report_facts", facts.to_arrow())
+    try:
+        kinds = list(_KINDS)
+        cells = ", ".join(
+            f"min_by(session_id, {_key(order)}, {int(limits.READING[kind])}) FILTER (WHERE {where}), "
+            f"count(*) FILTER (WHERE {where})"
+            for kind, (where, order) in _KINDS.items()
+        )
+        per_kind = con.sql(f"""SELECT agent, {cells} FROM qc_report_facts WHERE agent IS NOT NULL
+                               GROUP BY agent ORDER BY agent""").fetchall()
+        flagged = con.sql(f"""
+            SELECT agent, min_by(session_id, {_key('score')}, {int(limits.READING['flagged'])}), count(*)
+            FROM (SELECT DISTINCT fl.agent, fl.session_id, s.score FROM flags fl
+                  LEFT JOIN qc_report_facts s USING (session_id)
+                  WHERE fl.week = $week AND fl.agent IS NOT NULL AND fl.session_id IS NOT NULL)
+            GROUP BY agent ORDER BY agent""", params={"week": week}).fetchall()
+        worst = con.sql(f"""
+            SELECT agent, min_by(session_id, {_key(WORST[1])}, {int(limits.WORST_SESSIONS_SHOWN)}), count(*)
+            FROM qc_report_facts WHERE agent IS NOT NULL GROUP BY agent ORDER BY agent""").fetchall()
+    finally:
+        con.unregister("qc_report_facts")
+    reading = pl.concat([_long(flagged, ["flagged"]), _long(per_kind, kinds)]).sort("agent", "kind", "kind_rank")
+    return reading, _long(worst, ["worst"])
 
 
 def _ids(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> None:
