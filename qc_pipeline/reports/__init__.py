@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from qc_pipeline.config import ROLES, load_config
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports.data import load_week
 from qc_pipeline.reports.detail import build_details
@@ -67,16 +68,15 @@ def write_reports(
     if lang not in LANGS:
         raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
     if config is None:
-        from qc_pipeline.config import load_config
-
         config = load_config()
     generated_at = generated_at or dt.datetime.now().astimezone().replace(microsecond=0)
     bands = config.conversion["bands"]
     T = Labels(lang, {b["name"]: b["label"] for b in bands if b.get("label")})
-    from qc_pipeline.config import ROLES
-
+    # The histogram splits at each role's first-response target, so the SQL buckets need them all.
+    roles = set(ROLES) | {r for (r,) in con.execute(
+        "SELECT DISTINCT agent_role FROM agent_week WHERE week = ? AND agent_role IS NOT NULL", [week]).fetchall()}
     with _phase("figures"):
-        data = load_week(con, week, {config.target_seconds(role, True) for role in ROLES})
+        data = load_week(con, week, {config.target_seconds(role, True) for role in sorted(roles)})
     stamp = _stamp(generated_at)
     with _phase("sessions and flags"):
         details = build_details(con, week, T, mask, rule_explanations(config, lang))
