@@ -19,6 +19,7 @@ import polars as pl
 
 from qc_pipeline.conductor.scope import WEEK, Reach, neighbour_weeks, uncertain_buyers, week_start
 from qc_pipeline.conductor.stages import BUYER_TABLES, buyer_tables, weekly_tables
+from qc_pipeline.metrics.rounds import iso_week
 from qc_pipeline.config import Config
 from qc_pipeline.rules import RuleSet, load_ruleset
 from qc_pipeline.scoring.scorecard import Scorecard, load_scorecard
@@ -27,6 +28,8 @@ from qc_pipeline.store.schema import DERIVED_TABLES
 
 # A batch of shops holds about this many messages in memory at once.
 BATCH_MESSAGES = 2_000_000
+# What to read for one buyer: [lo, hi) around the target weeks [target_lo, target_hi).
+REQUEST_COLUMNS = ["shop", "buyer", "lo", "hi", "target_lo", "target_hi"]
 # Reading further for a buyer whose conversation runs past the margin: at most this many times.
 MAX_WIDENINGS = 8
 
@@ -149,7 +152,48 @@ def _requests(full_buyers: pl.DataFrame, partial: pl.DataFrame, reach: Reach) ->
         pl.col("lo").min().alias("target_lo"), pl.col("hi").max().alias("target_hi")
     ).with_columns(
         (pl.col("target_lo") - reach.margin).alias("lo"), (pl.col("target_hi") + reach.margin).alias("hi")
-    ).sort("shop", "buyer")
+    ).select(REQUEST_COLUMNS).sort("shop", "buyer")
+
+
+def _spanned_weeks(sessions: pl.DataFrame, full: pl.DataFrame, partial: pl.DataFrame) -> pl.DataFrame:
+    """(shop, week, buyer) of every week a session spans, for sessions that span a target week of their
+    buyer and a week that is not one yet."""
+    long = sessions.filter(pl.col("week") != iso_week("ended_at"))
+    if long.is_empty():
+        return partial.head(0).select("shop", "week", "buyer")
+    spans = long.select(
+        "shop", "buyer",
+        pl.datetime_ranges(pl.col("started_at").dt.truncate("1w"), pl.col("ended_at"), "1w").alias("monday"),
+    ).explode("monday").with_columns(iso_week("monday").alias("week")).drop("monday")
+    spans = spans.with_row_index("_i").join(
+        full.select("shop", "week", pl.lit(True).alias("_full")), on=["shop", "week"], how="left"
+    ).join(
+        partial.select("shop", "week", "buyer", pl.lit(True).alias("_part")), on=["shop", "week", "buyer"], how="left"
+    ).with_columns((pl.col("_full").fill_null(False) | pl.col("_part").fill_null(False)).alias("_target"))
+    touching = spans.group_by("shop", "buyer").agg(pl.col("_target").any().alias("_any"))
+    return (
+        spans.join(touching, on=["shop", "buyer"]).filter(pl.col("_any") & ~pl.col("_target"))
+        .select("shop", "week", "buyer").unique()
+    )
+
+
+def _widen(requests: pl.DataFrame, needed: pl.DataFrame, unsure: pl.DataFrame) -> pl.DataFrame:
+    """The requests to read again: buyers whose target weeks grew, and buyers whose conversations run
+    past what was read (a week further on that side)."""
+    cols = REQUEST_COLUMNS
+    grown = needed.join(requests, on=["shop", "buyer"], how="left", suffix="_was").filter(
+        pl.col("lo_was").is_null() | (pl.col("target_lo") < pl.col("target_lo_was"))
+        | (pl.col("target_hi") > pl.col("target_hi_was"))
+    ).with_columns(
+        pl.min_horizontal("lo", "lo_was").alias("lo"), pl.max_horizontal("hi", "hi_was").alias("hi"),
+        pl.min_horizontal("target_lo", "target_lo_was").alias("target_lo"),
+        pl.max_horizontal("target_hi", "target_hi_was").alias("target_hi"),
+    ).select(cols)
+    wider = unsure.join(grown.select("shop", "buyer"), on=["shop", "buyer"], how="anti").with_columns(
+        pl.when(pl.col("need_lo")).then(pl.col("lo") - WEEK).otherwise(pl.col("lo")).alias("lo"),
+        pl.when(pl.col("need_hi")).then(pl.col("hi") + WEEK).otherwise(pl.col("hi")).alias("hi"),
+    ).select(cols)
+    return pl.concat([grown, wider]).sort("shop", "buyer")
 
 
 def _keep_targets(tables: dict[str, pl.DataFrame], full: pl.DataFrame, partial: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -180,24 +224,27 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
                           settings, ruleset, scorecard)
     clock.lap("derive")
     for _ in range(MAX_WIDENINGS):
-        unsure = uncertain_buyers(tables["sessions"], requests, reach)
-        if unsure.is_empty():
+        # A session that reaches into a target week has its own row in the week it started: that week
+        # becomes a target for its buyer too.
+        extra = _spanned_weeks(tables["sessions"], full, partial)
+        if not extra.is_empty():
+            partial = pl.concat([partial, extra]).unique()
+        wanted = _widen(requests, _requests(full_buyers, partial, reach), uncertain_buyers(tables["sessions"], requests, reach))
+        if wanted.is_empty():
             break
-        # Those buyers' conversations run past what was read: read a week further and derive them again.
-        wider = unsure.with_columns(
-            pl.when(pl.col("need_lo")).then(pl.col("lo") - WEEK).otherwise(pl.col("lo")).alias("lo"),
-            pl.when(pl.col("need_hi")).then(pl.col("hi") + WEEK).otherwise(pl.col("hi")).alias("hi"),
-        ).drop("need_lo", "need_hi")
-        again = store.read_inputs(con, wider)
+        again = store.read_inputs(con, wanted)
         redone = buyer_tables(again["messages"], again["texts"], again["orders"], roster, again["chat_buyers"],
                               settings, ruleset, scorecard)
-        keys = wider.select("shop", "buyer")
+        keys = wanted.select("shop", "buyer")
         tables = {
             name: pl.concat([rows.join(keys, on=["shop", "buyer"], how="anti"), redone[name]], how="diagonal_relaxed")
             for name, rows in tables.items()
         }
-        requests = pl.concat([requests.join(keys, on=["shop", "buyer"], how="anti"), wider]).sort("shop", "buyer")
+        requests = pl.concat([requests.join(keys, on=["shop", "buyer"], how="anti"), wanted]).sort("shop", "buyer")
         clock.lap("derive")
+    else:
+        raise RuntimeError("conversations still run past what was read after widening the scope "
+                           f"{MAX_WIDENINGS} times; rebuild with `qc rebuild` (every partition)")
     return _keep_targets(tables, full, partial), full, partial
 
 

@@ -1,0 +1,215 @@
+"""Incremental weekly runs give exactly the tables of loading everything at once.
+
+The data: the sample generator's three weeks (two shops, sessions crossing Sunday midnight, inquiry
+windows reaching into the next week, orders created in one week and paid in the next), plus a buyer who
+chats every 20 minutes from Saturday to Tuesday (one session longer than any read margin). It is written
+as canonical chat and order files cut at random points, and loaded in random groups and orders.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qc_pipeline.conductor import BUYER_TABLES, WEEKLY_TABLES
+from qc_pipeline.config import load_config
+from qc_pipeline.pipeline import ingest_paths, rebuild
+from qc_pipeline.sample import generate_sample
+from qc_pipeline.store.warehouse import open_warehouse
+
+DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES)
+# Columns that say when something was computed, not what.
+VOLATILE = {"built_at"}
+CHAT_COLUMNS = ["shop", "buyer", "agent", "role", "sent_at", "text"]
+ORDER_COLUMNS = ["order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status"]
+
+
+def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row[c] is None else row[c] for c in columns})
+    return path
+
+
+def _marathon_buyer(shop: str, agent: str) -> list[dict]:
+    """A buyer writing every 20 minutes while the shop is on duty (08:40 to 00:20, so the night's gap is
+    20 on-duty minutes) from Tuesday 2026-11-03 to Tuesday 11-17, answered each time: one session of two
+    weeks, longer than a week and the margin read around it."""
+    rows, t = [], dt.datetime(2026, 11, 3, 9, 0)
+    while t < dt.datetime(2026, 11, 17, 23, 0):
+        if t.time() >= dt.time(8, 40) or t.time() <= dt.time(0, 20):
+            stamp = t.strftime("%Y-%m-%d %H:%M:%S")
+            rows.append({"shop": shop, "buyer": "马拉松买家", "agent": agent, "role": "buyer", "sent_at": stamp,
+                         "text": f"还在吗 {t:%d%H%M}"})
+            reply = (t + dt.timedelta(seconds=40)).strftime("%Y-%m-%d %H:%M:%S")
+            rows.append({"shop": shop, "buyer": "马拉松买家", "agent": agent, "role": "agent", "sent_at": reply,
+                         "text": f"在的亲 {t:%d%H%M}"})
+        t += dt.timedelta(minutes=20)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """Every chat row and order of the data set, and the roster file."""
+    folder = tmp_path_factory.mktemp("sample3")
+    generate_sample(folder, seed=3, weeks=3, end_week="2026-W47")
+    con = open_warehouse(folder / "scratch.duckdb")
+    ingest_paths(con, [folder], load_config(), orders=[folder / "orders_report.csv"], roster=folder / "roster.csv")
+    chats = con.sql("SELECT shop, buyer, agent, role, strftime(sent_at, '%Y-%m-%d %H:%M:%S') AS sent_at, text "
+                    "FROM messages ORDER BY source_path, source_line").pl().to_dicts()
+    orders = con.sql("SELECT order_id, shop, buyer, strftime(created_at, '%Y-%m-%d %H:%M:%S') AS created_at, "
+                     "strftime(paid_at, '%Y-%m-%d %H:%M:%S') AS paid_at, amount, refund_amount, status "
+                     "FROM orders ORDER BY order_id").pl().to_dicts()
+    shop, agent = chats[0]["shop"], next(r["agent"] for r in chats if r["role"] == "agent")
+    con.close()
+    return chats + _marathon_buyer(shop, agent), orders, folder / "roster.csv"
+
+
+def _cut(rows: list[dict], pieces: int, rng: random.Random) -> list[list[dict]]:
+    cuts = sorted(rng.sample(range(1, len(rows)), pieces - 1))
+    return [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)])]
+
+
+def _files(source, folder: Path, seed: int) -> tuple[list[Path], list[Path]]:
+    """The data as canonical CSV files: chats in time order cut at random points (so files hold part of
+    a week, a week and a half, …), orders cut into disjoint random groups."""
+    chats, orders, _ = source
+    rng = random.Random(seed)
+    ordered = sorted(chats, key=lambda r: r["sent_at"])
+    chat_files = [_write(folder / f"chat_{i}.csv", CHAT_COLUMNS, part)
+                  for i, part in enumerate(_cut(ordered, rng.randint(3, 6), rng))]
+    shuffled = orders[:]
+    rng.shuffle(shuffled)
+    order_files = [_write(folder / f"orders_{i}.csv", ORDER_COLUMNS, part)
+                   for i, part in enumerate(_cut(shuffled, rng.randint(2, 3), rng))]
+    return chat_files, order_files
+
+
+def _tables(con) -> dict[str, pl.DataFrame]:
+    out = {}
+    for table in DERIVED:
+        frame = con.sql(f'SELECT * FROM "{table}"').pl()
+        frame = frame.drop([c for c in frame.columns if c in VOLATILE])
+        out[table] = frame.sort(frame.columns, nulls_last=True)
+    return out
+
+
+def _load(db: Path, groups: list[list[Path]], order_paths: set[Path], roster: Path) -> dict[str, pl.DataFrame]:
+    config = load_config()
+    con = open_warehouse(db)
+    try:
+        ingest_paths(con, [], config, roster=roster)
+        for group in groups:
+            chats = [p for p in group if p not in order_paths]
+            orders = [p for p in group if p in order_paths]
+            ingest_paths(con, chats, config, orders=orders)
+            rebuild(con, config)
+        return _tables(con)
+    finally:
+        con.close()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_any_sequence_of_runs_equals_loading_everything_at_once(source, tmp_path_factory, seed, data):
+    folder = tmp_path_factory.mktemp("inc")
+    chat_files, order_files = _files(source, folder, seed)
+    files = chat_files + order_files
+    everything = _load(folder / "all.duckdb", [files], set(order_files), source[2])
+
+    order = data.draw(st.permutations(files), label="file order")
+    groups, i = [], 0
+    while i < len(order):
+        n = data.draw(st.integers(1, 3), label="files in this run")
+        groups.append(order[i:i + n])
+        i += n
+    stepwise = _load(folder / "steps.duckdb", groups, set(order_files), source[2])
+    for table in DERIVED:
+        assert stepwise[table].equals(everything[table]), (table, groups)
+    assert len(everything["sessions"]) > 100 and len(everything["inquiries"]) > 50
+
+
+def test_the_long_session_is_one_session_across_the_week_edge(source, tmp_path):
+    chat_files, order_files = _files(source, tmp_path, seed=1)
+    config = load_config()
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    for path in sorted(chat_files, reverse=True):  # latest part first
+        ingest_paths(con, [path], config)
+        rebuild(con, config)
+    sessions = con.sql("SELECT started_at, ended_at, n_buyer_msgs FROM sessions WHERE buyer = '马拉松买家'").fetchall()
+    expected = sum(1 for r in source[0] if r["buyer"] == "马拉松买家" and r["role"] == "buyer")
+    assert sessions == [(dt.datetime(2026, 11, 3, 9, 0), dt.datetime(2026, 11, 17, 22, 40, 40), expected)]
+    rounds = con.sql("SELECT week, count(*) FROM rounds WHERE buyer = '马拉松买家' GROUP BY week ORDER BY week").fetchall()
+    assert [w for w, _ in rounds] == ["2026-W45", "2026-W46", "2026-W47"]
+    con.close()
+
+
+def test_a_new_week_recomputes_only_what_it_touches(source, tmp_path):
+    """Adding the last week leaves the first week's partitions alone (not rebuilt, rows identical)."""
+    chats, orders, roster = source
+    by_week: dict[str, list[dict]] = {}
+    for row in chats:
+        week = dt.datetime.strptime(row["sent_at"], "%Y-%m-%d %H:%M:%S").strftime("%G-W%V")
+        by_week.setdefault(week, []).append(row)
+    weeks = sorted(by_week)
+    config = load_config()
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    ingest_paths(con, [], config, roster=roster)
+    for week in weeks[:-1]:
+        ingest_paths(con, [_write(tmp_path / f"{week}.csv", CHAT_COLUMNS, by_week[week])], config)
+        rebuild(con, config)
+    first = weeks[0]
+    before = con.sql(f"SELECT * FROM rounds WHERE week = '{first}' ORDER BY ALL").fetchall()
+    built = con.sql("SELECT shop, week, built_at FROM partitions ORDER BY ALL").fetchall()
+    ingest_paths(con, [_write(tmp_path / f"{weeks[-1]}.csv", CHAT_COLUMNS, by_week[weeks[-1]])], config)
+    result = rebuild(con, config)
+    assert result.weeks == [weeks[-1]]
+    after = dict(((s, w), b) for s, w, b in con.sql("SELECT shop, week, built_at FROM partitions").fetchall())
+    assert all(after[(s, w)] == b for s, w, b in built)  # the earlier weeks' partitions were not rebuilt
+    assert con.sql(f"SELECT * FROM rounds WHERE week = '{first}' ORDER BY ALL").fetchall() == before
+    con.close()
+
+
+def test_a_new_rule_set_recomputes_every_partition_and_nothing_when_unchanged(source, tmp_path):
+    chat_files, order_files = _files(source, tmp_path, seed=2)
+    config = load_config()
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    ingest_paths(con, chat_files, config, orders=order_files)
+    first = rebuild(con, config)
+    assert first.partitions > 0
+    assert rebuild(con, config).partitions == 0
+    switched = tmp_path / "shop_rules.yaml"
+    switched.write_text("rules:\n  - {id: SVC-SLANG, enabled: false}\n", encoding="utf-8")
+    from qc_pipeline.rules import load_ruleset
+
+    again = rebuild(con, config, load_ruleset([switched]))
+    assert again.partitions == first.partitions
+    assert con.execute("SELECT count(*) FROM flags WHERE category = 'slang'").fetchall() == [(0,)]
+    assert {v for (v,) in con.sql("SELECT DISTINCT rule_version FROM partitions").fetchall()} == {
+        load_ruleset([switched]).version}
+    con.close()
+
+
+def test_a_late_message_of_a_long_session_reads_back_to_its_start(source, tmp_path):
+    """A week is read with a margin of a few days; a conversation that started before the margin is
+    read further back, so its rounds keep their session and numbering."""
+    chat_files, order_files = _files(source, tmp_path, seed=4)
+    shop, agent = next((r["shop"], r["agent"]) for r in source[0] if r["buyer"] == "马拉松买家")
+    late = _write(tmp_path / "late.csv", CHAT_COLUMNS, [
+        {"shop": shop, "buyer": "马拉松买家", "agent": agent, "role": "buyer", "sent_at": "2026-11-17 22:50:00",
+         "text": "最后一个问题"},
+    ])
+    everything = _load(tmp_path / "all.duckdb", [chat_files + order_files + [late]], set(order_files), source[2])
+    stepwise = _load(tmp_path / "steps.duckdb", [chat_files + order_files, [late]], set(order_files), source[2])
+    for table in DERIVED:
+        assert stepwise[table].equals(everything[table]), table
+    rounds = everything["rounds"].filter(pl.col("buyer") == "马拉松买家")
+    assert rounds["session_id"].n_unique() == 1 and rounds["round_no"].max() == len(rounds)
