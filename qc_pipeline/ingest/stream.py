@@ -13,9 +13,12 @@ then raises ``Restart`` once, and the loader starts again from the first piece.
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
+import numpy as np
 import polars as pl
 
 from qc_pipeline.ingest.chat import canonical_stage
@@ -24,6 +27,8 @@ from qc_pipeline.ingest.delimited import Header, header_of
 from qc_pipeline.ingest.normalize import finish_chat
 from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
 from qc_pipeline.ingest.source import Source
+
+T = TypeVar("T")
 
 # Files above this size are streamed; below it the whole-file path is as fast and simpler to inspect.
 STREAM_BYTES = 64 << 20
@@ -111,3 +116,76 @@ def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], byte
         return read(size)
 
     return reader
+
+
+class SeenHashes:
+    """The 64-bit key hashes of the rows read so far, as a few sorted arrays whose sizes halve (merged
+    like a log-structured tree), so that adding n hashes in pieces costs O(n log n) in all."""
+
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(hashes), dtype=bool)
+        if not self.levels or not len(hashes):
+            return found
+        order = np.argsort(hashes)
+        ordered = hashes[order]  # sorted queries make searchsorted walk each level once
+        hit = np.zeros(len(hashes), dtype=bool)
+        for level in self.levels:
+            at = np.minimum(np.searchsorted(level, ordered), len(level) - 1)
+            hit |= level[at] == ordered
+        found[order] = hit
+        return found
+
+    def add(self, hashes: np.ndarray) -> None:
+        if not len(hashes):
+            return
+        self.levels.append(np.sort(hashes))
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            newest = self.levels.pop()
+            # Two sorted runs: the stable sort (timsort) merges them in linear time.
+            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], newest]), kind="stable")
+
+
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` produced in a worker thread, ``depth`` ahead of the consumer: the next piece is read
+    and validated (polars, no GIL) while the warehouse inserts this one (DuckDB, no GIL)."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((True, done))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            slots.put((False, exc))
+
+    worker = threading.Thread(target=produce, name="ingest-pieces", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        if hasattr(items, "close"):
+            items.close()

@@ -13,8 +13,8 @@ import pyarrow as pa
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest.model import ParsedFile
-from qc_pipeline.ingest.msgid import KEY_SQL, id_sql
-from qc_pipeline.ingest.stream import Restart
+from qc_pipeline.ingest.msgid import AGENT_KEY, KEY_SQL, id_sql
+from qc_pipeline.ingest.stream import Restart, SeenHashes, prefetched
 from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABLES
 
 
@@ -101,21 +101,30 @@ def _already_seen(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
 
 def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
     """Load one parsed file in one transaction: all of it or, on error, none of it. A streamed file
-    (``parsed.stream``) is read piece by piece inside that transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        counts = _load(con, parsed)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return counts
+    (``parsed.stream``) is read piece by piece inside that transaction, and read again from the start
+    if it turns out not to be UTF-8 after all."""
+    for attempt in range(2):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts = _load(con, parsed)
+            con.execute("COMMIT")
+            return counts
+        except Restart:
+            con.execute("ROLLBACK")
+            if attempt:
+                raise
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    raise AssertionError("unreachable")
 
 
 def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
     if parsed.stream is not None:
         with _memory_capped(con):
-            _stage_stream(con, parsed)
+            first_rowid = scalar(con, "SELECT coalesce(max(rowid) + 1, 0) FROM messages")
+            direct, direct_touched, direct_weeks = _stage_stream(con, parsed)
+            _settle_deferred(con, first_rowid)
             quarantined = scalar(con, "SELECT count(*) FROM _stage_quarantine")
             if quarantined and not _already_seen(con, parsed.sha256):
                 con.execute(
@@ -124,6 +133,8 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
             con.execute("DROP TABLE _stage_quarantine")
             loaded, total, touched, weeks = _insert_staged(con, "_stage_messages", ids_given=None, path=parsed.path)
             con.execute("DROP TABLE _stage_messages")
+            loaded, total = loaded + direct, total + direct
+            touched, weeks = touched | direct_touched, weeks | direct_weeks
     else:
         quarantine = parsed.quarantine
         quarantined = len(quarantine)
@@ -153,8 +164,9 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
     return counts
 
 
-# A streamed file's rows wait in temporary tables (which DuckDB spills to disk under memory pressure)
-# until the whole file is read: only then is the occurrence index of each row known.
+# The rows of a streamed file that may repeat an earlier piece or a stored message, and its quarantined
+# rows, wait in temporary tables (which DuckDB spills to disk under memory pressure) until the whole
+# file is read.
 _STAGE_MESSAGES = """
     CREATE OR REPLACE TEMP TABLE _stage_messages (
         _row BIGINT, msg_id VARCHAR, given BOOLEAN, h UBIGINT, shop VARCHAR, buyer VARCHAR, agent VARCHAR,
@@ -193,51 +205,128 @@ def _memory_capped(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute(f"SET memory_limit = '{value}'")
 
 
-def _stage_stream(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> None:
-    """Read a streamed file into the staging tables, with each row's id as if it were the first of its
-    kind, then correct the ids of rows that repeat an earlier identical row of the file."""
+def _stage_stream(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> tuple[int, set[tuple[str, str]], set[str]]:
+    """Read a streamed file piece by piece. Rows that cannot be duplicates (no stored message of their
+    shop on their day) and whose key was not seen in an earlier piece are inserted at once, their
+    occurrence index counted within the piece; the others wait in ``_stage_messages`` for
+    ``_settle_deferred``. Returns (rows inserted, their partitions, the weeks of every row)."""
     stream = parsed.stream
-    for attempt in range(2):
-        con.execute(_STAGE_MESSAGES)
-        con.execute(_STAGE_QUARANTINE)
-        row = 0
-        try:
-            for messages, quarantine in stream.chunks():
-                if len(messages):
-                    _register_batches(con, "_chunk", messages.with_row_index("_row", offset=row))
-                    con.execute(
-                        f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}),
-                            msg_id IS NOT NULL, hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text,
-                            source_line FROM _chunk"""
-                    )
-                    con.unregister("_chunk")
-                    row += len(messages)
-                if len(quarantine):
-                    con.register("_chunk_quarantine", quarantine.to_arrow())
-                    con.execute("INSERT INTO _stage_quarantine BY NAME SELECT * FROM _chunk_quarantine")
-                    con.unregister("_chunk_quarantine")
-            break
-        except Restart:
-            if attempt:
-                raise
+    con.execute(_STAGE_MESSAGES)
+    con.execute(_STAGE_QUARANTINE)
+    # Which (shop, day) the warehouse held before this file: only there can a row be a duplicate.
+    stored = con.sql("SELECT DISTINCT shop, CAST(sent_at AS DATE) AS day FROM messages").pl()
+    seen = SeenHashes()
+    row = inserted = 0
+    touched: set[tuple[str, str]] = set()
+    weeks: set[str] = set()
+    for messages, quarantine in prefetched(stream.chunks()):
+        if len(quarantine):
+            piece_quarantine = quarantine.to_arrow()  # noqa: F841 - read by name (see _batches)
+            con.execute("INSERT INTO _stage_quarantine BY NAME SELECT * FROM piece_quarantine")
+        if not len(messages):
+            continue
+        frame = messages.with_row_index("_row", offset=row).with_columns(
+            pl.struct(
+                "shop", "buyer", pl.when(pl.col("role") == "buyer").then(pl.lit("")).otherwise(pl.col("agent").fill_null("")),
+                "role", "sent_at", "text",
+            ).hash(seed=0).alias("_h"),
+        )
+        row += len(frame)
+        hashes = frame["_h"].to_numpy()
+        waits = seen.contains(hashes) | frame["msg_id"].is_not_null().to_numpy()
+        if len(stored):
+            waits |= frame.select(
+                pl.struct("shop", pl.col("sent_at").dt.date().alias("day")).is_in(
+                    stored.select(pl.struct("shop", "day")).to_series().implode()
+                )
+            ).to_series().to_numpy()
+        seen.add(hashes)
+        weeks |= {w for _, w in _partitions(frame)}
+        if waits.any():
+            # All rows of a key wait together, so that a key's rows are all inserted or all deferred.
+            waiting = frame.select(pl.col("_h").is_in(pl.Series(hashes[waits]).implode())).to_series()
+            _stage_deferred(con, frame.filter(waiting))
+            frame = frame.filter(~waiting)
+        if len(frame):
+            frame = frame.with_columns(_occurrence_in_piece(frame))
+            piece_rows = _batches(frame)  # noqa: F841 - read by name (see _batches)
+            inserted += con.execute(
+                f"""INSERT INTO messages BY NAME SELECT {id_sql('_occ')} AS msg_id, shop, buyer, agent, role,
+                    sent_at, text, source_path, source_line FROM piece_rows"""
+            ).fetchall()[0][0]
+            touched |= _partitions(frame)
     parsed.sha256 = stream.sha256
     parsed.rows_read = stream.rows_read
     parsed.encoding = stream.source.encoding
-    # Identical rows share the 64-bit hash: only rows whose hash repeats are counted, exactly, by a
-    # window over their full key in file order.
+    return inserted, touched, weeks
+
+
+def _partitions(frame: pl.DataFrame) -> set[tuple[str, str]]:
+    days = frame.select("shop", pl.col("sent_at").dt.date().alias("day")).unique()
+    return set(days.select("shop", pl.col("day").dt.strftime("%G-W%V")).unique().iter_rows())
+
+
+def _occurrence_in_piece(frame: pl.DataFrame) -> pl.Expr:
+    """The occurrence index of each row among identical rows of its piece (counted exactly where the
+    key hash repeats)."""
+    repeated = frame["_h"].is_duplicated()
+    if not repeated.any():
+        return pl.lit(0, pl.Int64).alias("_occ")
+    key_agent = pl.when(pl.col("role") == "buyer").then(pl.lit("")).otherwise(pl.col("agent").fill_null(""))
+    occ = pl.when(pl.col("_h").is_duplicated()).then(
+        pl.int_range(pl.len(), dtype=pl.Int64).over(["shop", "buyer", key_agent, "role", "sent_at", "text"])
+    ).otherwise(0)
+    return occ.alias("_occ")
+
+
+def _stage_deferred(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    piece_rows = _batches(frame.drop("_h"))  # noqa: F841 - read by name (see _batches)
     con.execute(
-        f"""UPDATE _stage_messages s SET msg_id = {id_sql('o.occ')}
-            FROM (SELECT _row, row_number() OVER (PARTITION BY {KEY_SQL} ORDER BY _row) - 1 AS occ
-                  FROM _stage_messages
-                  WHERE h IN (SELECT h FROM _stage_messages GROUP BY h HAVING count(*) > 1)) o
-            WHERE s._row = o._row AND o.occ > 0 AND NOT s.given"""
+        f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}), msg_id IS NOT NULL,
+            hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text, source_line FROM piece_rows"""
     )
 
 
-def _register_batches(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    # DuckDB works on Arrow batches in parallel; one batch would run on one thread.
+def _settle_deferred(con: duckdb.DuckDBPyConnection, first_rowid: int) -> None:
+    """Ids of the deferred rows: each one's occurrence index counts the identical rows of this file
+    inserted already (rowid from ``first_rowid`` on) and the identical deferred rows before it."""
+    if not scalar(con, "SELECT count(*) FROM _stage_messages"):
+        return
+    same = " AND ".join(
+        [f"m.{c} = k.{c}" for c in ("shop", "buyer", "role", "sent_at", "text")]
+        + ["(CASE WHEN m.role = 'buyer' THEN '' ELSE coalesce(m.agent, '') END) = k.key_agent"]
+    )
+    con.execute(
+        f"""UPDATE _stage_messages s SET msg_id = {id_sql('o.occ')}
+            FROM (
+                WITH keys AS (
+                    SELECT DISTINCT shop, buyer, {AGENT_KEY} AS key_agent, role, sent_at, text FROM _stage_messages),
+                earlier AS (
+                    SELECT k.shop, k.buyer, k.key_agent, k.role, k.sent_at, k.text, count(*) AS n
+                    FROM messages m JOIN keys k ON {same} WHERE m.rowid >= ? GROUP BY ALL)
+                SELECT d._row, coalesce(e.n, 0)
+                       + row_number() OVER (PARTITION BY d.shop, d.buyer, d.key_agent, d.role, d.sent_at, d.text
+                                            ORDER BY d._row) - 1 AS occ
+                FROM (SELECT *, {AGENT_KEY} AS key_agent FROM _stage_messages) d
+                LEFT JOIN earlier e ON e.shop = d.shop AND e.buyer = d.buyer AND e.key_agent = d.key_agent
+                    AND e.role = d.role AND e.sent_at = d.sent_at AND e.text = d.text
+            ) o
+            WHERE s._row = o._row AND o.occ > 0 AND NOT s.given""",
+        [first_rowid],
+    )
+
+
+def _batches(frame: pl.DataFrame) -> pa.Table:
+    """The frame as Arrow batches (DuckDB works on batches in parallel; one batch runs on one thread).
+
+    Pieces are read by their Python variable's name, not registered: a view registered and dropped
+    inside the file's transaction lives (with its data) until the transaction ends."""
     table = frame.to_arrow()
-    con.register(name, pa.Table.from_batches(table.to_batches(max_chunksize=1 << 16), schema=table.schema))
+    return pa.Table.from_batches(table.to_batches(max_chunksize=1 << 16), schema=table.schema)
+
+
+def _register_batches(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register(name, _batches(frame))
 
 
 def _insert_new_messages(
