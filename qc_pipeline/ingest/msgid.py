@@ -30,7 +30,6 @@ def id_sql(occ: str) -> str:
     )
 
 
-
 # DuckDB parallelises over Arrow batches; a one-chunk frame would otherwise run on one thread.
 _BATCH_ROWS = 1 << 16
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -169,8 +170,6 @@ def _close(physical: list[str], i: int, shape: Shape) -> tuple[int, int]:
 
 
 def _multi(text: str, delimiter: str) -> list[str]:
-    import io
-
     return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False), [])
 
 

@@ -209,61 +209,90 @@ def _stage_stream(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> tuple[i
     """Read a streamed file piece by piece. Rows that cannot be duplicates (no stored message of their
     shop on their day) and whose key was not seen in an earlier piece are inserted at once, their
     occurrence index counted within the piece; the others wait in ``_stage_messages`` for
-    ``_settle_deferred``. Returns (rows inserted, their partitions, the weeks of every row)."""
+    ``_settle_deferred``. Returns (rows inserted, their partitions, the weeks of every row).
+
+    Pieces are read, validated and split in a worker thread (``_split_piece``); this thread only
+    runs the inserts, so DuckDB and polars work side by side."""
     stream = parsed.stream
     con.execute(_STAGE_MESSAGES)
     con.execute(_STAGE_QUARANTINE)
     # Which (shop, day) the warehouse held before this file: only there can a row be a duplicate.
     stored = con.sql("SELECT DISTINCT shop, CAST(sent_at AS DATE) AS day FROM messages").pl()
-    seen = SeenHashes()
-    row = inserted = 0
+    splitter = _PieceSplitter(stored)
+    inserted = 0
     touched: set[tuple[str, str]] = set()
     weeks: set[str] = set()
-    for messages, quarantine in prefetched(stream.chunks()):
-        if len(quarantine):
-            piece_quarantine = quarantine.to_arrow()  # noqa: F841 - read by name (see _batches)
+    for piece in prefetched(map(splitter.split, stream.chunks())):
+        if piece.quarantine is not None:
+            piece_quarantine = piece.quarantine  # noqa: F841 - read by name (see _batches)
             con.execute("INSERT INTO _stage_quarantine BY NAME SELECT * FROM piece_quarantine")
-        if not len(messages):
-            continue
-        frame = messages.with_row_index("_row", offset=row).with_columns(
-            pl.struct(
-                "shop", "buyer", pl.when(pl.col("role") == "buyer").then(pl.lit("")).otherwise(pl.col("agent").fill_null("")),
-                "role", "sent_at", "text",
-            ).hash(seed=0).alias("_h"),
-        )
-        row += len(frame)
-        hashes = frame["_h"].to_numpy()
-        waits = seen.contains(hashes) | frame["msg_id"].is_not_null().to_numpy()
-        if len(stored):
-            waits |= frame.select(
-                pl.struct("shop", pl.col("sent_at").dt.date().alias("day")).is_in(
-                    stored.select(pl.struct("shop", "day")).to_series().implode()
-                )
-            ).to_series().to_numpy()
-        seen.add(hashes)
-        weeks |= {w for _, w in _partitions(frame)}
-        if waits.any():
-            # All rows of a key wait together, so that a key's rows are all inserted or all deferred.
-            waiting = frame.select(pl.col("_h").is_in(pl.Series(hashes[waits]).implode())).to_series()
-            _stage_deferred(con, frame.filter(waiting))
-            frame = frame.filter(~waiting)
-        if len(frame):
-            frame = frame.with_columns(_occurrence_in_piece(frame))
-            piece_rows = _batches(frame)  # noqa: F841 - read by name (see _batches)
+        if piece.deferred is not None:
+            piece_rows = piece.deferred  # noqa: F841 - read by name (see _batches)
+            con.execute(
+                f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}), msg_id IS NOT NULL,
+                    hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text, source_line FROM piece_rows"""
+            )
+        if piece.direct is not None:
+            piece_rows = piece.direct  # noqa: F841 - read by name (see _batches)
             inserted += con.execute(
                 f"""INSERT INTO messages BY NAME SELECT {id_sql('_occ')} AS msg_id, shop, buyer, agent, role,
                     sent_at, text, source_path, source_line FROM piece_rows"""
             ).fetchall()[0][0]
-            touched |= _partitions(frame)
+        touched |= piece.touched
+        weeks |= piece.weeks
     parsed.sha256 = stream.sha256
     parsed.rows_read = stream.rows_read
     parsed.encoding = stream.source.encoding
     return inserted, touched, weeks
 
 
-def _partitions(frame: pl.DataFrame) -> set[tuple[str, str]]:
-    days = frame.select("shop", pl.col("sent_at").dt.date().alias("day")).unique()
-    return set(days.select("shop", pl.col("day").dt.strftime("%G-W%V")).unique().iter_rows())
+@dataclass
+class _SplitPiece:
+    direct: pa.Table | None = None  # rows to insert now, with their occurrence index (_occ)
+    deferred: pa.Table | None = None  # rows that wait for the end of the file
+    quarantine: pa.Table | None = None
+    touched: set[tuple[str, str]] = field(default_factory=set)  # partitions of the direct rows
+    weeks: set[str] = field(default_factory=set)  # weeks of every row
+
+
+class _PieceSplitter:
+    """Splits each piece into rows to insert now and rows to defer; runs in file order."""
+
+    def __init__(self, stored: pl.DataFrame):
+        self.stored = stored.select(pl.struct("shop", "day")).to_series().implode() if len(stored) else None
+        self.seen = SeenHashes()
+        self.row = 0
+
+    def split(self, chunk: tuple[pl.DataFrame, pl.DataFrame]) -> _SplitPiece:
+        messages, quarantine = chunk
+        out = _SplitPiece(quarantine=quarantine.to_arrow() if len(quarantine) else None)
+        if not len(messages):
+            return out
+        key_agent = pl.when(pl.col("role") == "buyer").then(pl.lit("")).otherwise(pl.col("agent").fill_null(""))
+        frame = messages.with_row_index("_row", offset=self.row).with_columns(
+            pl.struct("shop", "buyer", key_agent, "role", "sent_at", "text").hash(seed=0).alias("_h"),
+            pl.col("sent_at").dt.date().alias("_day"),
+        )
+        self.row += len(frame)
+        hashes = frame["_h"].to_numpy()
+        waits = self.seen.contains(hashes) | frame["msg_id"].is_not_null().to_numpy()
+        if self.stored is not None:
+            waits |= frame.select(
+                pl.struct("shop", pl.col("_day").alias("day")).is_in(self.stored)
+            ).to_series().to_numpy()
+        self.seen.add(hashes)
+        days = frame.select("shop", "_day").unique()
+        out.weeks = set(days.select(pl.col("_day").dt.strftime("%G-W%V")).to_series().unique().to_list())
+        if waits.any():
+            # All rows of a key wait together, so that a key's rows are all inserted or all deferred.
+            waiting = frame.select(pl.col("_h").is_in(pl.Series(hashes[waits]).implode())).to_series()
+            out.deferred = _batches(frame.filter(waiting).drop("_h", "_day"))
+            frame = frame.filter(~waiting)
+            days = frame.select("shop", "_day").unique()
+        if len(frame):
+            out.direct = _batches(frame.with_columns(_occurrence_in_piece(frame)).drop("_h", "_day"))
+            out.touched = set(days.select("shop", pl.col("_day").dt.strftime("%G-W%V")).unique().iter_rows())
+        return out
 
 
 def _occurrence_in_piece(frame: pl.DataFrame) -> pl.Expr:
@@ -277,14 +306,6 @@ def _occurrence_in_piece(frame: pl.DataFrame) -> pl.Expr:
         pl.int_range(pl.len(), dtype=pl.Int64).over(["shop", "buyer", key_agent, "role", "sent_at", "text"])
     ).otherwise(0)
     return occ.alias("_occ")
-
-
-def _stage_deferred(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
-    piece_rows = _batches(frame.drop("_h"))  # noqa: F841 - read by name (see _batches)
-    con.execute(
-        f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}), msg_id IS NOT NULL,
-            hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text, source_line FROM piece_rows"""
-    )
 
 
 def _settle_deferred(con: duckdb.DuckDBPyConnection, first_rowid: int) -> None:
