@@ -20,7 +20,6 @@ from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.scoring.scorecard import Scorecard
-from qc_pipeline.store.partitions import mark_stale
 from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, scalar
 
 
@@ -85,31 +84,9 @@ def ingest_paths(
         if parsed.kind == "ignored":
             continue
         outcome.counts = load_parsed(con, parsed)
-        touched = getattr(outcome.counts, "touched", None)
-        if touched is None:
-            touched = _touched_by(parsed)
-        mark_stale(con, touched)
-        report.weeks_touched |= {week for shop, week in touched if shop != "*"}
-        if parsed.messages is not None and not parsed.messages.is_empty():
-            # The weeks a chat export covers are reported even when it adds nothing new.
-            report.weeks_touched |= set(
-                parsed.messages.select(pl.col("sent_at").dt.strftime("%G-W%V").unique()).to_series().to_list()
-            )
+        # The weeks a chat export covers are reported even when it adds nothing new.
+        report.weeks_touched |= outcome.counts.weeks | {w for s, w in outcome.counts.touched if s != "*"}
     return report
-
-
-def _touched_by(parsed) -> set[tuple[str, str]]:
-    """The (shop, week) partitions a parsed file may change, when the loader does not say."""
-    week = lambda col: pl.col(col).dt.strftime("%G-W%V")  # noqa: E731
-    if parsed.kind == "roster":
-        return {("*", "*")} if parsed.roster is not None and not parsed.roster.is_empty() else set()
-    if parsed.kind == "chat" and parsed.messages is not None:
-        return set(parsed.messages.select("shop", week("sent_at").alias("w")).unique().iter_rows())
-    if parsed.kind == "orders" and parsed.orders is not None:
-        o = parsed.orders.filter(pl.col("shop").is_not_null())
-        return set(o.select("shop", week("created_at").alias("w")).drop_nulls().unique().iter_rows()) | set(
-            o.select("shop", week("paid_at").alias("w")).drop_nulls().unique().iter_rows())
-    return set()
 
 
 def plan_files(

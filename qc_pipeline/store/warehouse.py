@@ -107,6 +107,10 @@ def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCount
         con.execute("BEGIN TRANSACTION")
         try:
             counts = _load(con, parsed)
+            # In the same transaction: a load that lands always leaves its partitions marked stale.
+            from qc_pipeline.store.partitions import mark_stale
+
+            mark_stale(con, counts.touched)
             con.execute("COMMIT")
             return counts
         except Restart:
