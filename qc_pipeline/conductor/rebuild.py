@@ -109,11 +109,14 @@ def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Conf
 
 
 def _week_bounds(frame: pl.DataFrame) -> pl.DataFrame:
-    starts = [week_start(w) for w in frame["week"].to_list()]
-    return frame.with_columns(
+    """`frame` with `lo`/`hi`: the Monday 00:00 its week starts and the next Monday."""
+    weeks = frame.select("week").unique()
+    starts = [week_start(w) for w in weeks["week"].to_list()]
+    bounds = weeks.with_columns(
         pl.Series("lo", starts, dtype=pl.Datetime("us")),
         pl.Series("hi", [s + WEEK for s in starts], dtype=pl.Datetime("us")),
     )
+    return frame.join(bounds, on="week", how="left", maintain_order="left")
 
 
 def _partial_targets(con, full: pl.DataFrame, buyers: pl.DataFrame, existing: set[tuple[str, str]],
