@@ -27,7 +27,7 @@ from qc_pipeline.store import partitions as store
 from qc_pipeline.store.schema import DERIVED_TABLES
 
 # A batch of shops holds about this many messages in memory at once.
-BATCH_MESSAGES = 2_000_000
+BATCH_MESSAGES = 500_000
 # What to read for one buyer: [lo, hi) around the target weeks [target_lo, target_hi).
 REQUEST_COLUMNS = ["shop", "buyer", "lo", "hi", "target_lo", "target_hi"]
 # Reading further for a buyer whose conversation runs past the margin: at most this many times.

@@ -19,12 +19,18 @@ from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABL
 
 
 
+# The buffer pool of the warehouse connection (DuckDB memory_limit syntax).
+WAREHOUSE_MEMORY = "1GB"
+
+
 def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if read_only and not path.exists():
         raise UserError(f"{path}: no warehouse here (run `qc run` or `qc ingest` first, or pass --db)")
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        # DuckDB keeps up to 80 % of the machine's memory as cache by default; a bounded buffer pool
+        # spills to disk instead, which keeps the weekly job within a small machine's memory.
+        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": WAREHOUSE_MEMORY})
     except duckdb.IOException as exc:
         raise UserError(f"{path}: cannot open the warehouse: {exc}") from None
     except duckdb.Error as exc:
