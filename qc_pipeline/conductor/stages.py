@@ -29,10 +29,22 @@ BUYER_TABLES = (
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
 
 
+def with_buyer_context(ordered: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """The agent and auto-reply texts, each with `context`: the buyer's last message before it in its
+    session (what the reply answers: a question of fact or a request), null when there is none."""
+    text = ordered.select("msg_id", "session_no", "role").join(texts.select("msg_id", "text"), on="msg_id", how="left",
+                                                                maintain_order="left")
+    text = text.with_columns(
+        pl.when(pl.col("role") == "buyer").then(pl.col("text")).forward_fill().over("session_no").alias("context")
+    )
+    return text.filter(pl.col("role").is_in(["agent", "auto"])).select("msg_id", "role", "text", "context")
+
+
 def flags_table(ordered: pl.DataFrame, texts: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
     """Every rule hit on agent and auto-reply messages, with the session and week it belongs to.
-    `texts` holds (msg_id, role, text) of the agent and auto messages; buyer messages are never checked."""
-    hits = flag_messages(texts, ruleset)
+    `texts` holds (msg_id, text) of the messages (buyer ones too, for the context a reply answers); buyer
+    messages are never checked."""
+    hits = flag_messages(with_buyer_context(ordered, texts), ruleset)
     context = ordered.filter(pl.col("msg_id").is_in(hits["msg_id"].unique().implode())).select(
         "msg_id", "session_id", "shop", "buyer", "agent", "role", "sent_at", iso_week("sent_at").alias("week")
     )
@@ -55,7 +67,7 @@ def buyer_tables(
     scorecard: Scorecard,
 ) -> dict[str, pl.DataFrame]:
     """Every per-buyer table for the given messages (msg_id, shop, buyer, agent, role, sent_at,
-    source_line), agent/auto texts (msg_id, role, text), the buyers' orders, the roster (agent, name, role)
+    source_line), their texts (msg_id, role, text), the buyers' orders, the roster (agent, name, role)
     and `chat_buyers` (shop, buyer pairs that chatted with the shop at all)."""
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)

@@ -113,7 +113,7 @@ def buyers_near(con: duckdb.DuckDBPyConnection, bands: pl.DataFrame, with_orders
 
 def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The stage inputs for `requests` (shop, buyer, lo, hi): the buyers' messages in [lo, hi) without
-    text, the agent and auto-reply texts among them, all of the buyers' orders, and which of them chatted
+    text, the texts of the buyer, agent and auto-reply messages among them, all of the buyers' orders, and which of them chatted
     with the shop at all."""
     _register(con, "_requests", requests.select("shop", "buyer", "lo", "hi"))
     try:
@@ -124,7 +124,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[
         texts = con.sql(
             """SELECT m.msg_id, m.role, m.text FROM messages m
                JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi
-               WHERE m.role IN ('agent', 'auto')"""
+               WHERE m.role IN ('agent', 'auto', 'buyer')"""
         ).pl()
         orders = con.sql(
             """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status
