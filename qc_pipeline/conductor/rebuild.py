@@ -282,8 +282,10 @@ def rebuild(
                 on_batch(n, len(batches))
             tables, full, partial = _derive_batch(con, settings, batch_shops, targets, existing, roster,
                                                   ruleset, scorecard, clock)
+            built_before = full.join(targets.filter(pl.col("config_version").is_not_null()), on=["shop", "week"],
+                                     how="semi")
             for name in BUYER_TABLES:
-                store.replace_rows(con, name, _conform(name, tables[name]), full, partial)
+                store.replace_rows(con, name, _conform(name, tables[name]), built_before, partial)
             clock.lap("write")
             touched = pl.concat([full.select("shop", "week"), partial.select("shop", "week")]).unique()
             weekly = _weekly(con, touched, roster, settings)
@@ -324,15 +326,12 @@ def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) 
 
 
 def _paid_elsewhere(con, touched: pl.DataFrame) -> pl.DataFrame:
-    con.register("_touched_weeks", touched.select("shop", "week").to_arrow())
-    try:
-        return con.sql(
-            """SELECT a.* FROM order_attribution a JOIN _touched_weeks t
-                 ON a.shop = t.shop AND strftime(a.paid_at, '%G-W%V') = t.week
-               WHERE a.week IS DISTINCT FROM t.week"""
-        ).pl()
-    finally:
-        con.unregister("_touched_weeks")
+    _touched_weeks = touched.select("shop", "week").to_arrow()  # noqa: F841 (found by name)
+    return con.sql(
+        """SELECT a.* FROM order_attribution a JOIN _touched_weeks t
+             ON a.shop = t.shop AND strftime(a.paid_at, '%G-W%V') = t.week
+           WHERE a.week IS DISTINCT FROM t.week"""
+    ).pl()
 
 
 _COLUMNS: dict[str, list[str]] = {}

@@ -15,8 +15,9 @@ WEEK_SQL = "strftime({col}, '%G-W%V')"
 _ORDER_WEEK = "coalesce(strftime(created_at, '%G-W%V'), strftime(paid_at, '%G-W%V'))"
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.register(name, frame.to_arrow())
+# Key frames are handed to DuckDB as local Arrow variables it finds by name (replacement scans), not as
+# registered views: a view registered and dropped inside a transaction keeps its data until the
+# transaction ends, and a rebuild is one transaction over many batches.
 
 
 def discover_partitions(con: duckdb.DuckDBPyConnection) -> None:
@@ -43,12 +44,11 @@ def mark_stale(con: duckdb.DuckDBPyConnection, touched: set[tuple[str, str]]) ->
     if not touched:
         return
     frame = pl.DataFrame(sorted(touched), schema={"shop": pl.Utf8, "week": pl.Utf8}, orient="row")
-    _register(con, "_touched", frame)
+    _touched = frame.to_arrow()  # noqa: F841
     con.execute(
         """INSERT INTO partitions (shop, week, stale) SELECT shop, week, true FROM _touched
            ON CONFLICT (shop, week) DO UPDATE SET stale = true"""
     )
-    con.unregister("_touched")
 
 
 def partitions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -62,7 +62,7 @@ def record_built(con: duckdb.DuckDBPyConnection, built: pl.DataFrame) -> None:
     if built.is_empty():
         return
     frame = built.with_columns(pl.lit(dt.datetime.now().replace(microsecond=0)).alias("built_at"))
-    _register(con, "_built", frame)
+    _built = frame.to_arrow()  # noqa: F841
     con.execute(
         """INSERT INTO partitions (shop, week, stale, config_version, rule_version, scorecard_version, built_at)
            SELECT shop, week, false, config_version, rule_version, scorecard_version, built_at FROM _built
@@ -70,114 +70,97 @@ def record_built(con: duckdb.DuckDBPyConnection, built: pl.DataFrame) -> None:
                rule_version = excluded.rule_version, scorecard_version = excluded.scorecard_version,
                built_at = excluded.built_at"""
     )
-    con.unregister("_built")
 
 
 def target_buyers(con: duckdb.DuckDBPyConnection, weeks: pl.DataFrame) -> pl.DataFrame:
     """(shop, buyer, week) for every buyer with messages, or orders created or paid, in the given
     (shop, week, lo, hi) weeks."""
-    _register(con, "_weeks", weeks)
-    try:
-        return con.sql(
-            """SELECT DISTINCT m.shop, m.buyer, w.week FROM messages m
-                   JOIN _weeks w ON m.shop = w.shop AND m.sent_at >= w.lo AND m.sent_at < w.hi
-               UNION
-               SELECT DISTINCT o.shop, o.buyer, w.week FROM orders o
-                   JOIN _weeks w ON o.shop = w.shop
-                   AND ((o.created_at >= w.lo AND o.created_at < w.hi) OR (o.paid_at >= w.lo AND o.paid_at < w.hi))
-               WHERE o.buyer IS NOT NULL"""
-        ).pl()
-    finally:
-        con.unregister("_weeks")
+    _weeks = weeks.to_arrow()  # noqa: F841
+    return con.sql(
+        """SELECT DISTINCT m.shop, m.buyer, w.week FROM messages m
+               JOIN _weeks w ON m.shop = w.shop AND m.sent_at >= w.lo AND m.sent_at < w.hi
+           UNION
+           SELECT DISTINCT o.shop, o.buyer, w.week FROM orders o
+               JOIN _weeks w ON o.shop = w.shop
+               AND ((o.created_at >= w.lo AND o.created_at < w.hi) OR (o.paid_at >= w.lo AND o.paid_at < w.hi))
+           WHERE o.buyer IS NOT NULL"""
+    ).pl()
 
 
 def buyers_near(con: duckdb.DuckDBPyConnection, bands: pl.DataFrame, with_orders: bool) -> pl.DataFrame:
     """The (shop, buyer, week) of `bands` (shop, buyer, week, lo, hi) that have a message, or an order
     created or paid (with_orders), inside [lo, hi)."""
-    _register(con, "_bands", bands)
+    _bands = bands.to_arrow()  # noqa: F841
     orders = (
         """UNION SELECT DISTINCT b.shop, b.buyer, b.week FROM _bands b JOIN orders o
                ON o.shop = b.shop AND o.buyer = b.buyer
                AND ((o.created_at >= b.lo AND o.created_at < b.hi) OR (o.paid_at >= b.lo AND o.paid_at < b.hi))"""
         if with_orders else ""
     )
-    try:
-        return con.sql(
-            f"""SELECT DISTINCT b.shop, b.buyer, b.week FROM _bands b JOIN messages m
-                   ON m.shop = b.shop AND m.buyer = b.buyer AND m.sent_at >= b.lo AND m.sent_at < b.hi
-                {orders}"""
-        ).pl()
-    finally:
-        con.unregister("_bands")
+    return con.sql(
+        f"""SELECT DISTINCT b.shop, b.buyer, b.week FROM _bands b JOIN messages m
+               ON m.shop = b.shop AND m.buyer = b.buyer AND m.sent_at >= b.lo AND m.sent_at < b.hi
+            {orders}"""
+    ).pl()
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The stage inputs for `requests` (shop, buyer, lo, hi): the buyers' messages in [lo, hi) without
-    text, the texts of the buyer, agent and auto-reply messages among them, all of the buyers' orders, and which of them chatted
-    with the shop at all."""
-    _register(con, "_requests", requests.select("shop", "buyer", "lo", "hi"))
-    try:
-        messages = con.sql(
-            """SELECT m.msg_id, m.shop, m.buyer, m.agent, m.role, m.sent_at, m.source_line FROM messages m
-               JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi"""
-        ).pl()
-        texts = con.sql(
-            """SELECT m.msg_id, m.role, m.text FROM messages m
-               JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi
-               WHERE m.role IN ('agent', 'auto', 'buyer')"""
-        ).pl()
-        orders = con.sql(
-            """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status
-               FROM orders o
-               JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer"""
-        ).pl()
-        chat_buyers = con.sql(
-            """SELECT DISTINCT o.shop, o.buyer FROM orders o
-               JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer
-               WHERE EXISTS (SELECT 1 FROM messages m WHERE m.shop = o.shop AND m.buyer = o.buyer)"""
-        ).pl()
-    finally:
-        con.unregister("_requests")
+    text, the texts of those messages, all of the buyers' orders, and which of them chatted with the shop
+    at all."""
+    _requests = requests.select("shop", "buyer", "lo", "hi").to_arrow()  # noqa: F841
+    messages = con.sql(
+        """SELECT m.msg_id, m.shop, m.buyer, m.agent, m.role, m.sent_at, m.source_line FROM messages m
+           JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi"""
+    ).pl()
+    texts = con.sql(
+        """SELECT m.msg_id, m.role, m.text FROM messages m
+           JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi
+           WHERE m.role IN ('agent', 'auto', 'buyer')"""
+    ).pl()
+    orders = con.sql(
+        """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status
+           FROM orders o
+           JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer"""
+    ).pl()
+    chat_buyers = con.sql(
+        """SELECT DISTINCT o.shop, o.buyer FROM orders o
+           JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer
+           WHERE EXISTS (SELECT 1 FROM messages m WHERE m.shop = o.shop AND m.buyer = o.buyer)"""
+    ).pl()
     return {"messages": messages, "texts": texts, "orders": orders, "chat_buyers": chat_buyers}
 
 
 def order_span(con: duckdb.DuckDBPyConnection, shops: list[str]) -> pl.DataFrame:
-    _register(con, "_shops", pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}))
-    try:
-        return con.sql(
-            """SELECT o.shop, CAST(min(o.created_at) AS DATE) AS first_day, CAST(max(o.created_at) AS DATE) AS last_day
-               FROM orders o JOIN _shops s ON o.shop = s.shop WHERE o.created_at IS NOT NULL GROUP BY o.shop"""
-        ).pl()
-    finally:
-        con.unregister("_shops")
+    _shops = pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}).to_arrow()  # noqa: F841
+    return con.sql(
+        """SELECT o.shop, CAST(min(o.created_at) AS DATE) AS first_day, CAST(max(o.created_at) AS DATE) AS last_day
+           FROM orders o JOIN _shops s ON o.shop = s.shop WHERE o.created_at IS NOT NULL GROUP BY o.shop"""
+    ).pl()
 
 
 def replace_rows(
     con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, full: pl.DataFrame, partial: pl.DataFrame | None
 ) -> None:
     """Delete the table's rows of the `full` (shop, week) partitions and of the `partial` (shop, week,
-    buyer) keys, then insert `rows`, which must lie inside them."""
-    _register(con, "_full", full.select("shop", "week"))
-    con.execute(f'DELETE FROM "{table}" t USING _full f WHERE t.shop = f.shop AND t.week = f.week')
-    con.unregister("_full")
+    buyer) keys, then insert `rows`, which must lie inside them. Partitions never built before hold no
+    rows, so `full` need only list those that were."""
+    if not full.is_empty():
+        _full = full.select("shop", "week").to_arrow()  # noqa: F841
+        con.execute(f'DELETE FROM "{table}" t USING _full f WHERE t.shop = f.shop AND t.week = f.week')
     if partial is not None and not partial.is_empty():
-        _register(con, "_partial", partial.select("shop", "week", "buyer"))
+        _partial = partial.select("shop", "week", "buyer").to_arrow()  # noqa: F841
         con.execute(
             f'DELETE FROM "{table}" t USING _partial p WHERE t.shop = p.shop AND t.week = p.week AND t.buyer = p.buyer'
         )
-        con.unregister("_partial")
     if not rows.is_empty():
-        _register(con, "_rows", rows)
+        _rows = rows.to_arrow()  # noqa: F841
         con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _rows')
-        con.unregister("_rows")
 
 
 def read_partitions(con: duckdb.DuckDBPyConnection, table: str, keys: pl.DataFrame, where: str = "") -> pl.DataFrame:
     """Every row of `table` in the (shop, week) partitions `keys`."""
-    _register(con, "_keys", keys.select("shop", "week"))
-    try:
-        return con.sql(
-            f'SELECT t.* FROM "{table}" t JOIN _keys k ON t.shop = k.shop AND t.week = k.week {where}'
-        ).pl()
-    finally:
-        con.unregister("_keys")
+    _keys = keys.select("shop", "week").to_arrow()  # noqa: F841
+    return con.sql(
+        f'SELECT t.* FROM "{table}" t JOIN _keys k ON t.shop = k.shop AND t.week = k.week {where}'
+    ).pl()
