@@ -73,3 +73,35 @@ def test_bad_scorecard_names_the_key(tmp_path):
     bad.write_text("[compliance]\nsevere = 3\n", encoding="utf-8")
     with pytest.raises(UserError, match="compliance.severe"):
         load_scorecard(bad)
+
+
+def test_a_rule_weight_multiplies_its_compliance_deduction(tmp_path):
+    """`weight` in a rule file weighs that rule's deductions (severity points × weight)."""
+    import csv
+
+    from qc_pipeline.config import load_config
+    from qc_pipeline.pipeline import ingest_paths, rebuild
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    chats = tmp_path / "chats.csv"
+    with chats.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["shop", "buyer", "agent", "role", "sent_at", "text"])
+        w.writerow(["甲店", "买家", "甲店:小雅", "buyer", "2026-11-16 10:00:00", "有优惠吗"])
+        w.writerow(["甲店", "买家", "甲店:小雅", "agent", "2026-11-16 10:00:10", "yyds，老铁放心拍"])
+    heavy = tmp_path / "heavy.yaml"
+    heavy.write_text("rules:\n  - {id: SVC-SLANG, weight: 3}\n", encoding="utf-8")
+    minor = load_scorecard().points("compliance", "minor")
+    config = load_config()
+    points = {}
+    for name, files in (("plain", []), ("heavy", [heavy])):
+        con = open_warehouse(tmp_path / f"{name}.duckdb")
+        ingest_paths(con, [chats], config)
+        rebuild(con, config, load_ruleset(files))
+        points[name] = con.execute(
+            "SELECT points FROM score_deductions WHERE category = 'compliance' ORDER BY points").fetchall()
+        con.close()
+    assert points["plain"] and all(p == (minor,) for p in points["plain"])
+    assert points["heavy"] == [(3 * minor,)] * len(points["plain"])

@@ -82,7 +82,10 @@ def buyer_tables(
         order_week().alias("week")
     )
     outcomes = session_outcomes(rounds, frames["inquiries"])
-    scores, deductions = score_sessions(sessions, rounds, flags, outcomes, scorecard)
+    weights = {r.id: float(r.weight) for r in ruleset.rules}
+    weighted = flags.with_columns(
+        pl.col("rule_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight"))
+    scores, deductions = score_sessions(sessions, rounds, weighted, outcomes, scorecard)
     placed = sessions.select("session_id", "shop", "buyer", iso_week("started_at").alias("week"))
     return {
         "sessions": sessions.with_columns(iso_week("started_at").alias("week")),

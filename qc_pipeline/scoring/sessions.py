@@ -37,12 +37,15 @@ def response_deductions(rounds: pl.DataFrame, card: Scorecard) -> pl.DataFrame:
 
 
 def compliance_deductions(flags: pl.DataFrame, card: Scorecard) -> pl.DataFrame:
+    """Points off per flag on a human agent's message: the scorecard's points for its severity, times the
+    rule's `weight` when the flags carry one (a shop's rule file re-weights a rule with it)."""
     human = flags.filter(pl.col("role") == "agent")
     per_severity = {sev: card.points("compliance", sev) for sev in SEVERITIES}
     return human.sort("session_id", "sent_at", "start").select(
         "session_id",
         pl.lit("compliance").alias("category"),
-        pl.col("severity").replace_strict(per_severity, default=0.0, return_dtype=pl.Float64).alias("points"),
+        (pl.col("severity").replace_strict(per_severity, default=0.0, return_dtype=pl.Float64)
+         * (pl.col("weight") if "weight" in human.columns else pl.lit(1.0))).alias("points"),
         pl.format("{} {}（{}）：「{}」", "rule_id", "category", "severity", "matched").alias("reason"),
         "msg_id",
     )
