@@ -6,8 +6,10 @@ Each template marks the violating words with ⟦ ⟧; templates without a mark a
 would not flag (the exemption classes of docs/rules.md's labelling rubric). Every template belongs to
 one part: `dev` phrasings may be used while writing rules; `heldout` phrasings are a different set of
 wordings of the same classes and were measured once, before any rule was changed for them. Openers,
-closers and slots vary each reply, so a part holds several replies per template. Seeded: the files
-are always the same.
+closers and slots vary each reply, so a part holds several replies per template. A template
+`BUYER‖REPLY` also gives the buyer's message the reply answers (the row's `context`), for the classes
+that depend on it: a bare 不支持哦 refuses a request (能改地址吗？) but answers a question of fact
+(支持无线充电吗？). Seeded: the files are always the same.
 """
 from __future__ import annotations
 
@@ -76,7 +78,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "flat_refusal": {
-        "dev": ["⟦不行⟧", "⟦无法修改⟧的哦", "⟦不支持⟧哦", "⟦改不了⟧", "⟦没办法⟧，规定就是这样", "⟦不能退⟧"],
+        "dev": ["⟦不行⟧", "⟦无法修改⟧的哦", "能改地址吗？‖⟦不支持⟧哦", "⟦改不了⟧", "⟦没办法⟧，规定就是这样", "⟦不能退⟧"],
         "heldout": ["⟦不可以⟧的亲", "这个⟦退不了⟧", "⟦不能改⟧了", "⟦做不到⟧", "⟦没法改⟧", "⟦不换⟧的"],
     },
     "delivery_promise": {
@@ -116,6 +118,8 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
             # refusal look-alikes
             "订单已经发货了，地址无法修改", "抱歉，这个无法修改", "不支持哦，您可以拒收后重新下单", "不行的话您再联系我",
             "定制商品不支持七天无理由", "这个材质不可以机洗",
+            # a bare 不支持 answering a question of fact, or answering nobody knows what
+            "支持无线充电吗？‖不支持哦", "不支持哦",
             # delivery look-alikes
             "预计明天到", "一般2-3天到", "今天下单今天发", "物流显示今天派送", "不能保证明天到",
             # off-platform look-alikes
@@ -150,6 +154,13 @@ def fill(template: str, rng: random.Random) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: rng.choice(SLOTS[m.group(1)]), template)
 
 
+# What buyers ask that a refusal answers. Real refusals answer a request, and the rules judge a bare
+# refusal by the buyer's message (see the `no-request` class), so every flat_refusal template without
+# its own BUYER‖ part answers one of these, picked by the template's number (not drawn, so the replies
+# themselves stay what they were).
+REQUESTS = ["能改地址吗？", "可以便宜点吗", "能换个颜色吗", "可以退吗？", "能帮我取消订单吗", "能送个赠品吗"]
+
+
 def replies(part: str) -> list[dict]:
     rng = random.Random(f"{SEED}:{part}")
     out = []
@@ -159,19 +170,26 @@ def replies(part: str) -> list[dict]:
             for _ in range(PER_TEMPLATE * 4):
                 if len(seen) == PER_TEMPLATE:
                     break
-                raw = rng.choice(OPENERS) + fill(template, rng) + rng.choice(CLOSERS)
+                opener = rng.choice(OPENERS)
+                buyer, _, reply = fill(template, rng).rpartition("‖")
+                if not buyer and category == "flat_refusal":
+                    buyer = REQUESTS[t % len(REQUESTS)]
+                raw = opener + reply + rng.choice(CLOSERS)
                 text = _MARK.sub(r"\1", raw)
                 if text in seen:
                     continue
                 seen.add(text)
                 spans = [{"category": category, "text": m.group(1)} for m in _MARK.finditer(raw)]
-                out.append({
+                row = {
                     "id": f"{part}-{category}-{t}-{len(seen)}",
                     "text": text,
                     "categories": [category] if spans else [],
                     "spans": spans,
                     "template": _MARK.sub(r"\1", template),
-                })
+                }
+                if buyer:
+                    row["context"] = [{"role": "buyer", "text": buyer}]
+                out.append(row)
     return out
 
 

@@ -1,6 +1,7 @@
 """Check two labelled splits of real agent replies and copy them to tests/data/real/ (not committed).
 
-    python scripts/real_labels.py LABEL_DIR      # LABEL_DIR holds dev.jsonl and test.jsonl
+    python scripts/real_labels.py LABEL_DIR [DEV2_DIR]   # LABEL_DIR holds dev.jsonl and test.jsonl;
+                                                         # DEV2_DIR (optional) holds dev2.jsonl
 
 Each line needs `id`, `text`, `categories` (known categories) and `spans` whose text is in the reply;
 a dialogue may not have replies in both splits. See tests/data/real/README.md.
@@ -37,16 +38,23 @@ def check(path: Path) -> set[str]:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 1:
+    if len(argv) not in (1, 2):
         sys.exit(__doc__)
     source = Path(argv[0])
     dev, test = check(source / "dev.jsonl"), check(source / "test.jsonl")
     if dev & test:
         sys.exit(f"{len(dev & test)} dialogues have replies in both splits, e.g. {sorted(dev & test)[0]}")
+    files = [source / "dev.jsonl", source / "test.jsonl"]
+    if len(argv) == 2:
+        # the second development set (another corpus year): also a tuning set, so it may share nothing with test
+        dev2 = check(Path(argv[1]) / "dev2.jsonl")
+        if dev2 & test:
+            sys.exit(f"{len(dev2 & test)} dialogues have replies in dev2 and test, e.g. {sorted(dev2 & test)[0]}")
+        files.append(Path(argv[1]) / "dev2.jsonl")
     TARGET.mkdir(parents=True, exist_ok=True)
-    for name in ("dev.jsonl", "test.jsonl"):
-        shutil.copyfile(source / name, TARGET / name)
-    print(f"copied dev ({len(dev)} dialogues) and test ({len(test)} dialogues) to {TARGET}")
+    for path in files:
+        shutil.copyfile(path, TARGET / path.name)
+    print(f"copied {', '.join(p.name for p in files)} ({len(dev)} dev and {len(test)} test dialogues) to {TARGET}")
 
 
 if __name__ == "__main__":

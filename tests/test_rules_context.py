@@ -18,6 +18,33 @@ def categories(text, ruleset):
     return sorted({h.category for h in check_text(text, ruleset)})
 
 
+# (text, the buyer's message it answers, the category whose word it holds, the class that must drop it)
+BUYER_FALSE_ALARMS = [
+    ("不支持哦", "支持无线充电吗？", "flat_refusal", "fact-question"),
+    ("亲亲 不支持的", "用电信的卡可以吗", "flat_refusal", "fact-question"),
+    ("不支持哦", None, "flat_refusal", "no-request"),
+    ("无法修改的哦", None, "flat_refusal", "no-request"),
+    ("不可以的哈", "现在不能申请价格保护吗?", "flat_refusal", "confirms-buyer-limit"),
+    ("这个小二也不知道呢", None, "hedging", "object-unknown"),
+    ("这个小二也不知道呢", "下个月还会降回来吗", "hedging", None),
+]
+
+
+@pytest.mark.parametrize("text, buyer, category, context", BUYER_FALSE_ALARMS)
+def test_classes_that_read_the_buyer_message_drop_with_their_reason(rules, text, buyer, category, context):
+    hits = check_text(text, rules, context=buyer)
+    assert category not in {h.category for h in hits}, hits.candidates
+    if context:
+        dropped = [c for c in hits.candidates if c.category == category and not c.kept]
+        assert any(f"context '{context}'" in c.reason for c in dropped), hits.candidates
+
+
+def test_a_bare_refusal_of_a_request_is_kept_and_the_same_words_answering_a_fact_are_not(rules):
+    assert categories("不支持哦", rules) == []
+    assert {h.category for h in check_text("不支持哦", rules, context="能改地址吗？")} == {"flat_refusal"}
+    assert {h.category for h in check_text("不支持哦", rules, context="支持无线充电吗？")} == set()
+
+
 # (text, the category whose word it holds, the context class that must drop it)
 FALSE_ALARMS = [
     ("您的满意是我们最大的动力", "extreme_word", "aspiration"),
@@ -56,8 +83,11 @@ RECALLED = [
     ("是您理解错了，活动是满299减30", "arguing", "是您理解错"),
     ("您到底能不能明白", "arguing", "您到底能不能"),
     ("能不能别问了", "arguing", "能不能别问"),
-    ("无法修改的哦", "flat_refusal", "无法修改的哦"),
-    ("亲，不可以的哦", "flat_refusal", "不可以的哦"),
+    # a bare refusal is judged by the buyer's message it answers (the fourth field)
+    ("无法修改的哦", "flat_refusal", "无法修改的哦", "能改一下地址吗"),
+    ("亲，不可以的哦", "flat_refusal", "不可以的哦", "可以便宜点吗"),
+    ("不支持哦", "flat_refusal", "不支持哦", "能帮我改成顺丰吗？"),
+    ("这个小二也不知道呢", "hedging", "不知道", "蚂蚁花呗可以用吗"),
     ("今天能到哦", "delivery_promise", "今天能到"),
     ("[数字x]号给您送达的", "delivery_promise", "送达"),
     ("我的qq是283746512", "off_platform", "qq是283746512"),
@@ -70,10 +100,10 @@ RECALLED = [
 ]
 
 
-@pytest.mark.parametrize("text, category, words", RECALLED)
-def test_recall_classes_are_flagged_at_their_words(rules, text, category, words):
-    hits = [h for h in check_text(text, rules) if h.category == category]
-    assert hits, check_text(text, rules).candidates
+@pytest.mark.parametrize("text, category, words, context", [(*r, None)[:4] for r in RECALLED])
+def test_recall_classes_are_flagged_at_their_words(rules, text, category, words, context):
+    hits = [h for h in check_text(text, rules, context=context) if h.category == category]
+    assert hits, check_text(text, rules, context=context).candidates
     lo = text.index(words)
     assert any(h.start < lo + len(words) and lo < h.end for h in hits)
     assert all(text[h.start:h.end] == h.matched for h in hits)
@@ -136,3 +166,14 @@ def test_context_mistakes_name_the_rule_and_the_problem(tmp_path, body, message)
     with pytest.raises(UserError, match=message) as caught:
         load_ruleset([shop])
     assert "SVC-HEDGING" in str(caught.value)
+
+
+def test_the_flag_stage_reads_the_buyer_message_from_the_context_column(rules):
+    import polars as pl
+
+    from qc_pipeline.rules import flag_messages
+
+    frame = pl.DataFrame({"msg_id": ["1", "2", "3"], "role": ["agent"] * 3, "text": ["不支持哦"] * 3,
+                          "context": ["能改地址吗？", "支持无线充电吗？", None]})
+    assert flag_messages(frame, rules)["msg_id"].to_list() == ["1"]
+    assert flag_messages(frame.drop("context"), rules).is_empty()

@@ -11,7 +11,11 @@ Each class says why, and gives one or more conditions, all of which must hold:
 - `message`: one found anywhere in the message;
 - `clause_terms`, `message_terms`: literal words (or `@lexicon` lines) found in the clause or message;
 - `clause_lacks_terms`: literal words none of which is in the clause (the hedge names nothing checkable);
-- `message_lacks`: a regular expression not found anywhere in the message.
+- `message_lacks`: a regular expression not found anywhere in the message;
+- `buyer`: a regular expression found in the buyer's last message before the reply (the question or
+  request it answers); never holds when that message is unknown;
+- `buyer_lacks`: a regular expression not found there; holds when that message is unknown, so that a
+  class which needs the buyer to have asked for something drops the hit when nobody knows.
 
 The first class that applies drops the hit and is its reason; a hit no class applies to is kept. All of
 it runs on folded text (`text.fold`), only for candidates the prefilter and the lexicon pass found.
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 
 from qc_pipeline.rules.text import compile_pattern
 
-CONDITIONS = ("hit", "before", "after", "clause", "message", "clause_terms", "message_terms", "clause_lacks_terms", "message_lacks")
+CONDITIONS = ("hit", "before", "after", "clause", "message", "clause_terms", "message_terms", "clause_lacks_terms", "message_lacks", "buyer", "buyer_lacks")
 # A clause ends at a sentence or clause mark; a full stop between digits (2.5) is a decimal point.
 # Agents in some shops separate sentences with runs of spaces instead (今日可以送到的  请您保持手机畅通).
 _CLAUSE_MARK = re.compile(r"[，。！？；;!?\n～~…]|,|(?<![0-9])\.(?![0-9])|\s{2,}")
@@ -42,13 +46,15 @@ class Context:
     message_terms: tuple[str, ...] = ()
     clause_lacks_terms: tuple[str, ...] = ()
     message_lacks: str = ""
+    buyer: str = ""
+    buyer_lacks: str = ""
 
     def fingerprint(self) -> dict:
         return dict(self.__dict__)
 
 
 class CompiledContext:
-    __slots__ = ("context", "_hit", "_before", "_after", "_clause", "_message", "_clause_terms", "_message_terms", "_lacks", "_message_lacks")
+    __slots__ = ("context", "_hit", "_before", "_after", "_clause", "_message", "_clause_terms", "_message_terms", "_lacks", "_message_lacks", "_buyer", "_buyer_lacks")
 
     def __init__(self, context: Context):
         self.context = context
@@ -61,8 +67,15 @@ class CompiledContext:
         self._message_terms = context.message_terms
         self._lacks = context.clause_lacks_terms
         self._message_lacks = compile_pattern(context.message_lacks) if context.message_lacks else None
+        self._buyer = compile_pattern(context.buyer) if context.buyer else None
+        self._buyer_lacks = compile_pattern(context.buyer_lacks) if context.buyer_lacks else None
 
-    def applies(self, folded: str, start: int, end: int, clause: tuple[int, int]) -> bool:
+    @property
+    def reads_buyer(self) -> bool:
+        return self._buyer is not None or self._buyer_lacks is not None
+
+    def applies(self, folded: str, start: int, end: int, clause: tuple[int, int], buyer: str | None = None) -> bool:
+        """`buyer` is the folded buyer message the reply answers, or None when unknown."""
         # Slices, not pos/endpos: so that ^ and $ in a condition mean the clause's own ends.
         lo, hi = clause
         if self._hit is not None and self._hit.fullmatch(folded, start, end) is None:
@@ -82,6 +95,10 @@ class CompiledContext:
         if self._message is not None and self._message.search(folded) is None:
             return False
         if self._message_terms and not any(t in folded for t in self._message_terms):
+            return False
+        if self._buyer is not None and (buyer is None or self._buyer.search(buyer) is None):
+            return False
+        if self._buyer_lacks is not None and buyer is not None and self._buyer_lacks.search(buyer) is not None:
             return False
         return True
 

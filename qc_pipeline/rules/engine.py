@@ -84,17 +84,22 @@ class Engine:
         self.short_wake_terms = _shortest(short) + list(wide_forms("".join(short))) if short else []
         self.short_max_chars = max((r.max_chars for r in lexicon if r.max_chars), default=0)
         self.wake_all = any(not r.cues for r in self.classifier_rules)
+        # Only rules whose contexts read the buyer's message make it part of what a reply is checked with.
+        self.reads_buyer = any(c.reads_buyer for r in self._rules for c in r.contexts)
         self._words = word_check(frozenset(w for r in lexicon for w in r.terms))
 
-    def check(self, text: str, role: str, trace: list[Candidate] | None = None) -> list[Hit]:
-        """The hits of one message; `trace`, when given, receives every candidate with its verdict."""
-        return self.check_many([(text, role)], trace)[0]
+    def check(self, text: str, role: str, trace: list[Candidate] | None = None, context: str | None = None) -> list[Hit]:
+        """The hits of one message; `context` is the buyer's last message before it (None: unknown);
+        `trace`, when given, receives every candidate with its verdict."""
+        return self.check_many([(text, role, context)], trace)[0]
 
-    def check_many(self, items: list[tuple[str, str]], trace: list[Candidate] | None = None) -> list[list[Hit]]:
-        """Hits per (text, role), each list ordered by start, then rule id."""
+    def check_many(self, items: list[tuple], trace: list[Candidate] | None = None) -> list[list[Hit]]:
+        """Hits per (text, role) or (text, role, buyer context), each list ordered by start, then rule id."""
         results, pending = [], defaultdict(list)
-        for n, (text, role) in enumerate(items):
-            hits, wanted = self._spans(text, role, trace)
+        for n, item in enumerate(items):
+            text, role = item[0], item[1]
+            context = item[2] if len(item) > 2 else None
+            hits, wanted = self._spans(text, role, trace, context)
             results.append(hits)
             for i in wanted:
                 pending[self.classifier_rules[i].training].append((n, i))
@@ -116,7 +121,7 @@ class Engine:
                     results[n].sort(key=lambda h: (h.start, h.rule_id))
         return results
 
-    def _spans(self, text: str, role: str, trace=None) -> tuple[list[Hit], list[int]]:
+    def _spans(self, text: str, role: str, trace=None, context: str | None = None) -> tuple[list[Hit], list[int]]:
         """Lexicon hits, collapsed per category, and the classifier rules this text should go to."""
         if not text:
             return [], []
@@ -144,7 +149,7 @@ class Engine:
         kept: list[tuple[int, int, Rule]] = []
         if found:
             found.sort()
-            kept = self._check(text, folded, role, found, exempt_terms, softened, trace)
+            kept = self._check(text, folded, role, found, exempt_terms, softened, trace, context)
         hits = [Hit(r.id, r.category, r.severity, s, e, text[s:e], r.explanation_zh, r.explanation_en)
                 for s, e, r in kept]
         flagged = {r.category for _, _, r in kept}
@@ -155,13 +160,14 @@ class Engine:
         ]
         return hits, wanted
 
-    def _check(self, text, folded, role, found, exempt_terms, softened, trace=None) -> list[tuple[int, int, Rule]]:
+    def _check(self, text, folded, role, found, exempt_terms, softened, trace=None, context=None) -> list[tuple[int, int, Rule]]:
         """The found hits that survive every check, longest first; a hit inside one already kept in
         its category would be collapsed into it anyway, so it is dropped before any check. With
         `trace`, every candidate is recorded with the reason it was kept or dropped."""
         kept: list[tuple[int, int, Rule]] = []
         exempt: dict[int, list[tuple[int, int]]] = {}
         quotes = None
+        buyer = fold(context) if context else None
         for negative_length, s, i, from_pattern in found:
             e = s - negative_length
             compiled = self._rules[i]
@@ -175,7 +181,7 @@ class Engine:
             if why is None and compiled.contexts:
                 clause = clause_of(folded, s, e)
                 for c in compiled.contexts:
-                    if c.applies(folded, s, e, clause):
+                    if c.applies(folded, s, e, clause, buyer):
                         why = f"context '{c.context.id}': {c.context.why}"
                         break
             if trace is not None and why != "":

@@ -80,13 +80,26 @@ def label_spans(row: dict) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
+def buyer_context(row: dict) -> str | None:
+    """The buyer's last message before the reply: the last `context` turn with role buyer. A context
+    given as one string of unsegmented earlier turns (buyer and agent joined by commas) cannot be split
+    into turns reliably, so it counts as unknown; so does a context turn whose role is not buyer."""
+    context = row.get("context")
+    if isinstance(context, str) or not context:
+        return None
+    for turn in reversed(context):
+        if isinstance(turn, dict) and turn.get("role") == "buyer":
+            return turn.get("text") or None
+    return None
+
+
 def evaluate(rows: list[dict], ruleset: RuleSet) -> Report:
     report = Report()
     for row in rows:
         report.replies += 1
         wanted = label_spans(row)
         hits: dict[str, list] = {}
-        for hit in check_text(row["text"], ruleset):
+        for hit in check_text(row["text"], ruleset, context=buyer_context(row)):
             hits.setdefault(hit.category, []).append(hit)
         for category in set(hits) | set(wanted):
             if category not in report.counts:
