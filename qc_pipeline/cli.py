@@ -423,15 +423,20 @@ def list_rules(
 def check_rule_text(
     text: str = typer.Argument(..., help="The sentence to check, as an agent would send it."),
     role: str = typer.Option("agent", "--role", help="agent or auto (buyer messages are never flagged)."),
+    context: Optional[str] = typer.Option(
+        None, "--context", help="The buyer's last message before this reply (what it answers); omitted: unknown."),
     rules: Optional[List[Path]] = RULES_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
 ) -> None:
-    """Print the hits for one sentence: rule, span, matched text and explanation."""
+    """Print the hits for one sentence: rule, span, matched text and explanation, then every candidate
+    considered and why it was kept or dropped (some classes read the buyer's message, see --context)."""
     from qc_pipeline.rules import check_text, format_hits, load_ruleset
 
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
-    console.print(escape(format_hits(text, check_text(text, ruleset, role=role))), highlight=False)
+    if context is not None:
+        console.print(escape(f"buyer's message: {context}"), highlight=False)
+    console.print(escape(format_hits(text, check_text(text, ruleset, role=role, context=context))), highlight=False)
 
 
 def main() -> None:
