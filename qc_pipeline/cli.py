@@ -132,8 +132,11 @@ def _print_ingest(report) -> None:
 
 
 def _print_rebuild(result) -> None:
+    if not result.partitions:
+        console.print("derived tables up to date: no (shop, week) partition changed")
+        return
     console.print(
-        f"derived: {result.sessions} sessions, {result.rounds} rounds, {result.flags} flags, "
+        f"recomputed {result.partitions} partitions: {result.sessions} sessions, {result.rounds} rounds, {result.flags} flags, "
         f"{result.inquiries} inquiries, {result.agent_weeks} agent-weeks; weeks: {', '.join(result.weeks) or '-'}"
     )
     if result.orders_unmatched:
@@ -235,7 +238,6 @@ def rebuild(
             result = rebuild_partitions(con, cfg, ruleset, card, shops=list(shop or []) or None, weeks=span, force=True)
     finally:
         con.close()
-    console.print(f"rebuilt {result.partitions} partitions")
     _print_rebuild(result)
 
 
