@@ -13,8 +13,9 @@ from typing import Callable, Iterable
 import duckdb
 import polars as pl
 
-from qc_pipeline import conductor
-from qc_pipeline.conductor import RebuildReport
+# `rebuild(con, config, ruleset=None, scorecard=None, *, shops=None, weeks=None, force=False)`: recompute
+# every stale (shop, week) partition, or with `force` every partition of the selection.
+from qc_pipeline.conductor import RebuildReport, rebuild
 from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
@@ -107,27 +108,6 @@ def _sha256_or_none(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def roster(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The agents table: agent, name, role (agents missing from it take the config's default role)."""
-    return con.sql("SELECT agent, name, role FROM agents").pl()
-
-
-def rebuild(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
-    ruleset: RuleSet | None = None,
-    scorecard: Scorecard | None = None,
-    *,
-    shops: list[str] | None = None,
-    weeks: tuple[str, str] | None = None,
-    force: bool = False,
-) -> RebuildReport:
-    """Recompute the derived tables of every stale (shop, week) partition: those new input touched, and
-    those built with other settings, rules or scorecard; with `force`, every partition of the selection.
-    Results never depend on the order in which files were ingested."""
-    return conductor.rebuild(con, config, ruleset, scorecard, shops=shops, weeks=weeks, force=force)
 
 
 @dataclass

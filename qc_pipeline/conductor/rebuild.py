@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
 
 import duckdb
 import polars as pl
@@ -260,7 +259,6 @@ def rebuild(
     shops: list[str] | None = None,
     weeks: tuple[str, str] | None = None,
     force: bool = False,
-    on_batch: Callable[[int, int], None] | None = None,
 ) -> RebuildReport:
     """Recompute every stale partition (or, with `force`, every partition of the selection) in one
     transaction. After any sequence of runs the derived tables equal those of loading everything at once."""
@@ -277,9 +275,7 @@ def rebuild(
         roster = con.sql("SELECT agent, name, role FROM agents").pl()
         batches = _batches(con, targets, config) if not targets.is_empty() else []
         clock.lap("plan")
-        for n, (settings, batch_shops) in enumerate(batches):
-            if on_batch:
-                on_batch(n, len(batches))
+        for settings, batch_shops in batches:
             tables, full, partial = _derive_batch(con, settings, batch_shops, targets, existing, roster,
                                                   ruleset, scorecard, clock)
             built_before = full.join(targets.filter(pl.col("config_version").is_not_null()), on=["shop", "week"],
@@ -337,7 +333,7 @@ def _paid_elsewhere(con, touched: pl.DataFrame) -> pl.DataFrame:
 _COLUMNS: dict[str, list[str]] = {}
 
 
-def table_columns(con: duckdb.DuckDBPyConnection | None, table: str) -> list[str]:
+def table_columns(table: str) -> list[str]:
     """A derived table's columns, as its DDL declares them."""
     if table not in _COLUMNS:
         scratch = duckdb.connect()
@@ -351,7 +347,7 @@ def table_columns(con: duckdb.DuckDBPyConnection | None, table: str) -> list[str
 
 def _conform(table: str, rows: pl.DataFrame) -> pl.DataFrame:
     """The rows with exactly the table's declared columns: a stage that produces another set is a bug."""
-    declared = table_columns(None, table)
+    declared = table_columns(table)
     missing = [c for c in declared if c not in rows.columns]
     extra = [c for c in rows.columns if c not in declared]
     if missing or extra:
