@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from qc_pipeline.weekly import agent_week_response
 from qc_pipeline.store.schema import FLAG_CATEGORIES
@@ -355,3 +356,11 @@ class PageCells(HTMLParser):
 
 def read_page(path: Path) -> PageCells:
     return PageCells(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """The report tests' warehouse, built once per test module that uses it."""
+    built = build(tmp_path_factory.mktemp("warehouse") / "qc.duckdb")
+    yield built
+    built.con.close()

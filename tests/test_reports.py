@@ -19,17 +19,10 @@ from qc_pipeline.reports.labels import Labels, catalogue
 from qc_pipeline.reports.naming import agent_file_names, agent_sheet_names
 from qc_pipeline.reports.weeks import previous_week
 from qc_pipeline.store.schema import FLAG_CATEGORIES
-from tests.report_fixtures import AJIE, XIAOMEI, XIAOYA, agent_week_rows, build, read_page
+from tests.report_fixtures import AJIE, XIAOMEI, XIAOYA, agent_week_rows, build, read_page, warehouse  # noqa: F401 (fixture)
 
 WEEK, PREV = "2026-W47", "2026-W46"
 GENERATED = dt.datetime(2026, 11, 23, 8, 0)
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    built = build(tmp_path_factory.mktemp("warehouse") / "qc.duckdb")
-    yield built
-    built.con.close()
 
 
 @pytest.fixture(scope="module")

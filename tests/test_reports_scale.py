@@ -14,17 +14,10 @@ from qc_pipeline.reports import limits, write_reports
 from qc_pipeline.reports.masking import mask_nick
 from qc_pipeline.reports.naming import agent_file_names
 from qc_pipeline.reports.weekly_tables import write_agent_week_csv
-from tests.report_fixtures import AGENTS, PHONE, XIAOYA, build, read_page
+from tests.report_fixtures import AGENTS, PHONE, XIAOYA, build, read_page, warehouse  # noqa: F401 (fixture)
 
 WEEK = "2026-W47"
 GENERATED = dt.datetime(2026, 11, 23, 8, 0)
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    built = build(tmp_path_factory.mktemp("warehouse") / "qc.duckdb")
-    yield built
-    built.con.close()
 
 
 @pytest.fixture(scope="module")

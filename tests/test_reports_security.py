@@ -14,19 +14,12 @@ from qc_pipeline.reports.markdown import md_escape
 from qc_pipeline.reports.naming import agent_file_names
 from tests.report_fixtures import (
     ADDRESS, ADDRESS_DETAIL, AGENT_PHONE, BUYERS, EMAIL, EMAIL_MASKED, ID_MASKED, ID_NUMBER, IMG, PHONE,
-    PHONE_MASKED, SCRIPT, XIAOYA, AJIE, build, read_page,
+    PHONE_MASKED, SCRIPT, XIAOYA, AJIE, read_page, warehouse,  # noqa: F401 (warehouse: a fixture)
 )
 
 WEEK = "2026-W47"
 GENERATED = dt.datetime(2026, 11, 23, 8, 0)
 RAW = [PHONE, AGENT_PHONE, ID_NUMBER, EMAIL, ADDRESS_DETAIL, *BUYERS]
-
-
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    built = build(tmp_path_factory.mktemp("warehouse") / "qc.duckdb")
-    yield built
-    built.con.close()
 
 
 @pytest.fixture(scope="module")
