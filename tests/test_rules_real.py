@@ -1,8 +1,10 @@
 """The rules on real agent replies labelled by hand against docs/rules.md's labelling rubric.
 
-The labelled replies are third-party text that may not be redistributed, so they are not in the
-repository: put dev.jsonl, dev2.jsonl and test.jsonl in tests/data/real/ or point CHAT_QC_REAL_LABELS
-at their folder (tests/data/real/README.md). The rules were tuned on dev and dev2 only; test is only
+The replies are third-party text that may not be redistributed, so only their labels are in the
+repository (tests/data/real/labels/, offsets and a hash of each reply, no text). dev.jsonl, dev2.jsonl
+and test.jsonl in tests/data/real/ join them onto the corpus extracted from the public dialogue sets
+(scripts/real_corpus.py, then scripts/real_labels.py assemble; tests/data/real/README.md); or point
+CHAT_QC_REAL_LABELS at a folder holding such files. Without them the tests skip. The rules were tuned on dev and dev2 only; test is only
 measured. Each reply is checked with the buyer's message it answers when the file gives it as a turn of
 its own (dev); dev2's context is one unsegmented string of earlier turns, so its replies are checked
 without one.
@@ -15,6 +17,8 @@ makes someone turn it into a plain assertion.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -23,7 +27,9 @@ import pytest
 from qc_pipeline.rules import CATEGORIES, load_ruleset
 from qc_pipeline.rules.evaluation import evaluate, read_labels
 
-DIR = Path(os.environ.get("CHAT_QC_REAL_LABELS") or Path(__file__).parent / "data" / "real")
+REAL = Path(__file__).parent / "data" / "real"
+DIR = Path(os.environ.get("CHAT_QC_REAL_LABELS") or REAL)
+LABELS = REAL / "labels"  # committed: id, sha1 of the text, categories, spans as offsets, note
 MIN_PRECISION, MIN_RECALL, MAX_FALSE_PER_1000, MIN_POSITIVES = 0.9, 0.7, 3.0, 10
 
 # What the rules measure where they miss the targets (rounded down; false flags rounded up):
@@ -44,13 +50,44 @@ MISSED = {
 _REPORTS = {}
 
 
+def committed_labels(split: str) -> list[dict]:
+    path = LABELS / f"{split}.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _why_absent(split: str, path: Path) -> str:
+    labels = committed_labels(split)
+    if not labels:
+        return (f"no labelled real {split} replies: {LABELS / (split + '.jsonl')} holds no labels yet and "
+                f"there is no {path} (tests/data/real/README.md)")
+    return (f"{len(labels)} {split} labels are committed but the corpus is absent: {path} is assembled from "
+            "them and the public dialogue sets, whose text is not redistributable (scripts/real_corpus.py, "
+            "then scripts/real_labels.py assemble; tests/data/real/README.md)")
+
+
+def _assert_current(split: str, rows: list[dict], path: Path) -> None:
+    """The assembled file must carry exactly the committed labels, or it measures labels nobody kept."""
+    def key(row, digest):
+        return row["id"], digest, tuple(sorted(row.get("categories", [])))
+    want = {key(r, r["sha1"]) for r in committed_labels(split)}
+    have = {key(r, hashlib.sha1(r["text"].encode("utf-8")).hexdigest()) for r in rows}
+    if want and have != want:
+        pytest.fail(f"{path} does not match the committed {LABELS / (split + '.jsonl')} "
+                    f"({len(have - want)} rows not committed, {len(want - have)} committed rows missing): "
+                    "run python scripts/real_labels.py assemble")
+
+
 def report(split: str):
     path = DIR / f"{split}.jsonl"
     if not path.is_file():
-        pytest.skip(f"no labelled real replies at {path} (third-party text, not redistributable; "
-                    "see tests/data/real/README.md)")
+        pytest.skip(_why_absent(split, path))
     if split not in _REPORTS:
-        _REPORTS[split] = evaluate(read_labels(path), load_ruleset())
+        rows = read_labels(path)
+        if DIR == REAL:
+            _assert_current(split, rows, path)
+        _REPORTS[split] = evaluate(rows, load_ruleset())
         print(f"\nreal {split}:\n{_REPORTS[split].table()}")
     return _REPORTS[split]
 
