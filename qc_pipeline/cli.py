@@ -34,6 +34,8 @@ LANG_OPTION = typer.Option("zh", "--lang", help="Report labels: zh (default) or 
 NO_MASK_OPTION = typer.Option(
     False, "--no-mask", help="Show buyers' phone numbers, addresses and nicks unmasked (internal audits only)."
 )
+LAKE_READ_OPTION = typer.Option(
+    None, "--lake", help="Read a Parquet lake (folder or URI) written by `qc run --engine spark` instead of --db.")
 WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
 
 
@@ -308,15 +310,16 @@ def report(
     lang: str = LANG_OPTION,
     no_mask: bool = NO_MASK_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
+    lake: Optional[str] = LAKE_READ_OPTION,
 ) -> None:
-    """Write one week's reports from the warehouse: agent pages, team summary, workbook, Markdown."""
+    """Write one week's reports from the warehouse (or a lake): agent pages, team summary, workbook, Markdown."""
     from qc_pipeline.reports import write_reports
     from qc_pipeline.reports.weekly_tables import write_agent_week_csv
     from qc_pipeline.store.warehouse import open_warehouse
 
     _check_week(week)
     cfg = load_config(config)
-    con = open_warehouse(db, read_only=True)
+    con = _open_lake(lake) if lake is not None else open_warehouse(db, read_only=True)
     try:
         paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg)
         paths.append(write_agent_week_csv(con, out, week))
@@ -439,6 +442,58 @@ def check_rule_text(
     if context is not None:
         console.print(escape(f"buyer's message: {context}"), highlight=False)
     console.print(escape(format_hits(text, check_text(text, ruleset, role=role, context=context))), highlight=False)
+
+
+def _open_lake(where: str):
+    """An in-memory DuckDB connection over the lake's tables."""
+    from qc_pipeline.lake import Lake, connect
+
+    return connect(Lake.at(where))
+
+
+lake_app = typer.Typer(no_args_is_help=True, help="The Parquet lake of the Spark engine (docs/spark.md).")
+app.add_typer(lake_app, name="lake")
+
+
+@command(lake_app, "attach")
+def lake_attach(
+    lake: str = typer.Argument(..., help="The lake: a folder or a URI (s3://…, hdfs://…)."),
+    db: Path = typer.Option(Path("qc.duckdb"), "--db", help="The DuckDB file to create the views in."),
+) -> None:
+    """Expose the lake as DuckDB views in --db, so SQL, notebooks, `qc cases` and `qc topics` read it."""
+    import duckdb
+
+    from qc_pipeline.lake import Lake, attach
+
+    where = Lake.at(lake)
+    if not where.is_lake():
+        raise UserError(f"{lake}: not a chat-qc lake (run `qc run --engine spark --lake {lake}` first)")
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error as exc:
+        raise UserError(f"{db}: cannot open it as a DuckDB file: {exc}") from None
+    try:
+        views = attach(where, con)
+    finally:
+        con.close()
+    console.print(f"{escape(str(db))}: {len(views)} views over {escape(lake)} (new runs show up without attaching again)")
+
+
+@command(lake_app, "export")
+def lake_export(
+    lake: str = typer.Argument(..., help="The lake to write: a folder or a URI."),
+    db: Path = DB_OPTION,
+) -> None:
+    """Write a DuckDB warehouse out as a lake (every table, partitioned by shop and week)."""
+    from qc_pipeline.lake import Lake, export_warehouse
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    con = open_warehouse(db, read_only=True)
+    try:
+        written = export_warehouse(con, Lake.at(lake))
+    finally:
+        con.close()
+    console.print(f"wrote {sum(w.rows for w in written)} rows in {len(written)} partitions to {escape(lake)}")
 
 
 def main() -> None:

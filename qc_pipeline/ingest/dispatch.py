@@ -23,7 +23,11 @@ _LAYOUT_SEARCH_LINES = 50
 
 
 def read_file(path: Path, config: Config) -> ParsedFile:
-    source = Source.open(path)
+    return read_source(Source.open(path), config)
+
+
+def read_source(source: Source, config: Config) -> ParsedFile:
+    """An export already in hand as a Source (a file opened here, or bytes read by another engine)."""
     raw = source.prefix
     if raw.startswith(containers.ZIP_MAGIC):
         return containers.workbook(source, config)

@@ -139,15 +139,16 @@ def transcripts(con: duckdb.DuckDBPyConnection, ids: pl.DataFrame) -> pl.DataFra
                 SELECT s.session_id, s.shop, s.buyer, s.started_at, s.ended_at FROM sessions s
                 SEMI JOIN qc_report_ids USING (session_id)
             ), hit AS (
-                -- only the key columns of every message are read; the text of the few found comes after
-                SELECT m.rowid AS rid, p.session_id FROM messages m
+                -- only the key columns of every message are read; the text of the few found comes after.
+                -- Found again by (msg_id, source_path, source_line), not rowid: a lake's messages are a view.
+                SELECT m.msg_id AS rid, m.source_path AS rpath, m.source_line AS rline, p.session_id FROM messages m
                 JOIN picked p ON m.shop = p.shop AND m.buyer = p.buyer AND m.sent_at BETWEEN p.started_at AND p.ended_at
             )
             SELECT h.session_id, m.msg_id, m.role, m.agent, m.buyer, m.sent_at, m.text,
                    row_number() OVER (PARTITION BY h.session_id
                        ORDER BY m.sent_at, {ROLE_ORDER}, m.source_path, m.source_line, m.msg_id) - 1 AS pos,
                    count(*) OVER (PARTITION BY h.session_id) AS session_messages
-            FROM messages m JOIN hit h ON m.rowid = h.rid
+            FROM messages m JOIN hit h ON m.msg_id = h.rid AND m.source_path = h.rpath AND m.source_line = h.rline
             ORDER BY h.session_id, pos""").pl()
     finally:
         con.unregister("qc_report_ids")
