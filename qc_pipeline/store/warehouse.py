@@ -23,10 +23,19 @@ from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABL
 WAREHOUSE_MEMORY = "1GB"
 
 
+# What marks a DuckDB file as chat-qc's own: this row in its `meta` table.
+APPLICATION = ("application", "chat-qc")
+# Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
 def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the warehouse at ``path``. Any other file is refused before DuckDB touches it: a
+    CSV would be opened as a read-only view, and another program's database would lose its tables."""
     path = Path(path)
     if read_only and not path.exists():
         raise UserError(f"{path}: no warehouse here (run `qc run` or `qc ingest` first, or pass --db)")
+    _refuse_other_files(path)
     try:
         # DuckDB keeps up to 80 % of the machine's memory as cache by default; a bounded buffer pool
         # spills to disk instead, which keeps the weekly job within a small machine's memory.
@@ -35,9 +44,51 @@ def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPy
         raise UserError(f"{path}: cannot open the warehouse: {exc}") from None
     except duckdb.Error as exc:
         raise UserError(f"{path}: not a chat-qc warehouse: {exc}") from None
+    try:
+        _refuse_other_databases(con, path)
+    except UserError:
+        con.close()
+        raise
     if not read_only:
         _create_or_migrate(con)
     return con
+
+
+def _refuse_other_files(path: Path) -> None:
+    if path.is_dir():
+        raise UserError(f"{path}: a folder, not a warehouse file (pass --db a file such as qc.duckdb)")
+    if not path.exists():
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise UserError(f"{path}: not a DuckDB warehouse file; it was left untouched (pass --db a .duckdb file)")
+
+
+def _refuse_other_databases(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A DuckDB file with tables is chat-qc's only when its `meta` says so (a warehouse written before
+    the marker existed is known by its meta schema_version and ingested_files table); an empty one is
+    a new warehouse. A newer schema_version than this code knows is refused, never downgraded."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if not tables:
+        return
+    meta = {}
+    if "meta" in tables and _columns(con, "meta") == ["key", "value"]:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    ours = meta.get(APPLICATION[0]) == APPLICATION[1] or ("schema_version" in meta and "ingested_files" in tables)
+    if not ours:
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise UserError(
+            f"{path}: a DuckDB database of another program (tables {shown}), not a chat-qc warehouse; "
+            "it was left untouched (pass --db a new file)"
+        )
+    version = str(meta.get("schema_version", "0"))
+    if not version.isdigit() or int(version) > SCHEMA_VERSION:
+        raise UserError(
+            f"{path}: written by a newer chat-qc (schema version {version}; this one knows up to "
+            f"{SCHEMA_VERSION}); upgrade chat-qc to use it"
+        )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
@@ -77,7 +128,7 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
         # The recreated table is empty: every partition must be built again.
         con.execute("UPDATE partitions SET stale = true")
         con.execute("DELETE FROM meta WHERE key = 'partitions'")
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), (?, ?)", [str(SCHEMA_VERSION), *APPLICATION])
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
