@@ -141,6 +141,12 @@ def _print_rebuild(result) -> None:
         f"recomputed {result.partitions} partitions: {result.sessions} sessions, {result.rounds} rounds, {result.flags} flags, "
         f"{result.inquiries} inquiries, {result.agent_weeks} agent-weeks; weeks: {', '.join(result.weeks) or '-'}"
     )
+    if result.rule_partitions or result.score_partitions:
+        console.print(
+            f"  of those, {result.rule_partitions} with new flags and scores only (another rule set) and "
+            f"{result.score_partitions} with new scores only (another scorecard): sessions, rounds and "
+            "conversion kept as stored"
+        )
     if result.orders_unmatched:
         err_console.print(
             f"[yellow]warning:[/] {result.orders_unmatched} orders name a buyer who never chatted with the shop "

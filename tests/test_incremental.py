@@ -213,3 +213,102 @@ def test_a_late_message_of_a_long_session_reads_back_to_its_start(source, tmp_pa
         assert stepwise[table].equals(everything[table]), table
     rounds = everything["rounds"].filter(pl.col("buyer") == "马拉松买家")
     assert rounds["session_id"].n_unique() == 1 and rounds["round_no"].max() == len(rounds)
+
+
+# A rule set that changes flags all over the data: a new rule on a word nearly every conversation has
+# (the marathon buyer's two-week session included), a rule switched off and a rule re-weighted.
+NEW_RULES = """\
+rules:
+  - {id: SVC-SLANG, enabled: false}
+  - {id: SVC-HEDGING, weight: 2.5}
+  - id: TEST-QIN
+    category: hedging
+    severity: minor
+    terms: ["亲"]
+    boundary: none
+    explanation_zh: 测试规则
+    explanation_en: A rule for the test.
+    source: tests
+"""
+# The tables a new rule set or scorecard must leave as they are.
+KEPT_BY_RULES = ("sessions", "rounds", "inquiries", "order_attribution", "shop_week")
+
+
+def _rules_and_card(tmp_path):
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+
+    rules = tmp_path / "new_rules.yaml"
+    rules.write_text(NEW_RULES, encoding="utf-8")
+    card = tmp_path / "scorecard.toml"
+    card.write_text("[compliance]\nminor = 7\nmajor = 20\n\n[weights]\noutcome = 0.5\n", encoding="utf-8")
+    return load_ruleset([rules]), load_scorecard(card)
+
+
+def _assert_equal(got: dict, want: dict) -> None:
+    for table in DERIVED:
+        assert got[table].equals(want[table]), table
+
+
+def test_a_new_rule_set_recomputes_flags_and_scores_not_rounds(source, tmp_path):
+    """After a rule-file change, a run recomputes flags, scores and the agent-weekly tables from stored rows
+    and gives what a full rebuild with the new rules gives; sessions, rounds and conversion stay as stored."""
+    chat_files, order_files = _files(source, tmp_path, seed=5)
+    config = load_config()
+    rules, _ = _rules_and_card(tmp_path)
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    ingest_paths(con, [], config, roster=source[2])
+    ingest_paths(con, chat_files, config, orders=order_files)
+    rebuild(con, config)
+    before = _tables(con)
+    result = rebuild(con, config, rules)
+    assert result.partitions == result.rule_partitions > 0
+    assert set(result.written) == {"flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags"}
+    after = _tables(con)
+    for table in KEPT_BY_RULES:
+        assert after[table].equals(before[table]), table
+    for table in ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags"):
+        assert not after[table].equals(before[table]), table  # the new rules do change them
+    assert after["flags"].filter(pl.col("buyer") == "马拉松买家", pl.col("rule_id") == "TEST-QIN")["week"].n_unique() == 3
+    rebuild(con, config, rules, force=True)  # `qc rebuild` with the new rules
+    _assert_equal(after, _tables(con))
+    assert rebuild(con, config, rules).partitions == 0
+    con.close()
+
+
+def test_a_new_scorecard_recomputes_scores_only(source, tmp_path):
+    chat_files, order_files = _files(source, tmp_path, seed=6)
+    config = load_config()
+    _, card = _rules_and_card(tmp_path)
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    ingest_paths(con, [], config, roster=source[2])
+    ingest_paths(con, chat_files, config, orders=order_files)
+    rebuild(con, config)
+    before = _tables(con)
+    result = rebuild(con, config, scorecard=card)
+    assert result.partitions == result.score_partitions > 0
+    assert set(result.written) == {"session_scores", "score_deductions", "agent_week", "agent_week_flags"}
+    after = _tables(con)
+    assert after["flags"].equals(before["flags"]) and not after["session_scores"].equals(before["session_scores"])
+    rebuild(con, config, scorecard=card, force=True)
+    _assert_equal(after, _tables(con))
+    con.close()
+
+
+def test_new_input_and_new_rules_in_one_run_equal_a_full_rebuild(source, tmp_path):
+    """Partitions with new input are rebuilt in full, the others get new flags and scores only; together
+    they equal a full rebuild, across the edge between the two kinds."""
+    chat_files, order_files = _files(source, tmp_path, seed=7)
+    config = load_config()
+    rules, card = _rules_and_card(tmp_path)
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    ingest_paths(con, [], config, roster=source[2])
+    ingest_paths(con, chat_files[:-1], config, orders=order_files)
+    rebuild(con, config)
+    ingest_paths(con, chat_files[-1:], config)
+    result = rebuild(con, config, rules, card)
+    assert 0 < result.rule_partitions < result.partitions
+    after = _tables(con)
+    rebuild(con, config, rules, card, force=True)
+    _assert_equal(after, _tables(con))
+    con.close()

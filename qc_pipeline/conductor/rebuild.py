@@ -7,6 +7,8 @@ docs/architecture.md tells the whole story; in short, for each batch of shops th
    further back or ahead for a buyer whose conversation runs past the margin;
 3. `stages.buyer_tables`, keep the rows of the targets, replace them in the warehouse;
 4. `stages.weekly_tables` over every row of the touched (shop, week) partitions, replace those.
+A partition whose only difference is its rule set or scorecard is not rebuilt in full: `rescore`
+recomputes its flags and scores (or its scores only) from stored rows, after the full targets.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from qc_pipeline.conductor.rescore import rescore
 from qc_pipeline.conductor.scope import WEEK, Reach, neighbour_weeks, uncertain_buyers, week_start
-from qc_pipeline.conductor.stages import BUYER_TABLES, buyer_tables, weekly_tables
+from qc_pipeline.conductor.stages import BUYER_TABLES, agent_weekly_tables, buyer_tables, weekly_tables
 from qc_pipeline.metrics.rounds import iso_week
 from qc_pipeline.config import Config
 from qc_pipeline.rules import RuleSet, load_ruleset
@@ -46,11 +49,19 @@ class RebuildReport:
     inquiries: int = 0
     orders_unmatched: int = 0
     partitions: int = 0
+    # of those, the ones whose rule set (flags and scores recomputed) or scorecard (scores) alone changed
+    rule_partitions: int = 0
+    score_partitions: int = 0
     partial_buyers: int = 0
+    # rows written per derived table; a table that is not here was left as stored
+    written: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def add_written(self, table: str, rows: int) -> None:
+        self.written[table] = self.written.get(table, 0) + rows
 
 
 class _Clock:
@@ -65,7 +76,8 @@ class _Clock:
 
 def _targets(parts: pl.DataFrame, config: Config, ruleset: RuleSet, scorecard: Scorecard,
              shops: list[str] | None, weeks: tuple[str, str] | None, force: bool) -> pl.DataFrame:
-    """The partitions to recompute: the stale or out-of-date ones, or (force) every one in the selection."""
+    """The partitions to recompute: the stale or out-of-date ones, or (force) every one in the selection,
+    with `kind`: "full", or "rules" / "scores" when only the rule set / only the scorecard differs."""
     if shops:
         parts = parts.filter(pl.col("shop").is_in(shops))
     if weeks:
@@ -74,14 +86,15 @@ def _targets(parts: pl.DataFrame, config: Config, ruleset: RuleSet, scorecard: S
         pl.col("shop").map_elements(lambda s: config.for_shop(s).derived_version, return_dtype=pl.Utf8)
         .alias("_config")
     )
-    if force:
-        return wanted
-    return wanted.filter(
-        pl.col("stale")
+    full = (
+        pl.lit(force) | pl.col("stale")
         | pl.col("config_version").is_null() | (pl.col("config_version") != pl.col("_config"))
-        | pl.col("rule_version").is_null() | (pl.col("rule_version") != ruleset.version)
-        | pl.col("scorecard_version").is_null() | (pl.col("scorecard_version") != scorecard.version)
+        | pl.col("rule_version").is_null() | pl.col("scorecard_version").is_null()
     )
+    kind = (pl.when(full).then(pl.lit("full"))
+            .when(pl.col("rule_version") != ruleset.version).then(pl.lit("rules"))
+            .when(pl.col("scorecard_version") != scorecard.version).then(pl.lit("scores")))
+    return wanted.with_columns(kind.alias("kind")).filter(pl.col("kind").is_not_null())
 
 
 def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Config) -> list[tuple[Config, list[str]]]:
@@ -273,22 +286,24 @@ def rebuild(
         targets = _targets(parts, config, ruleset, scorecard, shops, weeks, force)
         existing = set(parts.select("shop", "week").iter_rows())
         roster = con.sql("SELECT agent, name, role FROM agents").pl()
-        batches = _batches(con, targets, config) if not targets.is_empty() else []
+        full_targets = targets.filter(pl.col("kind") == "full")
+        batches = _batches(con, full_targets, config) if not full_targets.is_empty() else []
         clock.lap("plan")
         for settings, batch_shops in batches:
-            tables, full, partial = _derive_batch(con, settings, batch_shops, targets, existing, roster,
+            tables, full, partial = _derive_batch(con, settings, batch_shops, full_targets, existing, roster,
                                                   ruleset, scorecard, clock)
             built_before = full.join(targets.filter(pl.col("config_version").is_not_null()), on=["shop", "week"],
                                      how="semi")
             for name in BUYER_TABLES:
-                store.replace_rows(con, name, _conform(name, tables[name]), built_before, partial)
+                _replace(con, report, name, tables[name], built_before, partial)
             clock.lap("write")
             touched = pl.concat([full.select("shop", "week"), partial.select("shop", "week")]).unique()
             weekly = _weekly(con, touched, roster, settings)
             for name, rows in weekly.items():
-                store.replace_rows(con, name, _conform(name, rows), touched, None)
+                _replace(con, report, name, rows, touched, None)
             clock.lap("weekly")
             _account(report, tables, weekly, full, partial, roster)
+        _rescore_all(con, report, targets, full_targets, roster, config, ruleset, scorecard, clock)
         built = targets.select(
             "shop", "week", pl.col("_config").alias("config_version"),
             pl.lit(ruleset.version).alias("rule_version"), pl.lit(scorecard.version).alias("scorecard_version"),
@@ -303,9 +318,47 @@ def rebuild(
         con.execute("ROLLBACK")
         raise
     report.partitions = len(targets)
+    report.rule_partitions = targets.filter(pl.col("kind") == "rules").height
+    report.score_partitions = targets.filter(pl.col("kind") == "scores").height
     report.weeks = sorted(set(targets["week"].to_list()))
     clock.lap("write")
     return report
+
+
+def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.DataFrame, roster: pl.DataFrame,
+                 config: Config, ruleset: RuleSet, scorecard: Scorecard, clock: _Clock) -> None:
+    """Flags and scores of the rule targets, scores of the score targets, then the agent-weekly tables of
+    every partition whose scores changed. Runs after the full targets, so it reads their new rows."""
+    partly = targets.filter(pl.col("kind") != "full")
+    if partly.is_empty():
+        return
+    for settings, shops in _batches(con, partly, config):
+        mine = partly.filter(pl.col("shop").is_in(shops))
+        done_here = done.filter(pl.col("shop").is_in(shops)).select("shop", "week")
+        new = rescore(con, shops, mine.filter(pl.col("kind") == "rules"), mine, done_here, ruleset, scorecard)
+        clock.lap("rescore")
+        if not new.rule_keys.is_empty():
+            _replace(con, report, "flags", new.flags, new.rule_keys, None)
+        for name, rows in new.scores.items():
+            _replace(con, report, name, rows, new.score_keys, new.partial)
+        clock.lap("write")
+        touched = new.touched
+        rows = {name: store.read_partitions(con, name, touched)
+                for name in ("rounds", "flags", "inquiries", "session_scores")}
+        weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
+                                     roster, settings)
+        for name, frame in weekly.items():
+            _replace(con, report, name, frame.join(touched, on=["shop", "week"], how="semi"), touched, None)
+        clock.lap("weekly")
+        report.flags += len(new.flags)
+        report.partial_buyers += len(new.partial)
+        report.agent_weeks += len(weekly["agent_week"])
+
+
+def _replace(con, report: RebuildReport, table: str, rows: pl.DataFrame, full: pl.DataFrame,
+             partial: pl.DataFrame | None) -> None:
+    store.replace_rows(con, table, _conform(table, rows), full, partial)
+    report.add_written(table, len(rows))
 
 
 def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) -> dict[str, pl.DataFrame]:

@@ -5,6 +5,10 @@ inquiries, order attribution and session scores. Every row it returns depends on
 messages and orders, the roster and the settings, which is what lets the conductor recompute a few
 buyers of a week, or map the same function over shop partitions on a distributed engine.
 `weekly_tables` aggregates those rows into agent_week and shop_week for (week, shop) partitions.
+
+A new rule set or scorecard changes only some of those tables: `stored_flags_table` recomputes flags
+from stored messages and sessions, `score_tables` the session scores from stored rows, and
+`agent_weekly_tables` what reads them; rounds, sessions, inquiries and order attribution stay as stored.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from qc_pipeline.rules import RuleSet, flag_messages
 from qc_pipeline.scoring.scorecard import Scorecard
 from qc_pipeline.scoring.sessions import score_sessions
 from qc_pipeline.sessions.onduty import DutyCalendar
-from qc_pipeline.sessions.sessionize import ordered_messages, sessions_table
+from qc_pipeline.sessions.sessionize import messages_in_sessions, ordered_messages, sessions_table
 from qc_pipeline.weekly import agent_week_flags, agent_week_response, agent_week_table, weekly_flag_counts
 from qc_pipeline.weekly import weekly_scores, with_bands
 
@@ -27,6 +31,9 @@ BUYER_TABLES = (
     "sessions", "rounds", "flags", "inquiries", "order_attribution", "session_scores", "score_deductions",
 )
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
+# What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
+RULE_TABLES = ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags")
+SCORE_TABLES = ("session_scores", "score_deductions", "agent_week", "agent_week_flags")
 
 
 def with_buyer_context(ordered: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -49,6 +56,28 @@ def flags_table(ordered: pl.DataFrame, texts: pl.DataFrame, ruleset: RuleSet) ->
         "msg_id", "session_id", "shop", "buyer", "agent", "role", "sent_at", iso_week("sent_at").alias("week")
     )
     return hits.join(context, on="msg_id", how="inner")
+
+
+def stored_flags_table(messages: pl.DataFrame, sessions: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
+    """`flags_table` for messages whose sessions are already derived: `messages` (msg_id, shop, buyer,
+    agent, role, sent_at, source_line, text) from the start to the end of each of `sessions` (session_id,
+    shop, buyer, started_at, ended_at), so that every reply sees the buyer message it answers."""
+    return flags_table(messages_in_sessions(messages.drop("text"), sessions), messages, ruleset)
+
+
+def score_tables(sessions: pl.DataFrame, rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame,
+                 ruleset: RuleSet, scorecard: Scorecard) -> dict[str, pl.DataFrame]:
+    """session_scores and score_deductions of `sessions`, from their rounds, their flags (weighed by the
+    rules' weights) and the buyer-day inquiries their presale replies belong to."""
+    weights = {r.id: float(r.weight) for r in ruleset.rules}
+    weighted = flags.with_columns(
+        pl.col("rule_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight"))
+    scores, deductions = score_sessions(sessions, rounds, weighted, session_outcomes(rounds, inquiries), scorecard)
+    placed = sessions.select("session_id", "shop", "buyer", iso_week("started_at").alias("week"))
+    return {
+        "session_scores": scores.drop("week").join(placed, on="session_id", how="left"),
+        "score_deductions": deductions.join(placed, on="session_id", how="left"),
+    }
 
 
 def order_week(created: str = "created_at", paid: str = "paid_at") -> pl.Expr:
@@ -81,20 +110,13 @@ def buyer_tables(
     attribution = mark_matched_buyers(frames["order_attribution"], chat_buyers).with_columns(
         order_week().alias("week")
     )
-    outcomes = session_outcomes(rounds, frames["inquiries"])
-    weights = {r.id: float(r.weight) for r in ruleset.rules}
-    weighted = flags.with_columns(
-        pl.col("rule_id").replace_strict(weights, default=1.0, return_dtype=pl.Float64).alias("weight"))
-    scores, deductions = score_sessions(sessions, rounds, weighted, outcomes, scorecard)
-    placed = sessions.select("session_id", "shop", "buyer", iso_week("started_at").alias("week"))
     return {
         "sessions": sessions.with_columns(iso_week("started_at").alias("week")),
         "rounds": rounds,
         "flags": flags,
         "inquiries": frames["inquiries"].drop("orders"),
         "order_attribution": attribution,
-        "session_scores": scores.drop("week").join(placed, on="session_id", how="left"),
-        "score_deductions": deductions.join(placed, on="session_id", how="left"),
+        **score_tables(sessions, rounds, flags, frames["inquiries"], ruleset, scorecard),
     }
 
 
@@ -110,6 +132,16 @@ def weekly_tables(
 ) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags and shop_week of the (week, shop) partitions the rows belong to.
     `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day)."""
+    return {
+        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config),
+        "shop_week": shop_week_table(inquiries, attribution, order_span),
+    }
+
+
+def agent_weekly_tables(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame,
+                        scores: pl.DataFrame, roster: pl.DataFrame, config: Config) -> dict[str, pl.DataFrame]:
+    """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week reads
+    neither)."""
     conv = config.conversion
     agent_week = agent_week_table(
         agent_week_response(rounds, config.wait_cap_seconds),
@@ -119,8 +151,4 @@ def weekly_tables(
         roster,
         config.default_role,
     )
-    return {
-        "agent_week": agent_week,
-        "agent_week_flags": agent_week_flags(flags),
-        "shop_week": shop_week_table(inquiries, attribution, order_span),
-    }
+    return {"agent_week": agent_week, "agent_week_flags": agent_week_flags(flags)}

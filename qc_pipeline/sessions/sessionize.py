@@ -25,9 +25,7 @@ def ordered_messages(messages: pl.DataFrame, calendar: DutyCalendar, idle_second
     `session_id` is 's_' + the md5 of (shop, buyer, the session's first msg_id): stable across re-runs,
     unique whatever ids an exporter supplies, and traceable to the message that opened the session.
     """
-    frame = messages.with_columns(
-        pl.col("role").replace_strict(ROLE_RANK, default=1, return_dtype=pl.Int8).alias("_role_rank"),
-    ).sort(["shop", "buyer", "sent_at", "_role_rank", "source_line", "msg_id"])
+    frame = conversation_order(messages)
     on_duty = calendar.on_duty_clock(frame.select(_epoch_us("sent_at")).to_series().to_numpy())
     frame = frame.with_columns(pl.Series("on_duty_us", on_duty, dtype=pl.Int64))
     key_changed = (pl.col("shop") != pl.col("shop").shift(1)) | (pl.col("buyer") != pl.col("buyer").shift(1))
@@ -37,7 +35,35 @@ def ordered_messages(messages: pl.DataFrame, calendar: DutyCalendar, idle_second
     frame = frame.with_columns(pl.col("_starts_session").cum_sum().cast(pl.Int64).alias("session_no"))
     firsts = frame.filter(pl.col("_starts_session")).select("session_no", "shop", "buyer", "msg_id")
     ids = session_ids(firsts)
-    return frame.drop("_starts_session", "_role_rank").join(ids, on="session_no", how="left", maintain_order="left")
+    return frame.drop("_starts_session").join(ids, on="session_no", how="left", maintain_order="left")
+
+
+def conversation_order(messages: pl.DataFrame) -> pl.DataFrame:
+    """The messages sorted as a conversation reads: per (shop, buyer) by time, then ROLE_RANK, then the
+    export's own line order (msg_id last, so that the order never depends on how the rows came in)."""
+    rank = pl.col("role").replace_strict(ROLE_RANK, default=1, return_dtype=pl.Int8)
+    return messages.sort([pl.col("shop"), pl.col("buyer"), pl.col("sent_at"), rank, pl.col("source_line"),
+                          pl.col("msg_id")])
+
+
+def messages_in_sessions(messages: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+    """Messages in conversation order, each with the `session_id` (and, as `session_no`, a dense number)
+    of the stored session that holds it: the frame `ordered_messages` gives, without sessionizing again.
+
+    `sessions` has (session_id, shop, buyer, started_at, ended_at). A session holds every message of its
+    buyer from its first to its last one, and two sessions of a buyer are at least the idle gap apart, so
+    the latest session starting at or before a message holds it when the message is not after its end;
+    messages that no given session holds are dropped."""
+    if messages.is_empty() or sessions.is_empty():
+        return conversation_order(messages.head(0)).with_columns(
+            pl.lit(None, pl.Utf8).alias("session_id"), pl.lit(None, pl.Int64).alias("session_no"))
+    spans = sessions.select("shop", "buyer", "session_id", pl.col("started_at").alias("_start"),
+                            pl.col("ended_at").alias("_end")).sort("_start")
+    placed = messages.sort("sent_at").join_asof(
+        spans, left_on="sent_at", right_on="_start", by=["shop", "buyer"], strategy="backward", check_sortedness=False,
+    ).filter(pl.col("session_id").is_not_null() & (pl.col("sent_at") <= pl.col("_end")))
+    return conversation_order(placed.drop("_start", "_end")).with_columns(
+        pl.col("session_id").rank("dense").cast(pl.Int64).alias("session_no"))
 
 
 def session_ids(firsts: pl.DataFrame) -> pl.DataFrame:

@@ -131,6 +131,64 @@ def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[
     return {"messages": messages, "texts": texts, "orders": orders, "chat_buyers": chat_buyers}
 
 
+def read_messages(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> pl.DataFrame:
+    """The messages of `requests` (shop, buyer, lo, hi) sent in [lo, hi), with their text."""
+    if requests.is_empty():
+        return con.sql("SELECT msg_id, shop, buyer, agent, role, sent_at, source_line, text FROM messages LIMIT 0").pl()
+    _requests = requests.select("shop", "buyer", "lo", "hi").to_arrow()  # noqa: F841
+    # The overall bounds let DuckDB skip the row groups outside them before the join.
+    return con.sql(
+        """SELECT m.msg_id, m.shop, m.buyer, m.agent, m.role, m.sent_at, m.source_line, m.text FROM messages m
+           JOIN _requests r ON m.shop = r.shop AND m.buyer = r.buyer AND m.sent_at >= r.lo AND m.sent_at < r.hi
+           WHERE m.sent_at >= ? AND m.sent_at < ?""",
+        params=[requests["lo"].min(), requests["hi"].max()],
+    ).pl()
+
+
+def crossing_sessions(con: duckdb.DuckDBPyConnection, shops: list[str]) -> pl.DataFrame:
+    """The sessions of these shops that end in a later ISO week than the one they started in."""
+    _shops = pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}).to_arrow()  # noqa: F841
+    return con.sql(
+        """SELECT s.* FROM sessions s SEMI JOIN _shops x ON s.shop = x.shop
+           WHERE date_trunc('week', s.started_at) <> date_trunc('week', s.ended_at)"""
+    ).pl()
+
+
+def read_buyer_partitions(con: duckdb.DuckDBPyConnection, table: str, keys: pl.DataFrame) -> pl.DataFrame:
+    """Every row of `table` in the (shop, week, buyer) keys."""
+    _keys = keys.select("shop", "week", "buyer").to_arrow()  # noqa: F841
+    return con.sql(
+        f'SELECT t.* FROM "{table}" t SEMI JOIN _keys k ON t.shop = k.shop AND t.week = k.week AND t.buyer = k.buyer'
+    ).pl()
+
+
+def rows_of_sessions(con: duckdb.DuckDBPyConnection, table: str, sessions: pl.DataFrame, at: str) -> pl.DataFrame:
+    """The rows of `table` (rounds, flags) that belong to `sessions`; every such row's `at` lies between
+    its session's start and end, which bounds the scan."""
+    if sessions.is_empty():
+        return con.sql(f'SELECT * FROM "{table}" LIMIT 0').pl()
+    _sessions = sessions.select("session_id").to_arrow()  # noqa: F841
+    return con.sql(
+        f'SELECT t.* FROM "{table}" t SEMI JOIN _sessions s ON t.session_id = s.session_id '
+        f'WHERE t."{at}" >= ? AND t."{at}" <= ?',
+        params=[sessions["started_at"].min(), sessions["ended_at"].max()],
+    ).pl()
+
+
+def inquiries_of(con: duckdb.DuckDBPyConnection, sessions: pl.DataFrame) -> pl.DataFrame:
+    """The inquiries of the sessions' buyers on the days the sessions span."""
+    if sessions.is_empty():
+        return con.sql("SELECT * FROM inquiries LIMIT 0").pl()
+    spans = sessions.group_by("shop", "buyer").agg(
+        pl.col("started_at").min().dt.date().alias("first_day"), pl.col("ended_at").max().dt.date().alias("last_day"))
+    _spans = spans.to_arrow()  # noqa: F841
+    return con.sql(
+        """SELECT i.* FROM inquiries i JOIN _spans s ON i.shop = s.shop AND i.buyer = s.buyer
+           AND i.day >= s.first_day AND i.day <= s.last_day WHERE i.day >= ? AND i.day <= ?""",
+        params=[spans["first_day"].min(), spans["last_day"].max()],
+    ).pl()
+
+
 def order_span(con: duckdb.DuckDBPyConnection, shops: list[str]) -> pl.DataFrame:
     _shops = pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}).to_arrow()  # noqa: F841
     return con.sql(
