@@ -502,5 +502,9 @@ def lake_export(
     console.print(f"wrote {sum(w.rows for w in written)} rows in {len(written)} partitions to {escape(lake)}")
 
 
+# The review loop's commands register themselves on `app` and `rules_app` (qc_pipeline/review/commands.py).
+from qc_pipeline.review import commands as _review_commands  # noqa: E402,F401
+
+
 def main() -> None:
     app()

@@ -1,0 +1,72 @@
+"""The review loop's commands: `qc sample-review`.
+
+Registered on the `qc` app by `qc_pipeline.cli`; every argument is checked before the warehouse is
+opened, and a user mistake is one line and exit 2 (the `command` wrapper).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.markup import escape
+
+from qc_pipeline.cli import CONFIG_OPTION, DB_OPTION, RULES_OPTION, _check_week, app, command, console
+from qc_pipeline.config import load_config
+from qc_pipeline.errors import UserError
+
+
+def _require_db(db: Path) -> None:
+    if not db.exists():
+        raise UserError(f"{db}: no warehouse here (run `qc run` first, or pass --db)")
+
+
+def _categories(ruleset) -> list[str]:
+    return sorted({r.category for r in ruleset.rules})
+
+
+@command(app, "sample-review")
+def sample_review_command(
+    week: str = typer.Option(..., "--week", help="The ISO week to sample, e.g. 2026-W47."),
+    per_agent: Optional[int] = typer.Option(
+        None, "--per-agent", min=0, help="Flagged plus unflagged sessions per agent-week at most [default: config review.per_agent]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed draws the same sample [default: config review.seed]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The review workbook to write (.xlsx) [default: review-<week>.xlsx]; the HTML goes beside it."),
+    db: Path = DB_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    rules: Optional[List[Path]] = RULES_OPTION,
+) -> None:
+    """Draw the week's spot-check sample per agent (every auto-failed session, a share of the flagged and of
+    the unflagged ones) and write it as a review workbook with drop-downs plus an HTML page, masked."""
+    from qc_pipeline.pipeline import known_weeks, unknown_week_message
+    from qc_pipeline.review.build import sample_review
+    from qc_pipeline.review.sample import Plan
+    from qc_pipeline.review.settings import ReviewSettings
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    _check_week(week)
+    target = out or Path(f"review-{week}.xlsx")
+    if target.suffix.lower() != ".xlsx":
+        raise UserError(f"--out {target}: the review workbook must be an .xlsx file")
+    if target.is_dir():
+        raise UserError(f"--out {target}: a folder; name the workbook file, e.g. {target / f'review-{week}.xlsx'}")
+    cfg = load_config(config)
+    settings = ReviewSettings.of(cfg, str(config or "default.toml"))
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    plan = Plan(settings.rates, settings.per_agent if per_agent is None else per_agent,
+                settings.seed if seed is None else seed)
+    _require_db(db)
+    con = open_warehouse(db, read_only=True)
+    try:
+        held = known_weeks(con)
+        if week not in held:
+            raise UserError(unknown_week_message(week, held))
+        result = sample_review(con, week, target, plan, _categories(ruleset))
+    finally:
+        con.close()
+    counts = dict(result.sampled.group_by("stratum").len().iter_rows()) if result.sampled.height else {}
+    console.print(
+        f"sampled {result.sampled.height} sessions of {week} ({counts.get('auto_failed', 0)} auto-failed, "
+        f"{counts.get('flagged', 0)} flagged, {counts.get('unflagged', 0)} unflagged) with {result.flags.height} flags, seed {plan.seed}")
+    console.print(f"wrote {escape(str(result.workbook))} and {escape(str(result.page))}")
