@@ -313,6 +313,10 @@ def rebuild(
             "INSERT OR REPLACE INTO meta VALUES ('rule_version', ?), ('scorecard_version', ?), ('config_version', ?)",
             [ruleset.version, scorecard.version, config.derived_version],
         )
+        # Scores with the flags appeals overturned taken out follow the new flags and scores (review/adjust.py).
+        from qc_pipeline.review.adjust import refresh_adjusted
+
+        refresh_adjusted(con, ruleset, scorecard)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

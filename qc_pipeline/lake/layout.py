@@ -20,9 +20,9 @@ import pyarrow as pa
 
 from qc_pipeline.store.schema import DERIVED_TABLES, SOURCE_TABLES
 
-# Warehouse tables a lake does not keep: the case library is written by `qc cases` into the local
-# DuckDB file an analyst attaches the lake to.
-NOT_IN_LAKE = ("cases",)
+# Warehouse tables a lake does not keep: the case library is written by `qc cases`, and the review loop's
+# tables by `qc import-review`, into the local DuckDB file an analyst attaches the lake to.
+NOT_IN_LAKE = ("cases", "reviews", "adjusted_scores", "adjusted_agent_week")
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 SCHEMA_FILE = "_schema.parquet"
 # Characters Hive escapes in partition directory names (as %XX), besides control characters.

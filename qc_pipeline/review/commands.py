@@ -1,4 +1,4 @@
-"""The review loop's commands: `qc sample-review`.
+"""The review loop's commands: `qc sample-review`, `qc import-review`.
 
 Registered on the `qc` app by `qc_pipeline.cli`; every argument is checked before the warehouse is
 opened, and a user mistake is one line and exit 2 (the `command` wrapper).
@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
-from qc_pipeline.cli import CONFIG_OPTION, DB_OPTION, RULES_OPTION, _check_week, app, command, console
+from qc_pipeline.cli import (CONFIG_OPTION, DB_OPTION, RULES_OPTION, SCORECARD_OPTION, _check_week, app, command,
+                             console, err_console)
 from qc_pipeline.config import load_config
 from qc_pipeline.errors import UserError
 
@@ -19,6 +20,10 @@ from qc_pipeline.errors import UserError
 def _require_db(db: Path) -> None:
     if not db.exists():
         raise UserError(f"{db}: no warehouse here (run `qc run` first, or pass --db)")
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _categories(ruleset) -> list[str]:
@@ -70,3 +75,55 @@ def sample_review_command(
         f"sampled {result.sampled.height} sessions of {week} ({counts.get('auto_failed', 0)} auto-failed, "
         f"{counts.get('flagged', 0)} flagged, {counts.get('unflagged', 0)} unflagged) with {result.flags.height} flags, seed {plan.seed}")
     console.print(f"wrote {escape(str(result.workbook))} and {escape(str(result.page))}")
+
+
+@command(app, "import-review")
+def import_review_command(
+    files: List[Path] = typer.Argument(..., help="Filled review workbooks (.xlsx) of `qc sample-review`."),
+    db: Path = DB_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    rules: Optional[List[Path]] = RULES_OPTION,
+    scorecard: Optional[Path] = SCORECARD_OPTION,
+) -> None:
+    """Read reviewers' verdicts and decided appeals back into the warehouse (table `reviews`). Each file is
+    checked whole: any bad row is reported with its sheet and row and the file is not imported."""
+    import datetime as dt
+
+    from qc_pipeline.review.adjust import refresh_adjusted
+    from qc_pipeline.review.importer import import_file
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    for path in files:
+        if path.suffix.lower() != ".xlsx":
+            raise UserError(f"{path}: not an .xlsx workbook (write one with `qc sample-review`)")
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+    cfg = load_config(config)
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    card = load_scorecard(scorecard or cfg.scorecard_path)
+    _require_db(db)
+    categories = set(_categories(ruleset))
+    at = dt.datetime.now().replace(microsecond=0)
+    rejected = 0
+    con = open_warehouse(db)
+    try:
+        for path in files:
+            result = import_file(con, path, categories, lambda c: refresh_adjusted(c, ruleset, card), at)
+            for error in result.errors:
+                err_console.print(f"[red]error:[/] {escape(error)}", highlight=False)
+            if result.errors:
+                rejected += 1
+                err_console.print(f"[red]error:[/] {escape(str(path))}: not imported ({len(result.errors)} problems above)",
+                                  highlight=False)
+            elif result.already:
+                console.print(f"{escape(str(path))}: imported before, skipped")
+            else:
+                pending = f", {result.pending_appeals} appeals pending (no decision)" if result.pending_appeals else ""
+                console.print(f"{escape(str(path))}: {result.reviews} verdicts and {result.appeals} appeal decisions "
+                              f"imported{pending}")
+    finally:
+        con.close()
+    if rejected:
+        raise typer.Exit(2)

@@ -4,7 +4,8 @@ Add columns freely; rename only with a migration (see ``MIGRATIONS``).
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+# 5: the review loop's tables (reviews, adjusted_scores, adjusted_agent_week), kept across rebuilds.
+SCHEMA_VERSION = 5
 
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
@@ -120,6 +121,66 @@ PARTITIONS_DDL = """
         PRIMARY KEY (shop, week)
     )"""
 SOURCE_TABLES["partitions"] = PARTITIONS_DDL
+
+# The review loop (qc_pipeline/review, docs/review.md): QC specialists' verdicts and agents' appeals, kept
+# across rebuilds like the case library, and the scores with the flags appeals overturned taken out
+# (recomputed after every import and every rebuild; the machine's own figures stay as they are).
+REVIEW_TABLES = {
+    "reviews": """
+        CREATE TABLE IF NOT EXISTS reviews (
+            review_id VARCHAR NOT NULL,        -- <file sha256 prefix>:<sheet>:<row>
+            kind VARCHAR NOT NULL,             -- review (a QC specialist's verdict) | appeal (an agent's, decided)
+            item VARCHAR NOT NULL,             -- flag | session
+            flag_id VARCHAR,                   -- item = flag: F + 16 hex of the flag's message, rule and span
+            session_id VARCHAR NOT NULL,
+            msg_id VARCHAR,
+            rule_id VARCHAR,
+            shop VARCHAR,
+            week VARCHAR,                      -- the flag's week (the session's, for a session)
+            agent VARCHAR,
+            stratum VARCHAR,                   -- how the session was sampled: auto_failed | flagged | unflagged
+            stratum_sessions BIGINT,           -- sessions of that stratum in its agent-week
+            verdict VARCHAR NOT NULL,          -- confirmed | not_violation | missed_violation
+            category VARCHAR,                  -- the flag's category; the missed one's for missed_violation
+            decision VARCHAR,                  -- appeals: upheld | overturned
+            reviewer VARCHAR NOT NULL,         -- who judged it (for an appeal: who decided it)
+            appellant VARCHAR,                 -- appeals: the agent who appealed
+            comment VARCHAR,
+            "at" TIMESTAMP NOT NULL,           -- when it was imported (quoted: a keyword)
+            source_path VARCHAR NOT NULL,
+            source_sha256 VARCHAR NOT NULL,
+            sheet VARCHAR NOT NULL,
+            source_row INTEGER NOT NULL        -- 1-based, as the spreadsheet shows it
+        )""",
+    "adjusted_scores": """
+        CREATE TABLE IF NOT EXISTS adjusted_scores (
+            -- Only sessions holding a flag an appeal overturned; every other session keeps its score.
+            session_id VARCHAR NOT NULL,
+            shop VARCHAR,
+            week VARCHAR,
+            agent VARCHAR,
+            buyer VARCHAR,
+            score DOUBLE,                      -- the machine's (session_scores.score)
+            adjusted_score DOUBLE,             -- without the overturned flags' deductions
+            auto_failed BOOLEAN,
+            adjusted_auto_failed BOOLEAN,
+            compliance DOUBLE,
+            adjusted_compliance DOUBLE,
+            overturned_flags BIGINT
+        )""",
+    "adjusted_agent_week": """
+        CREATE TABLE IF NOT EXISTS adjusted_agent_week (
+            week VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            agent VARCHAR NOT NULL,
+            qc_score_avg DOUBLE,               -- the machine's (agent_week.qc_score_avg)
+            qc_score_adjusted_avg DOUBLE,      -- with adjusted_scores in place of the machine's
+            auto_failed_sessions BIGINT,
+            auto_failed_adjusted_sessions BIGINT,
+            overturned_flags BIGINT            -- flags of this agent-week overturned on appeal
+        )""",
+}
+SOURCE_TABLES.update(REVIEW_TABLES)
 
 # Tables derived from messages/orders, computed per (shop, week) partition: a run recomputes exactly the
 # partitions its input changed (plus what depends on them), so results never depend on the order files
