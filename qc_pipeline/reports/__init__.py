@@ -27,6 +27,7 @@ from qc_pipeline.reports.naming import agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
 from qc_pipeline.reports.weekly_tables import write_csv, write_parquet
 from qc_pipeline.reports.workbook import write_workbook
+from qc_pipeline.review.report import review_section
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def write_reports(
     file_names = agent_file_names([r["agent"] for r in data.agents])
     with _phase("views"):
         summary = summary_view(data, config, T, file_names)
+        summary.review = review_section(con, week, config)
         agents = agent_views(data, config, T, file_names, details)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}

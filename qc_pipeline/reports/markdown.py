@@ -52,6 +52,14 @@ def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: st
     flagged = [f"{T.of('categories', c)} {n}" for c, n in totals.items() if n]
     if flagged:
         lines += [f"**{T.ui.md_top_flags}**: " + " · ".join(flagged), ""]
+    review = view.review or {}
+    if review.get("needs_tuning"):
+        lines += [f"**{T.ui.needs_tuning}**: " + " · ".join(
+            f"{md_escape(r['rule_id'])} {r['precision']:.0%} ({r['confirmed']}/{r['reviewed']})"
+            for r in review["needs_tuning"]), ""]
+    if review.get("adjusted"):
+        lines += [f"**{T.ui.adjusted_title}**: " + " · ".join(
+            f"{md_escape(r['agent'])} {r['qc_score_avg']} → {r['qc_score_adjusted_avg']}" for r in review["adjusted"]), ""]
     bands = [f"{b['label']} {b['count']}" for b in view.bands if b["count"]]
     if bands:
         lines += [f"**{T.ui.band_distribution}**: " + " · ".join(bands), ""]

@@ -1,7 +1,7 @@
 """What each page and sheet shows, built once from the week's data and shared by HTML, workbook and Markdown."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qc_pipeline.reports import limits
@@ -123,6 +123,8 @@ class SummaryView:
     previous_week: str
     trend_weeks: list[str]
     trend: dict[str, list[tuple[str, list[Any]]]]
+    # The review loop: rules that need tuning, scores adjusted after appeals (qc_pipeline/review/report.py).
+    review: dict = field(default_factory=dict)
 
 
 def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) -> SummaryView:

@@ -1,4 +1,4 @@
-"""The review loop's commands: `qc sample-review`, `qc import-review`.
+"""The review loop's commands: `qc sample-review`, `qc import-review`, `qc rules precision`.
 
 Registered on the `qc` app by `qc_pipeline.cli`; every argument is checked before the warehouse is
 opened, and a user mistake is one line and exit 2 (the `command` wrapper).
@@ -10,9 +10,10 @@ from typing import List, Optional
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from qc_pipeline.cli import (CONFIG_OPTION, DB_OPTION, RULES_OPTION, SCORECARD_OPTION, _check_week, app, command,
-                             console, err_console)
+                             console, err_console, rules_app)
 from qc_pipeline.config import load_config
 from qc_pipeline.errors import UserError
 
@@ -127,3 +128,62 @@ def import_review_command(
         con.close()
     if rejected:
         raise typer.Exit(2)
+
+
+def _precision_scope(db: Path, weeks: Optional[int], week: Optional[str], config: Optional[Path], rules):
+    from qc_pipeline.review.settings import ReviewSettings
+    from qc_pipeline.rules import load_ruleset
+
+    _check_week(week)
+    cfg = load_config(config)
+    settings = ReviewSettings.of(cfg, str(config or "default.toml"))
+    ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
+    _require_db(db)
+    return settings, ruleset, weeks or settings.precision_weeks
+
+
+@command(rules_app, "precision")
+def rules_precision_command(
+    weeks: Optional[int] = typer.Option(None, "--weeks", min=1, help="How many ISO weeks, ending at --week [default: config review.precision_weeks]."),
+    week: Optional[str] = typer.Option(None, "--week", help="The last week [default: the latest in the warehouse]."),
+    db: Path = DB_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    rules: Optional[List[Path]] = RULES_OPTION,
+) -> None:
+    """Each rule's precision from the reviewers' verdicts (confirmed ÷ reviewed, 95 % Wilson interval), the
+    estimated miss rate per category from the unflagged sessions sampled."""
+    from qc_pipeline.review.precision import miss_rates, rule_precision, window
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    settings, ruleset, span = _precision_scope(db, weeks, week, config, rules)
+    con = open_warehouse(db)
+    try:
+        held = window(con, span, week)
+        if week is not None and week not in held:
+            from qc_pipeline.pipeline import known_weeks, unknown_week_message
+
+            raise UserError(unknown_week_message(week, known_weeks(con)))
+        table = rule_precision(con, held, settings.precision_threshold, settings.min_reviewed,
+                               {r.id: r.category for r in ruleset.rules if r.enabled})
+        misses = miss_rates(con, held, _categories(ruleset))
+    finally:
+        con.close()
+    console.print(f"weeks {held[0]}..{held[-1]}" if held else "the warehouse holds no weeks")
+    out = Table(title=f"Rule precision (needs tuning below {settings.precision_threshold:.0%} "
+                      f"with at least {settings.min_reviewed} reviewed)")
+    for col in ("rule", "category", "flags", "reviewed", "confirmed", "precision", "95% interval", ""):
+        out.add_column(col, justify="right" if col in ("flags", "reviewed", "confirmed", "precision") else "left",
+                       no_wrap=col in ("rule", "category", "95% interval", ""))
+    for r in table.iter_rows(named=True):
+        interval = "-" if r["precision_lo"] is None else f"{r['precision_lo']:.0%}–{r['precision_hi']:.0%}"
+        out.add_row(escape(r["rule_id"]), escape(r["category"] or "-"), str(r["flags"]), str(r["reviewed"]),
+                    str(r["confirmed"]), _pct(r["precision"]), interval, "needs tuning" if r["needs_tuning"] else "")
+    console.print(out)
+    miss = Table(title="Estimated miss rate (violations in sampled unflagged sessions)")
+    for col in ("category", "unflagged reviewed", "missed", "miss rate", "95% interval", "est. sessions missed"):
+        miss.add_column(col)
+    for r in misses.iter_rows(named=True):
+        interval = "-" if r["miss_rate_lo"] is None else f"{r['miss_rate_lo']:.0%}–{r['miss_rate_hi']:.0%}"
+        miss.add_row(escape(r["category"]), str(r["unflagged_reviewed"]), str(r["missed"]), _pct(r["miss_rate"]),
+                     interval, "-" if r["estimated_missed"] is None else f"{r['estimated_missed']:.1f}")
+    console.print(miss)
