@@ -1,9 +1,15 @@
 """The paraphrase classifier behind `kind: classifier` rules: character n-gram TF-IDF and logistic
 regression over labelled agent replies shipped in `training/`.
 
-It is fitted from the shipped data on first use (a fraction of a second) and kept for the process,
-so the model is always exactly what the data and this recipe give; there is no pickled model to
-drift away from them.
+The model fitted from each shipped training file is shipped beside it in `models/` (its numbers as
+JSON, with the sha256 of the data and the recipe it was fitted with), so a run neither imports
+scikit-learn nor fits anything. It is used only while it matches the data and the recipe exactly;
+otherwise (a shop's own training file, data edited since) the model is fitted on first use and kept
+for the process. Regenerate the shipped models after changing the data or the recipe:
+
+    python scripts/fit_classifier.py
+
+tests/test_classifier_model.py checks that every shipped model equals a fresh fit of its data.
 """
 from __future__ import annotations
 
@@ -20,7 +26,15 @@ from qc_pipeline.errors import UserError
 from qc_pipeline.rules.text import fold
 
 TRAINING_DIR = Path(__file__).parent / "training"
+MODEL_DIR = Path(__file__).parent / "models"
 SEED = 0
+# Everything that shapes the model besides the data; a shipped model records it and is used only with it.
+RECIPE = {
+    "vectorizer": {"analyzer": "char", "ngram_range": [1, 2], "sublinear_tf": True},
+    "regression": {"C": 5.0, "class_weight": "balanced", "max_iter": 3000, "random_state": SEED},
+    "text": "fold",
+}
+MODEL_FORMAT = 1
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorizer
 
 
@@ -66,10 +80,8 @@ def fit(examples: list[Example] | tuple[Example, ...]):
     from sklearn.pipeline import make_pipeline
     from threadpoolctl import threadpool_limits
 
-    model = make_pipeline(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True),
-        LogisticRegression(C=5.0, class_weight="balanced", max_iter=3000, random_state=SEED),
-    )
+    vectorizer = {**RECIPE["vectorizer"], "ngram_range": tuple(RECIPE["vectorizer"]["ngram_range"])}
+    model = make_pipeline(TfidfVectorizer(**vectorizer), LogisticRegression(**RECIPE["regression"]))
     # A few hundred short replies fit in a blink on one thread; BLAS threads fighting over two
     # busy cores made the same fit take seconds.
     with threadpool_limits(limits=1):
@@ -80,26 +92,85 @@ def fit(examples: list[Example] | tuple[Example, ...]):
 _SEPARATOR = "\x00"
 
 
-class Scorer:
-    """The fitted model's probabilities for a batch of texts, computed with numpy from its vocabulary,
-    idf and weights: the same numbers as the scikit-learn pipeline (see tests), without its
-    per-n-gram Python loop, which cost more than everything else in the flag stage."""
+@dataclass(frozen=True)
+class Fitted:
+    """The numbers of a fitted model, as scikit-learn holds them: the n-gram of every feature column,
+    its idf, and the regression's labels, weights and intercepts."""
+    labels: tuple[str, ...]
+    grams: tuple[str, ...]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    sublinear_tf: bool
 
-    def __init__(self, model):
+    @classmethod
+    def of(cls, model) -> "Fitted":
         vectorizer, regression = model[0], model[-1]
         if (vectorizer.analyzer, vectorizer.ngram_range, vectorizer.norm) != ("char", (1, 2), "l2"):
             raise ValueError("Scorer mirrors character 1-2-gram TF-IDF with l2 norm only")
-        self.labels = [str(c) for c in regression.classes_]
-        self._sublinear = vectorizer.sublinear_tf
-        self._idf = vectorizer.idf_
-        coef, bias = regression.coef_, regression.intercept_
+        grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        return cls(tuple(str(c) for c in regression.classes_), tuple(grams), np.asarray(vectorizer.idf_, float),
+                   np.asarray(regression.coef_, float), np.asarray(regression.intercept_, float),
+                   bool(vectorizer.sublinear_tf))
+
+    def to_json(self, training: Path) -> str:
+        """The model file: one key a line, floats written exactly (shortest round-trip form)."""
+        fields = {
+            "format": MODEL_FORMAT,
+            "training": training.name,
+            "training_sha256": training_digest(str(training)),
+            "recipe": RECIPE,
+            "labels": list(self.labels),
+            "sublinear_tf": self.sublinear_tf,
+            "grams": list(self.grams),
+            "idf": self.idf.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept.tolist(),
+        }
+        return "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items()) + "\n}\n"
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Fitted":
+        return cls(tuple(data["labels"]), tuple(data["grams"]), np.asarray(data["idf"], float),
+                   np.asarray(data["coef"], float), np.asarray(data["intercept"], float), bool(data["sublinear_tf"]))
+
+
+def model_path(training: str | Path) -> Path:
+    return MODEL_DIR / (Path(training).stem + ".json")
+
+
+def shipped_model(training: str) -> Fitted | None:
+    """The shipped model of this training file, when there is one fitted from exactly this data with
+    exactly this recipe."""
+    path = model_path(training)
+    if Path(training).resolve().parent != TRAINING_DIR.resolve() or not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if (data.get("format"), data.get("training_sha256"), data.get("recipe")) != (
+            MODEL_FORMAT, training_digest(training), RECIPE):
+        return None
+    return Fitted.from_data(data)
+
+
+class Scorer:
+    """The fitted model's probabilities for a batch of texts, computed with numpy from its vocabulary,
+    idf and weights: the same numbers as the scikit-learn pipeline (see tests), without its
+    per-n-gram Python loop, which cost more than everything else in the flag stage.
+    `model` is a fitted scikit-learn pipeline or its `Fitted` numbers."""
+
+    def __init__(self, model):
+        fitted = model if isinstance(model, Fitted) else Fitted.of(model)
+        self.labels = list(fitted.labels)
+        self._sublinear = fitted.sublinear_tf
+        self._idf = fitted.idf
+        coef, bias = fitted.coef, fitted.intercept
         if coef.shape[0] == 1:  # two labels: scikit-learn keeps the second label's weights only
             coef, bias = np.vstack([-coef[0], coef[0]]) / 2, np.array([-bias[0], bias[0]]) / 2
         self._weights, self._bias = coef, bias
         # Unigrams index a dense table by code point; bigrams are two code points in one int64.
         self._unigram = np.full(0x110000, -1, dtype=np.int32)
         bigram_keys, bigram_ids = [], []
-        for gram, j in vectorizer.vocabulary_.items():
+        for j, gram in enumerate(fitted.grams):
             if len(gram) == 1:
                 self._unigram[ord(gram)] = j
             else:
@@ -144,4 +215,16 @@ class Scorer:
 
 @functools.cache
 def load_scorer(path: str) -> Scorer:
-    return Scorer(fit(read_examples(path)))
+    shipped = shipped_model(path)
+    return Scorer(shipped if shipped is not None else fit(read_examples(path)))
+
+
+def write_shipped_models() -> list[Path]:
+    """Fit every shipped training file and write its model to MODEL_DIR."""
+    MODEL_DIR.mkdir(exist_ok=True)
+    written = []
+    for training in sorted(TRAINING_DIR.glob("*.jsonl")):
+        path = model_path(training)
+        path.write_text(Fitted.of(fit(read_examples(str(training)))).to_json(training), encoding="utf-8")
+        written.append(path)
+    return written

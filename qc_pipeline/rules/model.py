@@ -59,9 +59,11 @@ class Rule:
         data = {k: v for k, v in self.__dict__.items() if k != "origin"}
         data["contexts"] = [c.fingerprint() for c in self.contexts]
         if self.kind == "classifier":
-            from qc_pipeline.rules.classifier import training_digest
+            from qc_pipeline.rules.classifier import RECIPE, training_digest
 
+            # The model is a function of the data and the recipe: both are part of the version.
             data["training"] = training_digest(self.training)
+            data["recipe"] = RECIPE
         return data
 
 
