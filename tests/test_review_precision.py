@@ -1,4 +1,4 @@
-"""Per-rule precision with Wilson intervals, and miss rates from the unflagged sample, against
+"""Per-rule precision with Wilson intervals, miss rates from the unflagged sample and Cohen's kappa, against
 values worked out by hand; and the weekly summary's "needs tuning"."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qc_pipeline.cli import app
-from qc_pipeline.review.precision import miss_rates, rule_precision, wilson
+from qc_pipeline.review.precision import agreements, cohen_kappa, miss_rates, rule_precision, wilson
 from qc_pipeline.store.schema import DERIVED_TABLES, SOURCE_TABLES
 from tests.review_fixtures import copy_db, fill, sample_db  # noqa: F401 (fixture)
 
@@ -30,6 +30,15 @@ def test_wilson_interval_matches_the_worked_values():
     assert wilson(0, 0) == (None, None)
     lo, hi = wilson(0, 4)
     assert lo == 0.0 and hi == pytest.approx(0.48986, abs=1e-4)
+
+
+def test_cohen_kappa_matches_the_worked_value():
+    a = list("CCCCCCNNNN")
+    b = list("CCCCCNNNNC")
+    # observed 0.8; chance 0.6·0.6 + 0.4·0.4 = 0.52; kappa (0.8 - 0.52) / 0.48.
+    assert cohen_kappa(a, b) == pytest.approx(0.28 / 0.48)
+    assert cohen_kappa(list("CC"), list("CC")) is None  # chance agreement certain: undefined
+    assert cohen_kappa(list("CN"), list("NC")) == pytest.approx(-1.0)
 
 
 def _warehouse():
@@ -92,6 +101,25 @@ def test_miss_rate_from_the_unflagged_sample_and_the_sessions_it_stands_for():
     assert (rates["slang"]["missed"], rates["slang"]["miss_rate"]) == (0, 0.0)
 
 
+def test_kappa_per_category_for_two_reviewers_on_the_same_flags():
+    con = _warehouse()
+    a = list("CCCCCCNNNN")
+    b = list("CCCCCNNNNC")
+    words = {"C": "confirmed", "N": "not_violation"}
+    n = 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        for reviewer, label in (("甲", x), ("乙", y)):
+            n += 1
+            _review(con, n, f"F{i}", words[label], reviewer=reviewer)
+    # A flag only one of them judged is not compared.
+    _review(con, 99, "F-alone", "confirmed", reviewer="甲")
+    found = [k for k in agreements(con, [WEEK], ["hedging", "slang"]) if k.item == "flag"]
+    assert len(found) == 1
+    k = found[0]
+    assert (k.category, k.reviewer_a, k.reviewer_b, k.items, k.agreement) == ("hedging", "乙", "甲", 10, 0.8)
+    assert k.kappa == pytest.approx(0.28 / 0.48)
+
+
 def test_rules_precision_and_the_weekly_summary_show_what_needs_tuning(sample_db, tmp_path):  # noqa: F811
     db = copy_db(sample_db, tmp_path)
     out = tmp_path / "review.xlsx"
@@ -102,13 +130,15 @@ def test_rules_precision_and_the_weekly_summary_show_what_needs_tuning(sample_db
         return ("not_violation" if wrong else "confirmed", None)
 
     filled = fill(out, tmp_path / "filled.xlsx", judge)
-    assert qc("import-review", filled, "--db", db).exit_code == 0
+    second = fill(out, tmp_path / "second.xlsx", lambda v: ("confirmed", None), reviewer="质检B")
+    assert qc("import-review", filled, second, "--db", db).exit_code == 0
     config = tmp_path / "qc.toml"
     config.write_text("[review]\nmin_reviewed = 1\n", encoding="utf-8")
     result = runner.invoke(app, ["rules", "precision", "--db", str(db), "--config", str(config)], terminal_width=200)
     assert result.exit_code == 0, result.output
     slang = next(l for l in result.output.splitlines() if "SVC-SLANG" in l)
     assert "0%" in slang and "needs tuning" in slang
+    assert "Cohen" in result.output and "质检A / 质检B" in result.output.replace("质检B / 质检A", "质检A / 质检B")
     assert qc("report", "--week", WEEK, "--db", db, "--out", tmp_path / "r", "--config", config).exit_code == 0
     page = (tmp_path / "r" / WEEK / "summary.html").read_text(encoding="utf-8")
     assert 'data-needs-tuning="SVC-SLANG"' in page and 'data-needs-tuning="AD-EXTREME"' not in page

@@ -151,8 +151,8 @@ def rules_precision_command(
     rules: Optional[List[Path]] = RULES_OPTION,
 ) -> None:
     """Each rule's precision from the reviewers' verdicts (confirmed ÷ reviewed, 95 % Wilson interval), the
-    estimated miss rate per category from the unflagged sessions sampled."""
-    from qc_pipeline.review.precision import miss_rates, rule_precision, window
+    estimated miss rate per category from the unflagged sessions sampled, and reviewers' agreement (κ)."""
+    from qc_pipeline.review.precision import agreements, miss_rates, rule_precision, window
     from qc_pipeline.store.warehouse import open_warehouse
 
     settings, ruleset, span = _precision_scope(db, weeks, week, config, rules)
@@ -166,6 +166,7 @@ def rules_precision_command(
         table = rule_precision(con, held, settings.precision_threshold, settings.min_reviewed,
                                {r.id: r.category for r in ruleset.rules if r.enabled})
         misses = miss_rates(con, held, _categories(ruleset))
+        kappas = agreements(con, held, _categories(ruleset))
     finally:
         con.close()
     console.print(f"weeks {held[0]}..{held[-1]}" if held else "the warehouse holds no weeks")
@@ -187,3 +188,13 @@ def rules_precision_command(
         miss.add_row(escape(r["category"]), str(r["unflagged_reviewed"]), str(r["missed"]), _pct(r["miss_rate"]),
                      interval, "-" if r["estimated_missed"] is None else f"{r['estimated_missed']:.1f}")
     console.print(miss)
+    if kappas:
+        agree = Table(title="Reviewer agreement (Cohen's κ per category)")
+        for col in ("category", "items", "reviewers", "judged together", "agreement", "κ"):
+            agree.add_column(col)
+        for k in kappas:
+            agree.add_row(escape(k.category), k.item, escape(f"{k.reviewer_a} / {k.reviewer_b}"), str(k.items),
+                          _pct(k.agreement), "-" if k.kappa is None else f"{k.kappa:.2f}")
+        console.print(agree)
+    else:
+        console.print("reviewer agreement: no item was judged by two reviewers")

@@ -1,15 +1,18 @@
-"""How often each rule is right and what the rules miss.
+"""How often each rule is right, what the rules miss, and whether reviewers agree.
 
 - precision of a rule: confirmed ÷ reviewed over its flags that a QC specialist judged (each flag counted
   once, by its latest review), with a 95 % Wilson score interval;
 - miss rate of a category: the share of sampled *unflagged* sessions in which a reviewer found a
   violation of it (each session by its latest review), with its interval, and the number of unflagged
-  sessions it stands for (each agent-week's rate times the size of its unflagged stratum).
-Appeals are left out of both: an agent appeals the flags they dispute, which is no random sample.
+  sessions it stands for (each agent-week's rate times the size of its unflagged stratum);
+- Cohen's kappa per category for every pair of reviewers who judged the same items.
+Appeals are left out of all three: an agent appeals the flags they dispute, which is no random sample.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from itertools import combinations
 
 import duckdb
 import polars as pl
@@ -26,6 +29,19 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float | None, float 
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def cohen_kappa(a: list[str], b: list[str]) -> float | None:
+    """Cohen's kappa of two raters' labels of the same items (None when chance agreement is certain)."""
+    if not a or len(a) != len(b):
+        return None
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    labels = set(a) | set(b)
+    expected = sum((a.count(k) / n) * (b.count(k) / n) for k in labels)
+    if expected >= 1:
+        return None
+    return (observed - expected) / (1 - expected)
 
 
 def window(con: duckdb.DuckDBPyConnection, weeks: int, end_week: str | None = None) -> list[str]:
@@ -99,6 +115,52 @@ def miss_rates(con: duckdb.DuckDBPyConnection, weeks: list[str], categories: lis
     return pl.DataFrame(rows, schema={"category": pl.Utf8, "unflagged_reviewed": pl.Int64, "missed": pl.Int64,
                                       "miss_rate": pl.Float64, "miss_rate_lo": pl.Float64, "miss_rate_hi": pl.Float64,
                                       "estimated_missed": pl.Float64}, orient="row")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    category: str
+    item: str                      # flag | session
+    reviewer_a: str
+    reviewer_b: str
+    items: int
+    agreement: float
+    kappa: float | None
+
+
+def agreements(con: duckdb.DuckDBPyConnection, weeks: list[str], categories: list[str]) -> list[Agreement]:
+    """Cohen's kappa per category for each pair of reviewers with items in common. Flags of a category:
+    confirmed or not; sessions: whether a violation of the category was missed, or not."""
+    _weeks = pl.DataFrame({"week": weeks}, schema={"week": pl.Utf8}).to_arrow()  # noqa: F841 (read by name)
+    rows = con.sql("""
+        SELECT * EXCLUDE (n) FROM (
+            SELECT r.item, coalesce(r.flag_id, r.session_id) AS item_id, r.reviewer, r.verdict, r.category,
+                   row_number() OVER (PARTITION BY r.item, coalesce(r.flag_id, r.session_id), r.reviewer
+                                      ORDER BY r."at" DESC, r.review_id DESC) AS n
+            FROM reviews r SEMI JOIN _weeks w ON r.week = w.week WHERE r.kind = 'review') WHERE n = 1""").pl()
+    out: list[Agreement] = []
+    for item in ("flag", "session"):
+        mine = rows.filter(pl.col("item") == item)
+        reviewers = sorted(mine["reviewer"].unique().to_list())
+        for a, b in combinations(reviewers, 2):
+            both = mine.filter(pl.col("reviewer") == a).join(mine.filter(pl.col("reviewer") == b), on="item_id",
+                                                             suffix="_b")
+            if both.is_empty():
+                continue
+            for c in categories:
+                if item == "flag":
+                    pairs = both.filter(pl.col("category") == c)
+                    la, lb = pairs["verdict"].to_list(), pairs["verdict_b"].to_list()
+                else:
+                    pairs = both
+                    la = [v == "missed_violation" and k == c for v, k in zip(pairs["verdict"], pairs["category"])]
+                    lb = [v == "missed_violation" and k == c for v, k in zip(pairs["verdict_b"], pairs["category_b"])]
+                if not la:
+                    continue
+                agree = sum(x == y for x, y in zip(la, lb)) / len(la)
+                out.append(Agreement(c, item, a, b, len(la), agree, cohen_kappa([str(x) for x in la],
+                                                                               [str(x) for x in lb])))
+    return out
 
 
 def needs_tuning(con: duckdb.DuckDBPyConnection, week: str, settings) -> pl.DataFrame:
