@@ -177,6 +177,10 @@ def run(
     timings: Optional[Path] = typer.Option(
         None, "--timings", help="Write seconds per stage as JSON to this file (for benchmarks)."
     ),
+    engine: str = typer.Option("local", "--engine", help="local (DuckDB warehouse, --db) or spark (Parquet lake, --lake)."),
+    lake: Optional[str] = typer.Option(None, "--lake", help="With --engine spark: the lake folder or URI to write."),
+    spark_master: str = typer.Option(
+        "local[*]", "--spark-master", help="With --engine spark: local[N], yarn, k8s://…, spark://… (docs/spark.md)."),
 ) -> None:
     """Ingest exports, recompute the partitions they changed, and write the weekly reports."""
     import json
@@ -195,9 +199,18 @@ def run(
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     card = load_scorecard(scorecard or cfg.scorecard_path)
+    if engine not in ("local", "spark"):
+        raise UserError(f"--engine {engine!r}: expected local or spark")
+    if engine == "local" and lake is not None:
+        raise UserError("--lake is written by the Spark engine: add --engine spark (the local engine uses --db)")
+    if engine == "spark" and lake is None:
+        raise UserError("--engine spark needs --lake DIR (a folder or a URI such as s3a://bucket/qc)")
     files = plan_files(inputs, orders=orders or [], roster=roster)
     if not files:
         raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
+    if engine == "spark":
+        _run_spark(files, cfg, ruleset, card, lake, spark_master, out, week, lang, not no_mask)
+        return
     con = open_warehouse(db)
     try:
         with _ingest_progress(len(files)) as (on_file, on_stage):
@@ -247,6 +260,43 @@ def rebuild(
     finally:
         con.close()
     _print_rebuild(result)
+
+
+def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, week, lang: str, mask: bool) -> None:
+    """`qc run --engine spark`: the Spark job into the lake, then the reports read from the lake."""
+    from qc_pipeline.pipeline import known_weeks, unknown_week_message
+    from qc_pipeline.reports import write_reports
+    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
+    from qc_pipeline.spark import session
+
+    session.require()
+    from qc_pipeline.spark.job import run_spark
+
+    spark = session.spark_session(master)
+    with console.status("ingest and derived tables on Spark"):
+        result = run_spark(spark, [], lake, cfg, ruleset=ruleset, scorecard=card, files=files)
+    for path, warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(path)}: {escape(warning)}")
+    for error in result.unreadable:
+        err_console.print(f"[red]error:[/] {escape(error)}")
+    console.print(
+        f"rows: {result.total('rows_read')} read, {result.total('rows_loaded')} loaded, "
+        f"{result.total('rows_duplicate')} duplicate, {result.total('rows_quarantined')} quarantined")
+    console.print(f"recomputed {len(result.shops)} shops ({result.partitions} partitions)" if result.shops
+                  else "derived tables up to date: no shop changed")
+    con = _open_lake(lake)
+    try:
+        held = known_weeks(con)
+        if week is not None and week not in held:
+            raise UserError(unknown_week_message(week, held))
+        for w in [week] if week else [w for w in result.weeks if w in held]:
+            paths = write_reports(con, w, out, lang=lang, mask=mask, config=cfg)
+            paths.append(write_agent_week_csv(con, out, w))
+            console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
+    finally:
+        con.close()
+    if result.unreadable:
+        raise typer.Exit(1)
 
 
 def _week_range(text: Optional[str]) -> Optional[tuple[str, str]]:

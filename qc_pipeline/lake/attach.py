@@ -12,7 +12,7 @@ import duckdb
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.lake.files import Lake
-from qc_pipeline.lake.layout import lake_tables
+from qc_pipeline.lake.layout import SCHEMA_FILE, lake_tables
 from qc_pipeline.store.schema import SOURCE_TABLES
 
 # Kept as tables in the attaching DuckDB file (see the module docstring).
@@ -30,9 +30,13 @@ def _ident(name: str) -> str:
 
 def view_sql(lake: Lake, name: str) -> str:
     spec = lake_tables()[name]
+    if not lake.exists(f"{name}/{SCHEMA_FILE}"):
+        # A table newer than the lake (no run has written it yet): empty, with its columns.
+        columns = ", ".join(f"CAST(NULL AS {t}) AS {_ident(c)}" for c, t in spec.columns)
+        return f"SELECT {columns} WHERE false"
     files = sql_string(lake.url(f"{name}/**/*.parquet"))
     columns = ", ".join(f"CAST({_ident(c)} AS {t}) AS {_ident(c)}" for c, t in spec.columns)
-    return (f"SELECT {columns} FROM read_parquet({files}, union_by_name = true, hive_partitioning = false)")
+    return f"SELECT {columns} FROM read_parquet({files}, union_by_name = true, hive_partitioning = false)"
 
 
 def attach(lake: Lake, con: duckdb.DuckDBPyConnection) -> list[str]:

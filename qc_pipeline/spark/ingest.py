@@ -1,0 +1,184 @@
+"""Ingest on Spark: every export read by its own task (Spark's binary-file source, the project's readers),
+then the cross-file decisions the warehouse makes file by file, made at once over the whole run:
+
+- messages: a row is new when no stored message and no earlier file of the run has its id (files in
+  the order the local engine loads them, `pipeline.plan_files`); every row of that id in the first
+  file that has it is loaded (two identical lines of one export are two messages);
+- orders and roster rows: a later file's version replaces the stored one (within a file, its last
+  row); a row counts as loaded when it differs from the version stored just before its file;
+- quarantined rows are kept once per file content (sha256), unreadable files once per content too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from qc_pipeline.config import Config
+from qc_pipeline.lake.files import Lake
+from qc_pipeline.lake.layout import table
+from qc_pipeline.lake.staging import Staging
+from qc_pipeline.spark.parse import LOADED, UNREADABLE, parse_bytes
+
+MANIFEST = ("file int, path string, status string, sha256 string, kind string, format string, encoding string, "
+            "rows_read long, noise_lines long, rows long, quarantined long, error string, warnings string")
+KIND_TABLE = {"chat": "messages", "orders": "orders", "roster": "agents"}
+PARSED_COLUMNS = {"messages": table("messages").column_names, "orders": table("orders").column_names,
+                  "agents": ["agent", "name", "team", "role", "source_path"]}
+
+
+def _local_key(path: str) -> str:
+    """A path as Spark's binary-file source names it, reduced to an absolute local path."""
+    text = urllib.parse.unquote(path)
+    if text.startswith("file:"):
+        text = "/" + text[len("file:"):].lstrip("/")
+    return os.path.normpath(text)
+
+
+@dataclass
+class ParsedRun:
+    manifest: pl.DataFrame  # one row per planned file, in load order (column `file`)
+    kinds: set[str]  # which parsed tables were written (messages, orders, agents)
+
+
+def parse_files(spark, files: list[tuple[str, str | None]], config: Config, staging: Staging) -> ParsedRun:
+    """Read every file in its own task; each writes its frames under the run's scratch space and
+    returns one manifest row. `files` are (path as the user gave it, expected kind) in load order."""
+    plan = {_local_key(os.path.abspath(p)): (i, p, expected) for i, (p, expected) in enumerate(files)}
+    lake = staging.lake
+
+    def task(batches):
+        for batch in batches:
+            for path, content in zip(batch.column("path").to_pylist(), batch.column("content").to_pylist()):
+                idx, name, expected = plan[_local_key(path)]
+                out = parse_bytes(name, content, expected, config)
+                rows = 0
+                for kind, frame in (("messages", out.messages), ("orders", out.orders), ("agents", out.roster)):
+                    if frame is not None:
+                        rows = len(frame)
+                        stage = frame.select(PARSED_COLUMNS[kind]).with_columns(
+                            pl.lit(idx, pl.Int32).alias("_file"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
+                        lake.write(staging.scratch(f"parsed/{kind}/f{idx:07d}.parquet"), stage.to_arrow())
+                if len(out.quarantine):
+                    lake.write(staging.scratch(f"parsed/quarantine/f{idx:07d}.parquet"), out.quarantine.to_arrow())
+                yield pa.RecordBatch.from_pylist([{
+                    "file": idx, "path": name, "status": out.status, "sha256": out.sha256, "kind": out.kind,
+                    "format": out.format, "encoding": out.encoding, "rows_read": out.rows_read,
+                    "noise_lines": out.noise_lines, "rows": rows, "quarantined": len(out.quarantine),
+                    "error": out.error, "warnings": json.dumps(out.warnings, ensure_ascii=False),
+                }], schema=_manifest_schema())
+
+    conf = spark.conf
+    saved = conf.get("spark.sql.files.openCostInBytes")
+    # A file costs as much as a whole split, so Spark packs no two files into one task.
+    conf.set("spark.sql.files.openCostInBytes", conf.get("spark.sql.files.maxPartitionBytes"))
+    try:
+        raw = spark.read.format("binaryFile").load([os.path.abspath(p) for p, _ in files])
+        rows = raw.select("path", "content").mapInArrow(task, MANIFEST).toArrow()
+    finally:
+        conf.set("spark.sql.files.openCostInBytes", saved)
+    manifest = pl.from_arrow(rows).sort("file")
+    kinds = {KIND_TABLE[k] for k in manifest.filter(pl.col("status") == LOADED)["kind"].drop_nulls() if k in KIND_TABLE}
+    return ParsedRun(manifest, kinds)
+
+
+def _manifest_schema() -> pa.Schema:
+    types = {"int": pa.int32(), "string": pa.string(), "long": pa.int64()}
+    return pa.schema([(name, types[kind]) for name, kind in (c.split() for c in MANIFEST.split(", "))])
+
+
+def spark_schema(name: str, extra: dict[str, str] | None = None):
+    """The Spark schema of a lake table (times as TIMESTAMP_NTZ), with extra (column, type) fields."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.types import IntegerType, LongType, StructField
+
+    schema = from_arrow_schema(table(name).schema, prefer_timestamp_ntz=True)
+    kinds = {"int": IntegerType(), "long": LongType()}
+    for column, kind in (extra or {}).items():
+        schema = schema.add(StructField(column, kinds[kind], True))
+    return schema
+
+
+def read_lake(spark, lake: Lake, name: str, dirs: list[str] | None = None):
+    """A lake table as a Spark DataFrame: all of it, or the given directories (e.g. shops') only."""
+    dirs = [name] if dirs is None else [d for d in dirs if lake.exists(d)]
+    schema = spark_schema(name)
+    if not dirs:
+        return spark.createDataFrame([], schema)
+    # Every file holds every column, partition columns too: no partition discovery.
+    return spark.read.schema(schema).option("recursiveFileLookup", "true").parquet(*[lake.url(d) for d in dirs])
+
+
+def read_parsed(spark, staging: Staging, kind: str, present: bool):
+    name = "agents" if kind == "agents" else kind
+    from pyspark.sql.types import StructType
+
+    base = spark_schema(name, {"_file": "int", "_row": "long"})
+    schema = StructType([f for f in base.fields if f.name in (*PARSED_COLUMNS[kind], "_file", "_row")])
+    if not present:
+        return spark.createDataFrame([], schema)
+    return spark.read.schema(schema).option("recursiveFileLookup", "true").parquet(
+        staging.lake.url(staging.scratch(f"parsed/{kind}")))
+
+
+def new_messages(spark, parsed, stored):
+    """The parsed rows the warehouse would insert: ids neither stored nor in an earlier file of the run."""
+    parsed.createOrReplaceTempView("qc_parsed_messages")
+    stored.select("msg_id").createOrReplaceTempView("qc_stored_ids")
+    return spark.sql("""
+        SELECT p.* FROM (
+            SELECT *, min(_file) OVER (PARTITION BY msg_id) AS _first FROM qc_parsed_messages) p
+        LEFT ANTI JOIN qc_stored_ids s ON p.msg_id = s.msg_id
+        WHERE p._file = p._first""").drop("_first")
+
+
+# The order fields whose change makes a row count as loaded (the warehouse compares these).
+ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status")
+
+
+def order_versions(spark, parsed, stored):
+    """Every file's last row per order after the stored version (`_file` -1), each with whether it
+    differs from the version just before it: `counted` as the warehouse counts loaded rows, `changed`
+    also when only its source file differs; `prev_shop` is the shop of that version."""
+    parsed.createOrReplaceTempView("qc_parsed_orders")
+    stored.createOrReplaceTempView("qc_stored_orders")
+    same = " AND ".join(f"p.{c} <=> prev.{c}" for c in ORDER_FIELDS)
+    return spark.sql(f"""
+        WITH last_in_file AS (
+            SELECT * FROM (
+                SELECT *, row_number() OVER (PARTITION BY _file, order_id ORDER BY _row DESC) AS _n
+                FROM qc_parsed_orders) WHERE _n = 1),
+        versions AS (
+            SELECT {", ".join(PARSED_COLUMNS["orders"])}, _file FROM last_in_file
+            UNION ALL
+            SELECT {", ".join(PARSED_COLUMNS["orders"])}, -1 AS _file FROM qc_stored_orders s
+            WHERE s.order_id IN (SELECT order_id FROM qc_parsed_orders)),
+        ordered AS (
+            SELECT *, lag(struct(*)) OVER (PARTITION BY order_id ORDER BY _file) AS prev,
+                   max(_file) OVER (PARTITION BY order_id) AS _last FROM versions)
+        SELECT p.*, prev.shop AS prev_shop, prev IS NOT NULL AS had_prev,
+               (prev IS NULL OR NOT ({same})) AS counted,
+               (prev IS NULL OR NOT ({same} AND p.source_path <=> prev.source_path)) AS changed
+        FROM ordered p WHERE _file >= 0""")
+
+
+def roster_versions(stored: pl.DataFrame, parsed: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, int]]:
+    """The agents table after the run's roster files, and the rows each file loaded (changed). Rosters
+    are small: this runs on the driver, file by file as the warehouse does."""
+    state = {r["agent"]: r for r in stored.to_dicts()}
+    loaded: dict[int, int] = {}
+    for (idx,), rows in sorted(parsed.partition_by("_file", as_dict=True).items()):
+        latest = rows.sort("_row").unique(subset="agent", keep="last", maintain_order=True)
+        changed = 0
+        for row in latest.drop("_file", "_row").to_dicts():
+            old = state.get(row["agent"])
+            if old is None or any(old[c] != row[c] for c in ("name", "team", "role")):
+                changed += 1
+            state[row["agent"]] = row
+        loaded[idx] = changed
+    agents = pl.DataFrame(list(state.values()), schema=stored.schema) if state else stored
+    return agents, loaded
