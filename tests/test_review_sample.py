@@ -161,7 +161,7 @@ def test_a_missing_warehouse_is_refused_before_anything_is_created(tmp_path):
     assert not db.exists() and not (tmp_path / "r.xlsx").exists()
 
 
-@pytest.mark.parametrize("command", [["sample-review"], ["import-review"], ["rules", "precision"]])
+@pytest.mark.parametrize("command", [["sample-review"], ["import-review"], ["rules", "precision"], ["rules", "diff"]])
 def test_every_review_command_has_help(command):
     result = qc(*command, "--help")
     assert result.exit_code == 0, result.output

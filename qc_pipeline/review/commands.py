@@ -1,4 +1,4 @@
-"""The review loop's commands: `qc sample-review`, `qc import-review`, `qc rules precision`.
+"""The review loop's commands: `qc sample-review`, `qc import-review`, `qc rules precision`, `qc rules diff`.
 
 Registered on the `qc` app by `qc_pipeline.cli`; every argument is checked before the warehouse is
 opened, and a user mistake is one line and exit 2 (the `command` wrapper).
@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
+import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from qc_pipeline.cli import (CONFIG_OPTION, DB_OPTION, RULES_OPTION, SCORECARD_OPTION, _check_week, app, command,
-                             console, err_console, rules_app)
+from qc_pipeline.cli import (CONFIG_OPTION, DB_OPTION, RULES_OPTION, SCORECARD_OPTION, _check_week, _week_range,
+                             app, command, console, err_console, rules_app)
 from qc_pipeline.config import load_config
 from qc_pipeline.errors import UserError
 
@@ -198,3 +199,65 @@ def rules_precision_command(
         console.print(agree)
     else:
         console.print("reviewer agreement: no item was judged by two reviewers")
+
+
+@command(rules_app, "diff")
+def rules_diff_command(
+    rules: List[Path] = typer.Option(..., "--rules", help="The rule file(s) to try, applied after the config's as in `qc rebuild --rules`."),
+    weeks: Optional[str] = typer.Option(None, "--weeks", help="ISO weeks: 2026-W40..2026-W47, or one week [default: every week held]."),
+    examples: int = typer.Option(3, "--examples", min=0, help="Example messages per rule and direction."),
+    db: Path = DB_OPTION,
+    config: Optional[Path] = CONFIG_OPTION,
+    scorecard: Optional[Path] = SCORECARD_OPTION,
+) -> None:
+    """What a new rule set would change, worked out on a scratch copy (the warehouse is left untouched):
+    flags added and removed per rule and category, with masked examples, and every agent's average QC
+    score and rank before and after. `qc rebuild --rules FILE` then applies it."""
+    from qc_pipeline.pipeline import known_weeks
+    from qc_pipeline.review.diff import rule_diff
+    from qc_pipeline.rules import load_ruleset
+    from qc_pipeline.scoring.scorecard import load_scorecard
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    span = _week_range(weeks)
+    cfg = load_config(config)
+    ruleset = load_ruleset([*cfg.rule_files, *rules])
+    card = load_scorecard(scorecard or cfg.scorecard_path)
+    _require_db(db)
+    con = open_warehouse(db, read_only=True)
+    try:
+        held = known_weeks(con)
+    finally:
+        con.close()
+    chosen = [w for w in held if span is None or span[0] <= w <= span[1]]
+    if not chosen:
+        raise UserError(f"--weeks {weeks}: the warehouse holds none of them (it holds {', '.join(held) or 'no weeks'})")
+    with console.status("re-flagging a scratch copy"):
+        diff = rule_diff(db, cfg, ruleset, card, chosen)
+    console.print(f"weeks {chosen[0]}..{chosen[-1]}: {diff.flags_before.height} flags now, "
+                  f"{diff.flags_after.height} with the new rules ({diff.added.height} added, {diff.removed.height} removed)")
+    for title, frame, keys in (("Flags per rule", diff.by_rule, ("rule_id", "category")),
+                               ("Flags per category", diff.by_category, ("category",))):
+        changed = frame.filter((pl.col("added") > 0) | (pl.col("removed") > 0))
+        table = Table(title=title)
+        for col in (*keys, "before", "after", "added", "removed"):
+            table.add_column(col, no_wrap=col in keys)
+        for r in changed.iter_rows(named=True):
+            table.add_row(*[escape(str(r[k])) for k in keys], str(r["before"]), str(r["after"]),
+                          f"+{r['added']}", f"-{r['removed']}")
+        console.print(table if changed.height else f"{title}: no change")
+    for label, frame in (("added", diff.added), ("removed", diff.removed)):
+        for (rule_id,), part in frame.group_by(["rule_id"], maintain_order=True):
+            for r in part.head(examples).iter_rows(named=True):
+                console.print(f"  {label} {escape(rule_id)} {escape(r['week'])} {escape(r['agent'] or '-')}: "
+                              f"{escape(r['example'])}", highlight=False)
+    agents = Table(title="Agents: average QC score and rank over the weeks")
+    for col in ("agent", "sessions", "score before", "score after", "change", "rank before", "rank after"):
+        agents.add_column(col, no_wrap=col == "agent")
+    for r in diff.agents.iter_rows(named=True):
+        change = (r["score_after"] or 0) - (r["score_before"] or 0)
+        agents.add_row(escape(r["agent"]), str(r["sessions"]), f"{r['score_before']:.2f}", f"{r['score_after']:.2f}",
+                       f"{change:+.2f}", str(r["rank_before"]), str(r["rank_after"]))
+    console.print(agents)
+    console.print("the warehouse was not changed; `qc rebuild --rules " + " --rules ".join(escape(str(p)) for p in rules)
+                  + "` applies these rules")
