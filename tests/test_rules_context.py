@@ -23,7 +23,9 @@ BUYER_FALSE_ALARMS = [
     ("不支持哦", "支持无线充电吗？", "flat_refusal", "fact-question"),
     ("亲亲 不支持的", "用电信的卡可以吗", "flat_refusal", "fact-question"),
     ("不支持哦", None, "flat_refusal", "no-request"),
-    ("无法修改的哦", None, "flat_refusal", "no-request"),
+    ("无法修改的哦", None, "flat_refusal", "unknown-buyer"),
+    ("不可以的", "请问这款剃须刀在充电的时候可以使用吗?", "flat_refusal", "no-request"),
+    ("不可以的哦", "那意思是目前不能够置换嘛?", "flat_refusal", "confirms-buyer-limit"),
     ("不可以的哈", "现在不能申请价格保护吗?", "flat_refusal", "confirms-buyer-limit"),
     ("这个小二也不知道呢", None, "hedging", "object-unknown"),
     ("这个小二也不知道呢", "下个月还会降回来吗", "hedging", None),
@@ -66,6 +68,22 @@ FALSE_ALARMS = [
     ("今天能到吗？我帮您看下", "delivery_promise", None),
     ("明天到达站点后会尽快配送", "delivery_promise", None),
     ("明天送达站点后会联系您", "delivery_promise", "logistics-step"),
+    # the classes of the real-reply round (docs/rules.md, "Real chats")
+    ("第一盒是不是已经拆开了", "extreme_word", "ordinal"),
+    ("百分之百后天有物流", "extreme_word", "delivery-guarantee"),
+    ("如果您没有及时付款，订单会自动取消", "arguing", "condition"),
+    ("到那边要5天，有可能来不及", "hedging", "too-late"),
+    ("现在取消的话可能会导致其他订单一起取消", "hedging", "risk-warning"),
+    ("用订单号可能查询不到", "hedging", "buyer-ability"),
+    ("这边没办法收件了吗", "flat_refusal", "question"),
+    ("维修没办法上门取件", "flat_refusal", "scoped-rule"),
+    ("不可能是退回的", "flat_refusal", "denies-fact"),
+    ("3-4天内送达", "delivery_promise", "day-range"),
+    ("上午11点前提交的现货订单，次日送达", "delivery_promise", "order-cutoff"),
+    ("以及明天为您送达的", "delivery_promise", "typo-estimate"),
+    ("货到付款的话也可以微信转账给师傅", "off_platform", "pays-courier"),
+    ("您到时候发送到这个邮箱就可以 [邮箱x]", "off_platform", None),
+    ("型号GP[数字x]NB[数字x]", "slang", None),
 ]
 
 
@@ -97,6 +115,18 @@ RECALLED = [
     ("麻烦您给一下微-信号哦", "off_platform", "微-信"),
     ("100%正品，放心拍", "extreme_word", "100%"),
     ("这款大概是纯棉的吧", "hedging", "大概"),
+    ("不送的话我们也没办法了", "arguing", "也没办法了"),
+    ("您直接重新下单不就好了", "arguing", "不就好了"),
+    ("快递员来过了，您没有及时接电话", "arguing", "您没有及时接"),
+    ("开不了呢", "flat_refusal", "开不了", "可以开收据吗"),
+    ("订单是不支持备注的", "flat_refusal", "不支持备注", "能帮我备注一下吗"),
+    ("今天真的送不到呢", "flat_refusal", "送不到", "最好今天帮我送到"),
+    ("[数字x]-[数字x]点可以送到您手中", "delivery_promise", "点可以送到"),
+    ("今天会给您配送的", "delivery_promise", "给您配送"),
+    ("是明天到的", "delivery_promise", "明天到"),
+    ("只能确保预计的时间给您配送到", "delivery_promise", "确保预计的时间"),
+    ("真的灰常抱歉", "slang", "灰常"),
+    ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
 

@@ -35,15 +35,16 @@ MIN_PRECISION, MIN_RECALL, MAX_FALSE_PER_1000, MIN_POSITIVES = 0.9, 0.7, 3.0, 10
 # What the rules measure where they miss the targets (rounded down; false flags rounded up):
 # (precision, recall, false flags per 1,000) overall, and per category with enough positives.
 FLOORS = {
-    "dev2": {"all": (0.70, 0.37, 2.0), "hedging": (0.7, 0.41), "flat_refusal": (0.8, 0.17),
-             "delivery_promise": (0.9, 0.6)},
-    "test": {"all": (0.59, 0.53, 5.4), "delivery_promise": (0.84, 0.57)},
+    "dev": {"all": (0.94, 0.89, 0.7), "delivery_promise": (1.0, 0.93)},
+    "dev2": {"all": (1.0, 0.64, 0.0), "hedging": (1.0, 0.84), "flat_refusal": (1.0, 0.05),
+             "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
+    "test": {"all": (0.73, 0.70, 3.5), "delivery_promise": (0.87, 0.82), "flat_refusal": (0.63, 0.7)},
 }
 MISSED = {
-    "dev2": "target not met on dev2: its buyer turns are not segmented, so bare refusals and bare "
-            "不清楚 are judged without the question they answer and dropped (recall), and a few "
-            "guesses remain (precision)",
-    "test": "target not met on the real test split: precision 0.595, recall 0.532, 5.3 false flags "
+    "dev2": "target not met on dev2: flat_refusal recall 0.059 (1 of 17). Its buyer turns are not "
+            "segmented, so its bare refusals (不可以的, 无法修改的) are judged without the request they "
+            "answer, which is ambiguous, and are not flagged; precision 1.000, 0.0 false flags per 1,000",
+    "test": "target not met on the real test split: precision 0.733, recall 0.702, 3.5 false flags "
             "per 1,000 (docs/rules.md)",
 }
 
@@ -120,7 +121,7 @@ def test_dev_meets_the_targets_where_a_category_has_enough_positives(category):
     _targets("dev", category)
 
 
-@pytest.mark.parametrize("split", ["dev2", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "test"])
 def test_no_regression_below_the_measured_figures(split):
     r = report(split)
     for category, floor in FLOORS[split].items():

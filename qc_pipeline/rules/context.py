@@ -9,6 +9,7 @@ Each class says why, and gives one or more conditions, all of which must hold:
 - `after`: one that must start exactly where the hit ends, within its clause;
 - `clause`: one found anywhere in the hit's clause (the text between two sentence marks), hit included;
 - `message`: one found anywhere in the message;
+- `later`: one found in the message after the hit (a check offered after a guess, not before it);
 - `clause_terms`, `message_terms`: literal words (or `@lexicon` lines) found in the clause or message;
 - `clause_lacks_terms`: literal words none of which is in the clause (the hedge names nothing checkable);
 - `message_lacks`: a regular expression not found anywhere in the message;
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 from qc_pipeline.rules.text import compile_pattern
 
-CONDITIONS = ("hit", "before", "after", "clause", "message", "clause_terms", "message_terms", "clause_lacks_terms", "message_lacks", "buyer", "buyer_lacks")
+CONDITIONS = ("hit", "before", "after", "clause", "message", "later", "clause_terms", "message_terms", "clause_lacks_terms", "message_lacks", "buyer", "buyer_lacks")
 # A clause ends at a sentence or clause mark; a full stop between digits (2.5) is a decimal point.
 # Agents in some shops separate sentences with runs of spaces instead (今日可以送到的  请您保持手机畅通).
 _CLAUSE_MARK = re.compile(r"[，。！？；;!?\n～~…]|,|(?<![0-9])\.(?![0-9])|\s{2,}")
@@ -42,6 +43,7 @@ class Context:
     after: str = ""
     clause: str = ""
     message: str = ""
+    later: str = ""
     clause_terms: tuple[str, ...] = ()
     message_terms: tuple[str, ...] = ()
     clause_lacks_terms: tuple[str, ...] = ()
@@ -54,7 +56,7 @@ class Context:
 
 
 class CompiledContext:
-    __slots__ = ("context", "_hit", "_before", "_after", "_clause", "_message", "_clause_terms", "_message_terms", "_lacks", "_message_lacks", "_buyer", "_buyer_lacks")
+    __slots__ = ("context", "_hit", "_before", "_after", "_clause", "_message", "_later", "_clause_terms", "_message_terms", "_lacks", "_message_lacks", "_buyer", "_buyer_lacks")
 
     def __init__(self, context: Context):
         self.context = context
@@ -63,6 +65,7 @@ class CompiledContext:
         self._after = compile_pattern(context.after) if context.after else None
         self._clause = compile_pattern(context.clause) if context.clause else None
         self._message = compile_pattern(context.message) if context.message else None
+        self._later = compile_pattern(context.later) if context.later else None
         self._clause_terms = context.clause_terms
         self._message_terms = context.message_terms
         self._lacks = context.clause_lacks_terms
@@ -93,6 +96,8 @@ class CompiledContext:
         if self._message_lacks is not None and self._message_lacks.search(folded) is not None:
             return False
         if self._message is not None and self._message.search(folded) is None:
+            return False
+        if self._later is not None and self._later.search(folded, end) is None:
             return False
         if self._message_terms and not any(t in folded for t in self._message_terms):
             return False

@@ -128,7 +128,7 @@ def parse_contexts(value, where: str, base_dir: Path) -> tuple[Context, ...]:
         if not isinstance(why, str) or not why.strip():
             raise UserError(f"{here}: 'why' is missing or empty")
         fields = {}
-        for key in ("hit", "before", "after", "clause", "message", "message_lacks", "buyer", "buyer_lacks"):
+        for key in ("hit", "before", "after", "clause", "message", "later", "message_lacks", "buyer", "buyer_lacks"):
             pattern = item.get(key, "")
             if not isinstance(pattern, str):
                 raise UserError(f"{here}: '{key}' must be a regular expression")
