@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 # The report tests drive a real headless Chromium with a CJK font (Debian packages).
 bash scripts/install_browser.sh
+# The Spark tests need Java 17 (Debian package).
+bash scripts/install_java.sh
 .venv/bin/python -m pytest -q "$@"
