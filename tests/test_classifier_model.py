@@ -41,11 +41,13 @@ def test_the_shipped_model_equals_a_fresh_fit_of_its_data(training):
 
 
 def test_the_model_file_is_the_same_bytes_for_the_same_data(tmp_path):
+    # Same bytes on one machine; across scikit-learn/BLAS builds the last digits of a coefficient may
+    # differ, which the shipped-equals-fresh test above bounds (rtol 1e-9) instead of comparing bytes.
     training = tmp_path / SHIPPED[0].name
     shutil.copy(SHIPPED[0], training)
     text = Fitted.of(fit(read_examples(str(training)))).to_json(training)
     assert text == Fitted.of(fit(read_examples(str(training)))).to_json(training)
-    assert text == model_path(SHIPPED[0]).read_text(encoding="utf-8")
+    assert json.loads(text).keys() == json.loads(model_path(SHIPPED[0]).read_text(encoding="utf-8")).keys()
 
 
 def test_a_run_uses_the_shipped_model_without_scikit_learn():
