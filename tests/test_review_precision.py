@@ -131,7 +131,8 @@ def test_rules_precision_and_the_weekly_summary_show_what_needs_tuning(sample_db
 
     filled = fill(out, tmp_path / "filled.xlsx", judge)
     second = fill(out, tmp_path / "second.xlsx", lambda v: ("confirmed", None), reviewer="质检B")
-    assert qc("import-review", filled, second, "--db", db).exit_code == 0
+    # 质检A's verdicts come in the later file, so they are each flag's latest review.
+    assert qc("import-review", second, filled, "--db", db).exit_code == 0
     config = tmp_path / "qc.toml"
     config.write_text("[review]\nmin_reviewed = 1\n", encoding="utf-8")
     result = runner.invoke(app, ["rules", "precision", "--db", str(db), "--config", str(config)], terminal_width=200)

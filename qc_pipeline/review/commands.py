@@ -107,11 +107,15 @@ def import_review_command(
     card = load_scorecard(scorecard or cfg.scorecard_path)
     _require_db(db)
     categories = set(_categories(ruleset))
-    at = dt.datetime.now().replace(microsecond=0)
+    at = None
     rejected = 0
     con = open_warehouse(db)
     try:
         for path in files:
+            # Each file its own, strictly later time: "the latest review" of an item judged in two files of
+            # one import is the one in the later file, not whichever file's hash sorts last.
+            now = dt.datetime.now()
+            at = now if at is None or now > at else at + dt.timedelta(microseconds=1)
             result = import_file(con, path, categories, lambda c: refresh_adjusted(c, ruleset, card), at)
             for error in result.errors:
                 err_console.print(f"[red]error:[/] {escape(error)}", highlight=False)
