@@ -209,7 +209,12 @@ def run(
     if not files:
         raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
     if engine == "spark":
-        _run_spark(files, cfg, ruleset, card, lake, spark_master, out, week, lang, not no_mask)
+        figures = _run_spark(files, cfg, ruleset, card, lake, spark_master, out, week, lang, not no_mask)
+        if timings is not None:
+            figures["total"] = time.perf_counter() - started
+            timings.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        if figures["unreadable"]:
+            raise typer.Exit(1)
         return
     con = open_warehouse(db)
     try:
@@ -262,8 +267,11 @@ def rebuild(
     _print_rebuild(result)
 
 
-def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, week, lang: str, mask: bool) -> None:
-    """`qc run --engine spark`: the Spark job into the lake, then the reports read from the lake."""
+def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, week, lang: str, mask: bool) -> dict:
+    """`qc run --engine spark`: the Spark job into the lake, then the reports read from the lake. Returns
+    the figures `--timings` writes: seconds per step, and each file's and each shop's task."""
+    import time
+
     from qc_pipeline.pipeline import known_weeks, unknown_week_message
     from qc_pipeline.reports import write_reports
     from qc_pipeline.reports.weekly_tables import write_agent_week_csv
@@ -272,9 +280,13 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
     session.require()
     from qc_pipeline.spark.job import run_spark
 
+    started = time.perf_counter()
     spark = session.spark_session(master)
+    seconds = {"spark_start": time.perf_counter() - started}
     with console.status("ingest and derived tables on Spark"):
         result = run_spark(spark, [], lake, cfg, ruleset=ruleset, scorecard=card, files=files)
+    seconds.update(result.seconds)
+    started = time.perf_counter()
     for path, warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(path)}: {escape(warning)}")
     for error in result.unreadable:
@@ -295,8 +307,11 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
             console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
     finally:
         con.close()
-    if result.unreadable:
-        raise typer.Exit(1)
+    seconds["reports"] = time.perf_counter() - started
+    tasks = {name: [] if frame is None else frame.to_dicts()
+             for name, frame in (("file_tasks", result.file_tasks), ("shop_tasks", result.shop_tasks))}
+    return {"messages": result.total("rows_loaded"), "seconds": seconds, **tasks,
+            "unreadable": len(result.unreadable)}
 
 
 def _week_range(text: Optional[str]) -> Optional[tuple[str, str]]:

@@ -2,8 +2,12 @@
 .applyInArrow(...)`), each group handed to `spark.shop.derive_shop`, which calls the stage functions
 the local engine calls. A task writes its shop's tables straight to the run's staging and returns a
 small manifest (table, unit, rows); the driver swaps the units in only after every task succeeded.
+Each manifest row also carries what its task cost (shop, messages, orders, seconds), for benchmarks
+and sizing; results do not depend on it.
 """
 from __future__ import annotations
+
+import time
 
 import pyarrow as pa
 import polars as pl
@@ -15,9 +19,13 @@ from qc_pipeline.rules import RuleSet
 from qc_pipeline.scoring.scorecard import Scorecard
 from qc_pipeline.spark.shop import DERIVED, as_frame, derive_shop
 
-WRITTEN = "table string, unit string, rows long, appended boolean, staged boolean"
+WRITTEN = ("table string, unit string, rows long, appended boolean, staged boolean, "
+           "shop string, messages long, orders long, seconds double")
 _WRITTEN_SCHEMA = pa.schema([("table", pa.string()), ("unit", pa.string()), ("rows", pa.int64()),
-                             ("appended", pa.bool_()), ("staged", pa.bool_())])
+                             ("appended", pa.bool_()), ("staged", pa.bool_()), ("shop", pa.string()),
+                             ("messages", pa.int64()), ("orders", pa.int64()), ("seconds", pa.float64())])
+# The columns of `lake.writer.Written`; the others describe the task.
+WRITTEN_FIELDS = ("table", "unit", "rows", "appended", "staged")
 
 
 class InjectedFailure(RuntimeError):
@@ -31,6 +39,7 @@ def shop_task(staging: Staging, roster: pa.Table, config: Config, ruleset: RuleS
     roster_frame = pl.from_arrow(roster)
 
     def task(messages: pa.Table, orders: pa.Table) -> pa.Table:
+        started = time.perf_counter()
         shop = (messages if messages.num_rows else orders).column("shop")[0].as_py()
         if fail_shop is not None and shop == fail_shop:
             raise InjectedFailure(f"failing the task of shop {shop!r} on purpose")
@@ -43,12 +52,19 @@ def shop_task(staging: Staging, roster: pa.Table, config: Config, ruleset: RuleS
                                  ruleset, scorecard)
             for name in (*DERIVED, "partitions"):
                 written.append(stage_shop_table(staging, name, shop, tables[name].to_arrow()))
-        return pa.Table.from_pylist([w.__dict__ for w in written], schema=_WRITTEN_SCHEMA)
+        cost = {"shop": shop, "messages": messages.num_rows, "orders": orders.num_rows,
+                "seconds": time.perf_counter() - started}
+        return pa.Table.from_pylist([{**w.__dict__, **cost} for w in written], schema=_WRITTEN_SCHEMA)
 
     return task
 
 
-def derive_shops(messages, orders, task):
+def derive_shops(messages, orders, task) -> pl.DataFrame:
     """Run `task` over every shop of the (messages, orders) DataFrames; the manifest rows, collected."""
     grouped = messages.groupBy("shop").cogroup(orders.groupBy("shop"))
     return pl.from_arrow(grouped.applyInArrow(task, WRITTEN).toArrow())
+
+
+def shop_costs(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per shop task of a manifest: shop, messages, orders, seconds (inside the grouped function)."""
+    return rows.select("shop", "messages", "orders", "seconds").unique(maintain_order=True)

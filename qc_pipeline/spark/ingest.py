@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.parse
 from dataclasses import dataclass
 
@@ -23,9 +24,11 @@ from qc_pipeline.lake.files import Lake
 from qc_pipeline.lake.layout import table
 from qc_pipeline.lake.staging import Staging
 from qc_pipeline.spark.parse import LOADED, UNREADABLE, parse_bytes
+from qc_pipeline.spark.session import describe
 
 MANIFEST = ("file int, path string, status string, sha256 string, kind string, format string, encoding string, "
-            "rows_read long, noise_lines long, rows long, quarantined long, error string, warnings string")
+            "rows_read long, noise_lines long, rows long, quarantined long, error string, warnings string, "
+            "bytes long, seconds double")
 KIND_TABLE = {"chat": "messages", "orders": "orders", "roster": "agents"}
 PARSED_COLUMNS = {"messages": table("messages").column_names, "orders": table("orders").column_names,
                   "agents": ["agent", "name", "team", "role", "source_path"]}
@@ -55,6 +58,7 @@ def parse_files(spark, files: list[tuple[str, str | None]], config: Config, stag
         for batch in batches:
             for path, content in zip(batch.column("path").to_pylist(), batch.column("content").to_pylist()):
                 idx, name, expected = plan[_local_key(path)]
+                started = time.perf_counter()
                 out = parse_bytes(name, content, expected, config)
                 rows = 0
                 for kind, frame in (("messages", out.messages), ("orders", out.orders), ("agents", out.roster)):
@@ -70,12 +74,15 @@ def parse_files(spark, files: list[tuple[str, str | None]], config: Config, stag
                     "format": out.format, "encoding": out.encoding, "rows_read": out.rows_read,
                     "noise_lines": out.noise_lines, "rows": rows, "quarantined": len(out.quarantine),
                     "error": out.error, "warnings": json.dumps(out.warnings, ensure_ascii=False),
+                    # What reading and staging this file cost its task (for benchmarks and sizing).
+                    "bytes": len(content), "seconds": time.perf_counter() - started,
                 }], schema=_manifest_schema())
 
     conf = spark.conf
     saved = conf.get("spark.sql.files.openCostInBytes")
     # A file costs as much as a whole split, so Spark packs no two files into one task.
     conf.set("spark.sql.files.openCostInBytes", conf.get("spark.sql.files.maxPartitionBytes"))
+    describe(spark, "chat-qc: read exports (one task per file)")
     try:
         raw = spark.read.format("binaryFile").load([os.path.abspath(p) for p, _ in files])
         rows = raw.select("path", "content").mapInArrow(task, MANIFEST).toArrow()
@@ -87,7 +94,7 @@ def parse_files(spark, files: list[tuple[str, str | None]], config: Config, stag
 
 
 def _manifest_schema() -> pa.Schema:
-    types = {"int": pa.int32(), "string": pa.string(), "long": pa.int64()}
+    types = {"int": pa.int32(), "string": pa.string(), "long": pa.int64(), "double": pa.float64()}
     return pa.schema([(name, types[kind]) for name, kind in (c.split() for c in MANIFEST.split(", "))])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -30,6 +31,7 @@ from qc_pipeline.rules import RuleSet, load_ruleset
 from qc_pipeline.scoring.scorecard import Scorecard, load_scorecard
 from qc_pipeline.spark import derive, ingest
 from qc_pipeline.spark.parse import LOADED, UNREADABLE, WRONG_KIND
+from qc_pipeline.spark.session import describe
 from qc_pipeline.store.schema import SCHEMA_VERSION
 
 # Set to a shop name, the task of that shop fails on purpose (to see that a failed job changes nothing).
@@ -39,7 +41,8 @@ FAIL_ENV = "QC_SPARK_FAIL_SHOP"
 @dataclass
 class SparkRun:
     """What a run did: the per-file rows of ingested_files, files that could not be read, the shops
-    recomputed, the weeks the input touched."""
+    recomputed, the weeks the input touched; and what it cost: seconds per step on the driver, each
+    file's ingest task and each shop's grouped task (`file_tasks`, `shop_tasks`)."""
 
     files: pl.DataFrame
     unreadable: list[str] = field(default_factory=list)
@@ -47,6 +50,9 @@ class SparkRun:
     shops: list[str] = field(default_factory=list)
     weeks: list[str] = field(default_factory=list)
     partitions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    file_tasks: pl.DataFrame | None = None  # path, kind, bytes, rows, seconds
+    shop_tasks: pl.DataFrame | None = None  # shop, messages, orders, seconds
 
     def total(self, column: str) -> int:
         return int(self.files[column].sum()) if len(self.files) else 0
@@ -80,7 +86,10 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
     from pyspark.sql import functions as F
 
     started = dt.datetime.now().replace(microsecond=0)
+    clock = _Clock()
     parsed = ingest.parse_files(spark, files, config, staging) if files else None
+    clock.lap("ingest")
+    describe(spark, "chat-qc: new messages, order and roster versions")
     manifest = parsed.manifest if parsed else pl.DataFrame(schema=ingest._manifest_schema())
     wrong = manifest.filter(pl.col("status") == WRONG_KIND)
     if len(wrong):
@@ -126,9 +135,16 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
     shops = (changed | {s for s in order_shops if s is not None}) | (known if roster_changed else set())
     shops |= _outdated(partitions, config, ruleset, scorecard)
     null_orders = None in order_shops
+    clock.lap("decide")
+    shop_tasks = None
+    describe(spark, "chat-qc: derived tables (one task per shop)")
     if shops or null_orders:
-        written += _derive(spark, lake, staging, sorted(shops), null_orders, new, versions, agents, config,
-                           ruleset, scorecard, fail_shop)
+        derived = _derive(spark, lake, staging, sorted(shops), null_orders, new, versions, agents, config,
+                          ruleset, scorecard, fail_shop)
+        written += [Written(**r) for r in derived.select(derive.WRITTEN_FIELDS).iter_rows(named=True)]
+        shop_tasks = derive.shop_costs(derived)
+    clock.lap("derive")
+    describe(spark, None)
 
     files_table, quarantine = _accounting(lake, staging, manifest, loaded, started)
     written.append(stage_whole_table(staging, "ingested_files", files_table.to_arrow()))
@@ -140,6 +156,7 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
     staging.swap(put, drop)
     new.unpersist()
     versions.unpersist()
+    clock.lap("swap")
     weeks = sorted({w for (w,) in pl.DataFrame({"d": sorted(days)}, schema={"d": pl.Date}).select(
         iso_week("d")).unique().iter_rows()} if days else set())
     return SparkRun(
@@ -149,7 +166,23 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
         shops=sorted(shops),
         weeks=weeks,
         partitions=sum(w.rows for w in written if w.table == "partitions"),
+        seconds=clock.seconds,
+        file_tasks=manifest.select("path", "kind", "bytes", "rows", "seconds"),
+        shop_tasks=shop_tasks,
     )
+
+
+class _Clock:
+    """Seconds of each step of the run, on the driver (a step's Spark jobs included)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self._last
+        self._last = now
 
 
 def _json_list(text: str | None) -> list[str]:
@@ -177,7 +210,7 @@ def _outdated(partitions: pl.DataFrame, config: Config, ruleset: RuleSet, scorec
 
 
 def _derive(spark, lake, staging, shops, null_orders, new, versions, agents, config, ruleset, scorecard,
-            fail_shop) -> list[Written]:
+            fail_shop) -> pl.DataFrame:
     from pyspark.sql import functions as F
 
     messages_cols = table("messages").column_names
@@ -192,8 +225,7 @@ def _derive(spark, lake, staging, shops, null_orders, new, versions, agents, con
     orders = kept.select(*orders_cols).unionByName(run_final).filter(in_scope)
     roster = agents.select("agent", "name", "role").to_arrow()
     task = derive.shop_task(staging, roster, config, ruleset, scorecard, fail_shop)
-    rows = derive.derive_shops(messages, orders, task)
-    return [Written(**r) for r in rows.iter_rows(named=True)]
+    return derive.derive_shops(messages, orders, task)
 
 
 def _accounting(lake: Lake, staging: Staging, manifest: pl.DataFrame, loaded: dict[int, int],

@@ -74,3 +74,11 @@ def spark_session(master: str = "local[*]", app_name: str = "chat-qc"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
     return builder.getOrCreate()
+
+
+def describe(spark, text: str | None) -> None:
+    """Name the Spark jobs that follow (the UI and event log show it: which step a stage belongs to)."""
+    try:
+        spark.sparkContext.setJobDescription(text)
+    except NotImplementedError:  # Spark Connect has no SparkContext; the name is only a label
+        pass
