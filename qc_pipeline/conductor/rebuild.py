@@ -391,13 +391,15 @@ _COLUMNS: dict[str, list[str]] = {}
 
 
 def table_columns(table: str) -> list[str]:
-    """A derived table's columns, as its DDL declares them."""
-    if table not in _COLUMNS:
+    """A derived table's columns, as its DDL declares them (every table's at once: one scratch database)."""
+    if not _COLUMNS:
         scratch = duckdb.connect()
-        scratch.execute(DERIVED_TABLES[table])
-        _COLUMNS[table] = [r[0] for r in scratch.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-            [table]).fetchall()]
+        for name, ddl in DERIVED_TABLES.items():
+            scratch.execute(ddl)
+        for name, column in scratch.execute(
+            "SELECT table_name, column_name FROM information_schema.columns ORDER BY table_name, ordinal_position"
+        ).fetchall():
+            _COLUMNS.setdefault(name, []).append(column)
         scratch.close()
     return _COLUMNS[table]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -47,6 +48,19 @@ def scan_quotes(line: str, delimiter: str, state: int = _START) -> int:
     the line ends inside a quoted field."""
     if '"' not in line:
         return state if state == _QUOTED else _START
+    if state == _START:
+        # Most lines close every quote they open: one regular-expression match says so, and which state
+        # the last field leaves, instead of a Python step per character.
+        closed = _closed_line(delimiter).fullmatch(line)
+        if closed is not None:
+            if closed.group("tail") is not None or closed.group("plain") is not None:
+                return _FIELD
+            return _QUOTE_IN_QUOTED if closed.group("quoted") is not None else _START
+    return _scan_chars(line, delimiter, state)
+
+
+def _scan_chars(line: str, delimiter: str, state: int) -> int:
+    """``scan_quotes`` one character at a time: the state machine the regular expression shortcuts."""
     for ch in line:
         if state == _START:
             state = _QUOTED if ch == '"' else _START if ch == delimiter else _FIELD
@@ -61,6 +75,19 @@ def scan_quotes(line: str, delimiter: str, state: int = _START) -> int:
         else:
             state = _START if ch == delimiter else _FIELD
     return state
+
+
+@functools.lru_cache(maxsize=None)
+def _closed_line(delimiter: str) -> re.Pattern:
+    """A line, read from the start of a record, whose every quoted field closes: fields separated by the
+    delimiter, each empty, unquoted (quotes inside are literal), or quoted (a doubled quote inside), the
+    closing quote maybe followed by literal text up to the delimiter."""
+    d = re.escape(delimiter)
+    quoted = '"[^"]*(?:""[^"]*)*"'
+    plain = f'[^"{d}][^{d}]*'
+    field = f"(?:{quoted}(?:{plain})?|{plain})?"
+    last = f"(?:(?P<quoted>{quoted})(?P<tail>{plain})?|(?P<plain>{plain}))?"
+    return re.compile(f"(?:{field}{d})*{last}", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,10 @@ def unique_names(names: list[object]) -> list[str]:
 
 
 def frame_from_rows(columns: list[str], rows: list[list], lines: list[int], problems: list, raws: list) -> pl.DataFrame:
-    data = {c: [r[i] if i < len(r) else None for r in rows] for i, c in enumerate(columns)}
+    width = len(columns)
+    # Transposed in one zip (C speed); a short row is padded with nulls first, a long one is cut by zip.
+    padded = [r if len(r) >= width else [*r, *([None] * (width - len(r)))] for r in rows]
+    data = {c: list(cells) for c, cells in zip(columns, zip(*padded))} if rows else {c: [] for c in columns}
     data |= {LINE: lines, PROBLEM: problems, RAW: raws}
     schema = {c: pl.Utf8 for c in columns} | {LINE: pl.Int64, PROBLEM: pl.Utf8, RAW: pl.Utf8}
     return pl.DataFrame(data, schema=schema)
