@@ -133,3 +133,12 @@ def test_agent_week_csv_alone_reports_the_path(db, tmp_path):
             weekly_tables.write_agent_week_csv(con, tmp_path / "file.txt" / "x", WEEK)
     finally:
         con.close()
+
+
+def test_a_replaced_pack_keeps_ordinary_permissions(db, tmp_path):
+    out = tmp_path / "reports"
+    for _ in range(2):
+        assert qc("report", "--week", WEEK, "--db", db, "--out", out).exit_code == 0
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert (out / WEEK).stat().st_mode & 0o777 == plain.stat().st_mode & 0o777

@@ -46,6 +46,7 @@ def staged_folder(target: Path, owns: Callable[[str], bool]) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".writing", dir=target.parent))
+        stage.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide the pack from the other readers of --out
     except WRITE_ERRORS as exc:
         raise write_error(target, exc) from None
     try:
@@ -58,6 +59,12 @@ def staged_folder(target: Path, owns: Callable[[str], bool]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _carry_over(target: Path, stage: Path, owns: Callable[[str], bool]) -> None:
