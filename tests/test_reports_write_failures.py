@@ -142,3 +142,16 @@ def test_a_replaced_pack_keeps_ordinary_permissions(db, tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
     assert (out / WEEK).stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+@pytest.mark.parametrize("writer", ["write_workbook", "write_parquet"])
+def test_a_real_full_disk_under_the_workbook_and_the_list(db, tmp_path, monkeypatch, writer):
+    # The real writer, pointed at a device that answers every write with ENOSPC.
+    real = getattr(reports, writer)
+    monkeypatch.setattr(reports, writer, lambda frame_or_path, *a, **k: real(
+        *((Path("/dev/full"), *a) if writer == "write_workbook" else (frame_or_path, Path("/dev/full"))), **k))
+    out = tmp_path / "reports"
+    result = qc("report", "--week", WEEK, "--db", db, "--out", out)
+    _one_line_exit_2(result, "No space left on device")
+    assert not out.exists() or not any(out.iterdir())

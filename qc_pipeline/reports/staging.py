@@ -8,8 +8,10 @@ over into the new folder, so replacing one pack never deletes another.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,11 +56,27 @@ def staged_folder(target: Path, owns: Callable[[str], bool]) -> Iterator[Path]:
         _carry_over(target, stage, owns)
         _swap(target, stage)
     except WRITE_ERRORS as exc:
+        error = write_error(target, exc)
+        _release(exc)
         shutil.rmtree(stage, ignore_errors=True)
-        raise write_error(target, exc) from None
+        raise error from None
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _release(exc: BaseException) -> None:
+    """Free the frames of a failed write now, quietly: a half-written workbook's zip file, closed again when
+    collected, would print its own "Exception ignored" traceback after the one-line error."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        exc.__traceback__ = None
+        if exc.__context__ is not None:
+            exc.__context__.__traceback__ = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _umask() -> int:

@@ -2,6 +2,8 @@
 neutralised so that a spreadsheet never reads it as a formula; Parquet for lists longer than a sheet."""
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -27,7 +29,15 @@ def write_parquet(frame: pl.DataFrame, target: Path) -> Path:
     """A list too long for a spreadsheet (every session of the week): typed columns, read by DuckDB, polars,
     pandas or Power BI. No spreadsheet opens it, so nothing in it can become a formula."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(target, compression="zstd", compression_level=1, statistics=False)
+    try:
+        frame.write_parquet(target, compression="zstd", compression_level=1, statistics=False)
+    except pl.exceptions.ComputeError as exc:
+        # polars reports a failed write (a full disk) as a compute error carrying the OS error's number.
+        found = re.search(r"os error (\d+)", str(exc))
+        if not found:
+            raise
+        code = int(found.group(1))
+        raise OSError(code, os.strerror(code), str(target)) from None
     return target
 
 
