@@ -274,7 +274,6 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
 
     from qc_pipeline.pipeline import known_weeks, unknown_week_message
     from qc_pipeline.reports import write_reports
-    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
     from qc_pipeline.spark import session
 
     session.require()
@@ -302,8 +301,7 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
         if week is not None and week not in held:
             raise UserError(unknown_week_message(week, held))
         for w in [week] if week else [w for w in result.weeks if w in held]:
-            paths = write_reports(con, w, out, lang=lang, mask=mask, config=cfg)
-            paths.append(write_agent_week_csv(con, out, w))
+            paths = write_reports(con, w, out, lang=lang, mask=mask, config=cfg, agent_week=True)
             console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
     finally:
         con.close()
@@ -385,15 +383,13 @@ def report(
 ) -> None:
     """Write one week's reports from the warehouse (or a lake): agent pages, team summary, workbook, Markdown."""
     from qc_pipeline.reports import write_reports
-    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
     from qc_pipeline.store.warehouse import open_warehouse
 
     _check_week(week)
     cfg = load_config(config)
     con = _open_lake(lake) if lake is not None else open_warehouse(db, read_only=True)
     try:
-        paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg)
-        paths.append(write_agent_week_csv(con, out, week))
+        paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg, agent_week=True)
     finally:
         con.close()
     console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / week))}")

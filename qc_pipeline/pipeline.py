@@ -141,7 +141,6 @@ def run_week(
     """The weekly job (`qc run`): ingest the exports, recompute what they changed, write the reports of
     every ISO week the input touched (or `week`). Arguments are validated by the caller before this runs."""
     from qc_pipeline.reports import write_reports
-    from qc_pipeline.reports.weekly_tables import write_agent_week_csv
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -161,8 +160,7 @@ def run_week(
     started = time.perf_counter()
     written = {}
     for w in weeks:
-        paths = write_reports(con, w, out, lang=lang, mask=mask, config=config)
-        paths.append(write_agent_week_csv(con, out, w))
+        paths = write_reports(con, w, out, lang=lang, mask=mask, config=config, agent_week=True)
         written[w] = paths
     seconds["reports"] = time.perf_counter() - started
     return WeekRun(ingested, rebuilt, weeks, written, seconds)

@@ -157,3 +157,40 @@ def test_highlight_with_several_spans():
     text = "最好的，加我微信13812345678"
     pieces = highlight(text, [(0, 2), (4, 10)], mask=True)
     assert pieces == [("最好", True), ("的，", False), ("加我微信138****5678", True)]
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("手机１３８１２３４５６７８", "手机１３８****５６７８"),
+    ("电话138.1234.5678", "电话138****5678"),
+    ("电话138  1234  5678", "电话138****5678"),
+    ("电话138－1234－5678", "电话138****5678"),
+    ("电话138—1234—5678", "电话138****5678"),
+    ("号码013812345678", "号码0138****5678"),
+    ("+86 138 1234 5678", "+86 138****5678"),
+    ("身份证110101900307123", "身份证110*********123"),
+    ("身份证 110101 19900307 1234", "身份证 110***********1234"),
+    ("身份证１１０１０１１９９００３０７１２３４", "身份证１１０***********１２３４"),
+    ("座机0571 88886666", "座机0571 ****6666"),
+    ("（021）12345678", "（021）****5678"),
+    ("邮箱zhangsan＠qq.com", "邮箱z***@qq.com"),
+    ("加我微信 wxid_abc123 吧", "加我微信 **** 吧"),
+    ("vx：abcdef12", "vx：****"),
+    ("VX abcdef12", "VX ****"),
+    ("QQ12345678", "QQ****"),
+    ("qq号: 87654321", "qq号: ****"),
+    ("6222 0212 3456 7890", "6222 **** **** ****"),
+    ("6217 0012 3456 7890 123", "6217 **** **** ****"),
+    ("卡号6228480012345678901", "卡号6228************"),
+])
+def test_common_written_forms(text, masked):
+    assert mask_text(text) == masked
+    # The column masker reads the same rules: the same text comes out.
+    assert mask_column(pl.DataFrame({"t": [text]}), "t")["t"][0] == masked
+
+
+@pytest.mark.parametrize("text", [
+    "订单号4567890123456789012", "订单号6212345678901234567", "微信支付可以吗", "QQ音乐会员", "尺码 M 165/88A",
+])
+def test_look_alikes_stay(text):
+    # Order numbers (any first digit) without a card word or groups of four, and the words alone.
+    assert mask_text(text) == text

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from qc_pipeline.cases import labels
 from qc_pipeline.cases.views import CaseView, case_view
 from qc_pipeline.reports.markdown import md_escape
+from qc_pipeline.reports.staging import is_staging, staged_folder
 
 _CASE_FILE = re.compile(r"^\d{4}-W\d{2}-[GB]\d{2,}\.(html|md)$")
 
@@ -82,17 +83,19 @@ def write_pages(
     groups = [(kind, [v for v in views if v.kind == kind]) for kind in ("good", "bad")]
     env = _environment()
     common = {"ui": labels.ui(lang), "week": week, "lang": lang, "masked": mask}
-    written = [
-        _write(out_dir / "index.html", env.get_template("index.html").render(
-            groups=groups, kind_labels={k: labels.KINDS[k][lang] for k in labels.KINDS}, **common)),
-        _write(out_dir / "index.md", _md_index(groups, week, lang, mask)),
-    ]
-    for v in views:
-        written.append(_write(out_dir / f"{v.file_stem}.html", env.get_template("case.html").render(c=v, **common)))
-        written.append(_write(out_dir / f"{v.file_stem}.md", _md_case(v, week, lang, mask)))
-    # A page left from an earlier selection would list a case the table no longer holds.
-    keep = {p.name for p in written}
-    for old in out_dir.iterdir():
-        if _CASE_FILE.match(old.name) and old.name not in keep:
-            old.unlink()
-    return written
+    # Written whole into a temporary folder and moved into place; the folder's other files are kept, and a
+    # page left from an earlier selection (a case the table no longer holds) goes with the old pack.
+    with staged_folder(out_dir, lambda name: _owned(name) or is_staging(name)) as stage:
+        written = [
+            _write(stage / "index.html", env.get_template("index.html").render(
+                groups=groups, kind_labels={k: labels.KINDS[k][lang] for k in labels.KINDS}, **common)),
+            _write(stage / "index.md", _md_index(groups, week, lang, mask)),
+        ]
+        for v in views:
+            written.append(_write(stage / f"{v.file_stem}.html", env.get_template("case.html").render(c=v, **common)))
+            written.append(_write(stage / f"{v.file_stem}.md", _md_case(v, week, lang, mask)))
+    return [out_dir / p.name for p in written]
+
+
+def _owned(name: str) -> bool:
+    return name in ("index.html", "index.md") or bool(_CASE_FILE.match(name))

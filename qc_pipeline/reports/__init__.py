@@ -25,7 +25,8 @@ from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
-from qc_pipeline.reports.weekly_tables import write_csv, write_parquet
+from qc_pipeline.reports.staging import is_staging, staged_folder
+from qc_pipeline.reports.weekly_tables import AGENT_WEEK_CSV, agent_week_frame, write_csv, write_parquet
 from qc_pipeline.reports.workbook import write_workbook
 from qc_pipeline.review.report import review_section
 
@@ -56,6 +57,11 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+def _pack_names(week: str, agent_week: bool) -> set[str]:
+    names = {"summary.html", "agents", SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md"}
+    return names | {AGENT_WEEK_CSV} if agent_week else names
+
+
 def write_reports(
     con: duckdb.DuckDBPyConnection,
     week: str,
@@ -64,8 +70,13 @@ def write_reports(
     mask: bool = True,
     generated_at: dt.datetime | None = None,
     config=None,
+    agent_week: bool = False,
 ) -> list[Path]:
-    """Write the week's reports and return their paths. Raises UserError for a week the warehouse lacks."""
+    """Write the week's reports (with ``agent_week``, also ``agent_week.csv``) and return their paths.
+
+    The pack is written into a temporary folder and moved into place (``staging``): the week's folder holds
+    the whole new pack or, when writing fails, the previous one. Raises UserError for a week the warehouse
+    lacks and for a folder that cannot be written (one line naming the path)."""
     if lang not in LANGS:
         raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
     if config is None:
@@ -90,26 +101,20 @@ def write_reports(
         agents = agent_views(data, config, T, file_names, details)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
-    with _phase("html"):
-        written = [_write_text(folder / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
-        agent_dir = folder / "agents"
-        for view in agents:
-            html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
-            written.append(_write_text(agent_dir / view.row.file_name, html))
-        _remove_stale(agent_dir, {p.name for p in written[1:]})
-    with _phase("lists"):
-        written.append(write_parquet(details.session_list, folder / SESSIONS_LIST))
-        written.append(write_csv(details.flags, folder / FLAGS_CSV))
-    with _phase("workbook"):
-        written.append(write_workbook(folder / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
-                                      details.flags.height, T, mask, generated_at, lists))
-    written.append(_write_text(folder / "summary.md", render_markdown(summary, T, mask, stamp)))
-    return written
-
-
-def _remove_stale(agent_dir: Path, keep: set[str]) -> None:
-    # A page left from an earlier run (an agent since renamed or re-attributed) would contradict the summary.
-    if agent_dir.is_dir():
-        for page in agent_dir.glob("*.html"):
-            if page.name not in keep:
-                page.unlink()
+    owned = _pack_names(week, agent_week)
+    with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
+        with _phase("html"):
+            written = [_write_text(stage / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
+            for view in agents:
+                html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
+                written.append(_write_text(stage / "agents" / view.row.file_name, html))
+        with _phase("lists"):
+            written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
+            written.append(write_csv(details.flags, stage / FLAGS_CSV))
+        with _phase("workbook"):
+            written.append(write_workbook(stage / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
+                                          details.flags.height, T, mask, generated_at, lists))
+        written.append(_write_text(stage / "summary.md", render_markdown(summary, T, mask, stamp)))
+        if agent_week:
+            written.append(write_csv(agent_week_frame(con, week), stage / AGENT_WEEK_CSV))
+    return [folder / p.relative_to(stage) for p in written]

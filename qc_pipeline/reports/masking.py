@@ -11,11 +11,17 @@ Polars' regex engine has no lookarounds, so each boundary a detector needs ("no 
 as a captured character and written back; a value right after another one (``138…,139…``) then lost its
 boundary to the first match, which is why bounded detectors run twice (a masked value never matches again).
 Earlier detectors win where spans overlap, in both ways: an ID number is never half-masked as a phone number.
+
+Patterns are written over ASCII with «…» class tokens that also take every NFKC compatibility form of those
+characters (full-width digits, ＠, －, the ideographic space): the rules match the text as NFKC reads it while
+the span replaced is the original one.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Union
 
 import polars as pl
@@ -41,58 +47,168 @@ _DETAIL = (
 ADDRESS_MASK = "****"
 NICK_STARS = "***"
 
+# Full-width and other compatibility forms of the characters the rules are written in (１３８, ＠, －, the
+# ideographic space): a token «…» in a pattern stands for a character class holding the listed ASCII
+# characters and every character Unicode NFKC folds to one of them. Matching these classes on the original
+# text is matching on its NFKC form, character for character, with no offset map to keep: the masked span
+# is the original one, and both engines (Python ``re`` and polars) read the same classes.
+_SEPARATOR_EXTRA = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u00b7"  # dashes, minus, ー, ·: not NFKC-folded
+_NAMED = {
+    "d": "0-9",                   # a digit
+    "sep": "- .",                 # what people put between the groups of a number (one of them)
+    "at": "@",
+    "mail": "A-Za-z0-9._%+-",     # a character of an e-mail address
+    "id": "A-Za-z0-9_-",          # a character of a WeChat id or QQ number
+}
+
+
+@lru_cache(maxsize=None)
+def _equivalents() -> dict[str, set[str]]:
+    """ASCII character -> the characters whose NFKC form is exactly that character (itself included)."""
+    found: dict[str, set[str]] = {chr(c): {chr(c)} for c in range(32, 127)}
+    for code in range(0xA0, 0x20000):
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch)
+        if len(folded) == 1 and folded in found:
+            found[folded].add(ch)
+    return found
+
+
+def _ascii_set(spec: str) -> set[str]:
+    out, i = set(), 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out |= {chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)}
+            i += 3
+        else:
+            out.add(spec[i])
+            i += 1
+    return out
+
+
+def _escape(code: int) -> str:
+    # \uXXXX / \UXXXXXXXX read the same in Python re and in the regex crate polars uses.
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+@lru_cache(maxsize=None)
+def fold_class(spec: str) -> str:
+    """The body of a character class (no brackets) for ``spec`` (a name in ``_NAMED`` or ASCII characters
+    and ranges such as ``3-9``), widened to every NFKC equivalent."""
+    chars: set[str] = set()
+    for ch in _ascii_set(_NAMED.get(spec, spec)):
+        chars |= _equivalents().get(ch, {ch})
+    if spec == "sep":
+        chars |= set(_SEPARATOR_EXTRA)
+    codes, body, i = sorted(ord(c) for c in chars), [], 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        body.append(_escape(codes[i]) + ("-" + _escape(codes[j]) if j > i else ""))
+        i = j + 1
+    return "".join(body)
+
+
+def fold(pattern: str) -> str:
+    """``pattern`` with each «spec» token replaced by its folded character class."""
+    return re.sub(r"«([^»]+)»", lambda m: "[" + fold_class(m.group(1)) + "]", pattern)
+
+
+_D = "«d»"
+_SEP = "«sep»{0,2}"   # "138  1234  5678", "138－1234－5678", "138.1234.5678"
+
 
 @dataclass(frozen=True)
 class Detector:
     name: str
-    pattern: str                 # named groups only, no lookarounds (both engines read it)
+    pattern: str                 # named groups only, no lookarounds (both engines read it); «…» tokens fold
     replacement: tuple[Part, ...]
-    not_after: str = ""          # a character class that must not precede the value ("" = any)
-    not_before: str = ""         # a character class that must not follow it
+    not_after: str = ""          # a class spec (as in «…») that must not precede the value ("" = any)
+    not_before: str = ""         # a class spec that must not follow it
     kept_prefix: str = ""        # a leading group left as it is: the masked span starts after it
 
+    def regex(self) -> str:
+        return fold(self.pattern)
+
     def python(self) -> re.Pattern:
-        before = f"(?<![{self.not_after}])" if self.not_after else ""
-        after = f"(?![{self.not_before}])" if self.not_before else ""
-        return re.compile(before + self.pattern + after)
+        before = f"(?<![{fold_class(self.not_after)}])" if self.not_after else ""
+        after = f"(?![{fold_class(self.not_before)}])" if self.not_before else ""
+        return re.compile(before + self.regex() + after)
 
     def polars(self) -> tuple[str, str, int]:
         """(pattern, replacement, passes) for ``str.replace_all``: the boundaries are captured and put back."""
-        pattern, value = self.pattern, "".join(p if isinstance(p, str) else f"${{{p[1]}}}" for p in self.replacement)
+        pattern = self.regex()
+        value = "".join(p if isinstance(p, str) else f"${{{p[1]}}}" for p in self.replacement)
         if self.not_after:
-            pattern, value = f"(?P<qc_lb>^|[^{self.not_after}])" + pattern, "${qc_lb}" + value
+            pattern, value = f"(?P<qc_lb>^|[^{fold_class(self.not_after)}])" + pattern, "${qc_lb}" + value
         if self.not_before:
-            pattern, value = pattern + f"(?P<qc_la>[^{self.not_before}]|$)", value + "${qc_la}"
+            pattern, value = pattern + f"(?P<qc_la>[^{fold_class(self.not_before)}]|$)", value + "${qc_la}"
         return pattern, value, 2 if (self.not_after or self.not_before) else 1
 
 
+_MONTH = "(?:«0»«1-9»|«1»«0-2»)"
+_DAY = "(?:«0»«1-9»|«1-2»«d»|«3»«0-1»)"
+_S1 = "«sep»?"        # a single optional separator: "110101 19900307 1234"
+_LABEL_END = "«sep»{0,2}[:：]?«sep»{0,2}"
+
+# The masking rules: earlier ones win where spans overlap. Each is documented in docs/reports.md.
 DETECTORS: tuple[Detector, ...] = (
-    # 18-digit resident ID: region, birth date, sequence, check digit. The date check keeps most order
-    # numbers (also long digit runs) out; the boundaries keep it from matching inside a longer number.
+    # 18-digit resident ID: region, birth date, sequence, check digit, also spaced 6-8-4. The date check
+    # keeps most order numbers (also long digit runs) out; the boundaries keep it from matching inside one.
     Detector(
         "id_number",
-        r"(?P<head>[1-9]\d{2})\d{3}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?P<tail>\d{3}[\dXx])",
+        rf"(?P<head>«1-9»{_D}{{2}}){_D}{{3}}{_S1}(?:«1»«8»|«1»«9»|«2»«0»){_D}{{2}}{_S1}{_MONTH}{_S1}{_DAY}{_S1}"
+        rf"(?P<tail>{_D}{{3}}«0-9Xx»)",
         (("g", "head"), "*" * 11, ("g", "tail")),
         not_after="0-9A-Za-z", not_before="0-9A-Za-z",
     ),
+    # 15-digit first-generation ID: region, YYMMDD, sequence.
+    Detector(
+        "id_number_15",
+        rf"(?P<head>«1-9»{_D}{{2}}){_D}{{3}}{_S1}{_D}{{2}}{_MONTH}{_DAY}{_S1}(?P<tail>{_D}{{3}})",
+        (("g", "head"), "*" * 9, ("g", "tail")),
+        not_after="0-9A-Za-z", not_before="0-9A-Za-z",
+    ),
+    # Bank cards: 16-19 digits in groups of four, or a plain run right after a card word (a plain 18-19
+    # digit run alone is an order number, which QC needs).
+    Detector(
+        "bank_card",
+        rf"(?P<head>{_D}{{4}})(?:«sep»{_D}{{4}}){{3}}(?:«sep»{_D}{{1,3}})?",
+        (("g", "head"), " **** **** ****"),
+        not_after="0-9", not_before="0-9",
+    ),
+    Detector(
+        "bank_card_labelled",
+        rf"(?P<label>(?:银行卡|储蓄卡|信用卡|借记卡|卡)号?{_LABEL_END})(?P<head>{_D}{{4}}){_D}{{12,15}}",
+        (("g", "label"), ("g", "head"), "************"),
+        not_before="0-9", kept_prefix="label",
+    ),
     Detector(
         "email",
-        r"(?P<first>[A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
+        r"(?P<first>«mail»)«mail»*«at»(?P<domain>«A-Za-z0-9-»+(?:«.»«A-Za-z0-9-»+)*«.»«A-Za-z»{2,})",
         (("g", "first"), "***@", ("g", "domain")),
     ),
-    # Mainland mobile numbers, also written 138-1234-5678, 138 1234 5678 or with +86.
+    # Mainland mobile numbers, also written 138-1234-5678, 138 1234 5678, 138.1234.5678, with +86 or 0.
     Detector(
         "mobile",
-        r"(?P<prefix>(?:\+?86[- ]?)?)(?P<head>1[3-9]\d)[- ]?\d{4}[- ]?(?P<tail>\d{4})",
+        rf"(?P<prefix>(?:(?:«+»|«0»«0»)?«8»«6»{_SEP}|«0»)?)(?P<head>«1»«3-9»{_D}){_SEP}{_D}{{4}}{_SEP}(?P<tail>{_D}{{4}})",
         (("g", "prefix"), ("g", "head"), "****", ("g", "tail")),
-        not_after=r"\d+", not_before=r"\d",
+        not_after="0-9+", not_before="0-9",
     ),
-    # Landlines with an area code: 0571-88886666, (021)12345678.
+    # Landlines with an area code: 0571-88886666, 0571 88886666, (021)12345678, （021）1234-5678.
     Detector(
         "landline",
-        r"(?P<prefix>(?:\(0\d{2,3}\)|0\d{2,3}-)\s?)\d{3,4}-?(?P<tail>\d{4})",
+        rf"(?P<prefix>(?:«(»«0»{_D}{{2,3}}«)»|«0»{_D}{{2,3}}«sep»{{1,2}}){_S1}){_D}{{3,4}}{_S1}(?P<tail>{_D}{{4}})",
         (("g", "prefix"), "****", ("g", "tail")),
-        not_after=r"\d", not_before=r"\d",
+        not_after="0-9", not_before="0-9",
+    ),
+    # WeChat ids and QQ numbers after the word that announces them: 微信 abc_123, vx：abc123, QQ 12345678.
+    Detector(
+        "im_id",
+        rf"(?P<label>(?:微信号?|威信|薇信|«Vv»信|«Vv»«Xx»|«Ww»«Xx»|«Qq»«Qq»号?|扣扣){_LABEL_END})«id»{{5,30}}",
+        (("g", "label"), "****"),
+        not_after="A-Za-z0-9", kept_prefix="label",
     ),
     Detector("address", _REGION + _DETAIL, (("g", "region"), ADDRESS_MASK), kept_prefix="region"),
 )
@@ -226,9 +342,10 @@ def mask_expr(text: pl.Expr, nick: pl.Expr | None = None) -> pl.Expr:
     return out
 
 
-# A text can only hold something to mask if it has a digit (ID, phones), an "@" (e-mail) or a character of
-# a street or estate word (address): every alternative of the address pattern's place word has one of these.
-_CANDIDATE = r"[\d@路街道巷弄同里区园寓厦场苑村镇乡]"
+# A text can only hold something to mask if it has a digit (ID, phones, cards), an "@" (e-mail), a word that
+# announces a WeChat/QQ id, or a character of a street or estate word (address): every alternative of the
+# address pattern's place word has one of these.
+_CANDIDATE = fold(r"\d|«d»|«at»|[路街道巷弄同里区园寓厦场苑村镇乡信扣]|«Vv»«Xx»|«Ww»«Xx»|«Qq»«Qq»")
 
 
 def mask_column(frame: pl.DataFrame, column: str, nick: str | None = None, alias: str | None = None) -> pl.DataFrame:

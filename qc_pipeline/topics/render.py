@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from qc_pipeline.reports.markdown import md_escape
+from qc_pipeline.reports.staging import is_staging, staged_folder
 from qc_pipeline.topics.labels import labels
 from qc_pipeline.topics.model import TopicResult
 
@@ -77,10 +78,9 @@ def render_markdown(result: TopicResult, lang: str = "zh") -> str:
 def write_topics(result: TopicResult, out_dir: Path, lang: str = "zh") -> list[Path]:
     """Write topics.md and topics.html into `out_dir` and return their paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in (("topics.md", render_markdown(result, lang)), ("topics.html", render_html(result, lang))):
-        path = out_dir / name
-        path.write_bytes(text.encode("utf-8"))
-        written.append(path)
-    return written
+    pages = {"topics.md": render_markdown(result, lang), "topics.html": render_html(result, lang)}
+    # Both pages replace the previous ones together, or neither does (see reports.staging).
+    with staged_folder(out_dir, lambda name: name in pages or is_staging(name)) as stage:
+        for name, text in pages.items():
+            (stage / name).write_bytes(text.encode("utf-8"))
+    return [out_dir / name for name in pages]
