@@ -348,9 +348,9 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
         clock.lap("write")
         touched = new.touched
         rows = {name: store.read_partitions(con, name, touched)
-                for name in ("rounds", "flags", "inquiries", "session_scores")}
+                for name in ("rounds", "flags", "inquiries", "session_scores", "sessions")}
         weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
-                                     roster, settings)
+                                     roster, settings, rows["sessions"])
         for name, frame in weekly.items():
             _replace(con, report, name, frame.join(touched, on=["shop", "week"], how="semi"), touched, None)
         clock.lap("weekly")
@@ -368,12 +368,12 @@ def _replace(con, report: RebuildReport, table: str, rows: pl.DataFrame, full: p
 def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags and shop_week of the touched partitions, from all their stored rows."""
     rows = {name: store.read_partitions(con, name, touched)
-            for name in ("rounds", "flags", "inquiries", "session_scores")}
+            for name in ("rounds", "flags", "inquiries", "session_scores", "sessions")}
     # Silent orders count in the week they were paid, which may differ from the order's partition.
     attribution = pl.concat([store.read_partitions(con, "order_attribution", touched), _paid_elsewhere(con, touched)])
     shops = touched["shop"].unique().to_list()
     weekly = weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], attribution,
-                           rows["session_scores"], roster, store.order_span(con, shops), settings)
+                           rows["session_scores"], roster, store.order_span(con, shops), settings, rows["sessions"])
     keys = touched.select("shop", "week")
     return {name: frame.join(keys, on=["shop", "week"], how="semi") for name, frame in weekly.items()}
 

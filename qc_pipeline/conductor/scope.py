@@ -49,6 +49,8 @@ class Reach:
 
     session_span: dt.timedelta
     window: dt.timedelta
+    # How long after a session a later one can still make it a reopened case (sessions.reopened_at).
+    reopen: dt.timedelta = dt.timedelta(0)
 
     @classmethod
     def of(cls, config: Config) -> "Reach":
@@ -57,12 +59,13 @@ class Reach:
         on_duty_per_day = calendar.on_duty_per_day_us / 1_000_000
         # idle on-duty seconds can stretch over at most idle // on_duty_per_day + 1 off-duty nights.
         span = dt.timedelta(seconds=idle) + DAY * (int(idle // on_duty_per_day) + (0 if calendar.always_on else 1))
-        return cls(session_span=span, window=DAY * int(config.conversion["window_days"]))
+        return cls(session_span=span, window=DAY * int(config.conversion["window_days"]),
+                   reopen=dt.timedelta(hours=config.reopen_hours))
 
     @property
     def reach(self) -> dt.timedelta:
         # An inquiry's day starts up to a day before its first reply; its window then runs `window`.
-        return max(self.session_span, self.window + DAY)
+        return max(self.session_span, self.window + DAY, self.reopen + self.session_span)
 
     @property
     def margin(self) -> dt.timedelta:

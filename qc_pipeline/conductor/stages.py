@@ -24,7 +24,8 @@ from qc_pipeline.scoring.sessions import score_sessions
 from qc_pipeline.sessions.onduty import DutyCalendar
 from qc_pipeline.sessions.sessionize import messages_in_sessions, ordered_messages, sessions_table
 from qc_pipeline.weekly import agent_week_flags, agent_week_response, agent_week_table, weekly_flag_counts
-from qc_pipeline.weekly import weekly_scores, with_bands
+from qc_pipeline.weekly import aftersale_kpis, order_kpis, reception_kpis, weekly_scores, with_bands
+from qc_pipeline.sessions.casefacts import refund_pattern, refund_topics, with_case_facts
 
 # The tables decided per buyer, each with the (shop, week, buyer) columns that place a row in a partition.
 BUYER_TABLES = (
@@ -100,7 +101,8 @@ def buyer_tables(
     and `chat_buyers` (shop, buyer pairs that chatted with the shop at all)."""
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)
-    sessions = sessions_table(ordered)
+    sessions = with_case_facts(sessions_table(ordered), ordered, texts, refund_pattern(refund_topics()),
+                               config.reopen_hours)
     rounds = rounds_table(
         ordered, sessions, calendar, roster, role_targets(config, list(ROLES)), config.default_role
     )
@@ -129,26 +131,45 @@ def weekly_tables(
     roster: pl.DataFrame,
     order_span: pl.DataFrame,
     config: Config,
+    sessions: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags and shop_week of the (week, shop) partitions the rows belong to.
-    `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day)."""
+    `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day);
+    `sessions` (of those partitions) feed the after-sale KPIs."""
     return {
-        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config),
+        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions),
         "shop_week": shop_week_table(inquiries, attribution, order_span),
     }
 
 
 def agent_weekly_tables(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame,
-                        scores: pl.DataFrame, roster: pl.DataFrame, config: Config) -> dict[str, pl.DataFrame]:
+                        scores: pl.DataFrame, roster: pl.DataFrame, config: Config,
+                        sessions: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week reads
     neither)."""
+    return {"agent_week": agent_period_table(rounds, flags, inquiries, scores, roster, config, sessions),
+            "agent_week_flags": agent_week_flags(flags)}
+
+
+def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
+                       roster: pl.DataFrame, config: Config, sessions: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per (week, shop, agent) of the rows given, whatever their `week` holds: agent_month calls
+    it with each row's month in that column."""
     conv = config.conversion
-    agent_week = agent_week_table(
+    if sessions is None:
+        sessions = pl.DataFrame(schema={"week": pl.Utf8, "shop": pl.Utf8, "session_id": pl.Utf8,
+                                        "agents": pl.List(pl.Utf8), "primary_agent": pl.Utf8,
+                                        "refund_topic": pl.Boolean, "reopened_at": pl.Datetime("us")})
+    return agent_week_table(
         agent_week_response(rounds, config.wait_cap_seconds),
         weekly_flag_counts(flags),
         with_bands(agent_week_conversion(inquiries), conv["bands"], conv["min_inquiries"]),
         weekly_scores(scores),
         roster,
         config.default_role,
+        kpis=(
+            reception_kpis(rounds, config.wait_cap_seconds),
+            order_kpis(inquiries),
+            aftersale_kpis(sessions, rounds, roster, config.default_role, config.aftersale_first_reply_seconds),
+        ),
     )
-    return {"agent_week": agent_week, "agent_week_flags": agent_week_flags(flags)}

@@ -16,11 +16,11 @@ from qc_pipeline.tomlfiles import content_version, loads, merge_known, read_toml
 
 ROLES = ("presale", "aftersale", "supervisor")
 # What a `[shops."店铺名"]` table may override for one shop; everything else is warehouse-wide.
-SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion")
+SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion", "kpis")
 # The sections the derived tables are computed from: a change in any of them rebuilds the partitions it
 # applies to (ingest settings only affect files read from then on; rules and scorecard carry versions
 # of their own).
-DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion")
+DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion", "kpis")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 
 
@@ -63,6 +63,14 @@ class Config:
     @property
     def auto_reply_patterns(self) -> list[str]:
         return list(self.raw["ingest"]["auto_reply_patterns"])
+
+    @property
+    def aftersale_first_reply_seconds(self) -> int:
+        return int(self.raw["kpis"]["aftersale_first_reply_seconds"])
+
+    @property
+    def reopen_hours(self) -> float:
+        return float(self.raw["kpis"]["reopen_hours"])
 
     @property
     def conversion(self) -> dict:
@@ -165,6 +173,10 @@ def _validate(raw: dict, source: str) -> None:
             raise UserError(f"{source}: conversion.bands[{i}] needs name and min_pct")
     if sorted(b["min_pct"] for b in bands) != [b["min_pct"] for b in bands] or bands[0]["min_pct"] != 0:
         raise UserError(f"{source}: conversion.bands must be in rising min_pct order starting at 0")
+    for key in ("aftersale_first_reply_seconds", "reopen_hours"):
+        value = raw["kpis"][key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{source}: kpis.{key} must be a positive number, got {value!r}")
     for key in ("idle_minutes",):
         if float(raw["sessions"][key]) <= 0:
             raise UserError(f"{source}: sessions.{key} must be positive")

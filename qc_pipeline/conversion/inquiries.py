@@ -106,6 +106,8 @@ def day_outcomes(days: pl.DataFrame, assigned: pl.DataFrame, replies: pl.DataFra
         pl.col("refund_amount").sum().alias("refund_amount"),
         (pl.col("refund_amount") > 0).sum().alias("refund_orders"),
         pl.len().alias("orders"),
+        # 宝贝总数量 of the orders; unknown when no order of the day carries it.
+        pl.when(pl.col("items").is_not_null().any()).then(pl.col("items").sum()).alias("items"),
     )
     per_day = per_day.join(days.select("shop", "buyer", "day", "window_start"), on=["shop", "buyer", "day"])
     return credit_last_agent(per_day, replies)
@@ -121,6 +123,8 @@ def conversion_frames(rounds: pl.DataFrame, orders: pl.DataFrame, window_days: i
     replies = presale_replies(rounds)
     days = buyer_days(replies, window_days)
     time_col = MODE_TIME[mode]
+    if "items" not in orders.columns:
+        orders = orders.with_columns(pl.lit(None, pl.Int64).alias("items"))
 
     assigned = assign_orders(days, orders, time_col).with_columns(_converts(mode).alias("_converts"))
     paid = day_outcomes(days, assigned, replies, converting=True)
@@ -133,7 +137,8 @@ def conversion_frames(rounds: pl.DataFrame, orders: pl.DataFrame, window_days: i
     inquiries = inquiries.join(
         paid.select(
             "shop", "buyer", "day", "credited_agent", "first_order_id", "first_order_at",
-            "sales_amount", "refund_amount", "refund_orders", "orders",
+            "sales_amount", "refund_amount", "refund_orders", "orders", pl.col("orders").alias("paid_orders"),
+            "items",
         ),
         on=["shop", "buyer", "day"],
         how="left",
@@ -148,6 +153,7 @@ def conversion_frames(rounds: pl.DataFrame, orders: pl.DataFrame, window_days: i
         (pl.col("credited_agent").is_not_null() & ~is_credited).alias("assist"),
         (pl.col("_ordering_agent") == pl.col("agent")).fill_null(False).alias("ordered"),
     ).drop("_ordering_agent")
+    inquiries = with_payment_outcomes(inquiries, days, placed_orders, replies)
 
     attribution = orders.join(
         assigned.select("order_id", "day", pl.col("_converts").alias("converts")), on="order_id", how="left"
@@ -157,6 +163,29 @@ def conversion_frames(rounds: pl.DataFrame, orders: pl.DataFrame, window_days: i
         pl.col("day").alias("inquiry_day"),
     ).drop("day")
     return {"inquiries": inquiries, "order_attribution": attribution, "days": days}
+
+
+def _next_day_end(day: str) -> pl.Expr:
+    """The first instant after the day following `day` (paid before it = paid by 23:59:59.999999 of D+1)."""
+    return (pl.col(day) + pl.duration(days=2)).cast(pl.Datetime("us"))
+
+
+def with_payment_outcomes(inquiries: pl.DataFrame, days: pl.DataFrame, placed: pl.DataFrame,
+                          replies: pl.DataFrame) -> pl.DataFrame:
+    """`final_paid` (询单→最终付款) and `next_day_paid` (询单→次日付款) per agent inquiry, whatever the
+    configured attribution mode: an order created in the buyer-day's window and paid by the end of the ISO
+    week the window starts in (final) or by the end of the day after the inquiry day (next day), credited
+    like a conversion to the agent who last answered before the first such order was created."""
+    keys = ["shop", "buyer", "day"]
+    out = inquiries
+    for name, paid_by in (("final_paid", pl.col("paid_at") <= pl.col("period_end")),
+                          ("next_day_paid", pl.col("paid_at") < _next_day_end("day"))):
+        qualifying = placed.with_columns((pl.col("paid_at").is_not_null() & paid_by).fill_null(False).alias("_converts"))
+        credited = day_outcomes(days, qualifying, replies, converting=True).select(
+            *keys, pl.col("credited_agent").alias("_credited"))
+        out = out.join(credited, on=keys, how="left").with_columns(
+            (pl.col("_credited") == pl.col("agent")).fill_null(False).alias(name)).drop("_credited")
+    return out
 
 
 def agent_week_conversion(inquiries: pl.DataFrame) -> pl.DataFrame:

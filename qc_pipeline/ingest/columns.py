@@ -33,6 +33,7 @@ ORDERS = {
     "amount": ("amount", "买家实际支付金额"),
     "refund_amount": ("refund_amount", "退款金额"),
     "status": ("status", "订单状态"),
+    "items": ("items", "宝贝总数量"),
 }
 ORDERS_REQUIRED = ("order_id", "buyer", "created_at", "amount")
 

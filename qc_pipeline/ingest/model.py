@@ -44,6 +44,7 @@ ORDER_SCHEMA = {
     "refund_amount": pl.Decimal(18, 2),
     "status": pl.Utf8,
     "source_path": pl.Utf8,
+    "items": pl.Int64,  # 宝贝总数量; null when the export has no such column
 }
 
 ROSTER_SCHEMA = {

@@ -15,7 +15,7 @@ from qc_pipeline.ingest.source import Source
 from qc_pipeline.ingest.tables import LINE, PROBLEM, RAW, Table, filled_raw
 from qc_pipeline.ingest.timeparse import parse_times
 
-FIELDS = ("order_id", "buyer", "shop", "created_at", "paid_at", "amount", "refund_amount", "status")
+FIELDS = ("order_id", "buyer", "shop", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
 _EXCEL_TEXT = r'^=\s*"(.*)"$'
 
 
@@ -29,6 +29,12 @@ def _stage(table: Table, columns: dict[str, str]) -> pl.DataFrame:
 def _text(column: str) -> pl.Expr:
     value = pl.col(column).cast(pl.Utf8).str.strip_chars()
     return pl.when(value == "").then(None).otherwise(value).alias(column)
+
+
+def _count(column: str) -> pl.Expr:
+    """A whole count such as 宝贝总数量; null when empty or not a number (the figure it feeds is then
+    unknown, which is no reason to refuse the order)."""
+    return pl.col(column).cast(pl.Utf8).str.strip_chars().cast(pl.Int64, strict=False).alias(column)
 
 
 def _quoted(column: str) -> pl.Expr:
@@ -74,7 +80,7 @@ def frames(tables: list[tuple[Table, Layout]], path: str, timezone: str) -> tupl
         pl.col("_order_id").alias("order_id"), _text("shop"), _text("buyer"),
         pl.col("_created_at").alias("created_at"), pl.col("_paid_at").alias("paid_at"),
         pl.col("_amount").alias("amount"), pl.col("_refund_amount").alias("refund_amount"),
-        _text("status"), pl.lit(path).alias("source_path"),
+        _text("status"), pl.lit(path).alias("source_path"), _count("items"),
     ).cast(ORDER_SCHEMA)
     quarantine = bad.select(
         pl.lit(path).alias("source_path"), pl.col(LINE).alias("source_line"),

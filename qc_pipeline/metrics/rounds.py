@@ -14,7 +14,7 @@ from qc_pipeline.sessions.onduty import DutyCalendar
 ROUND_COLUMNS = [
     "session_id", "shop", "buyer", "agent", "round_no", "is_first", "started_at", "clock_start",
     "replied_at", "wait_seconds", "target_seconds", "met_target", "unanswered", "agent_role",
-    "first_msg_id", "reply_msg_id", "week",
+    "first_msg_id", "reply_msg_id", "week", "buyer_msgs", "agent_msgs",
 ]
 
 
@@ -53,6 +53,7 @@ def rounds_table(
             pl.col("msg_id").first().alias("first_msg_id"),
             # An unanswered round belongs to whoever the buyer was last talking to.
             pl.col("agent").drop_nulls().last().alias("_addressed"),
+            pl.len().cast(pl.Int32).alias("buyer_msgs"),
         )
     )
     answers = keyed.filter(pl.col("role") == "agent").select(
@@ -64,6 +65,8 @@ def rounds_table(
         pl.col("msg_id").alias("reply_msg_id"),
     )
     rounds = questions.join(answers, on=["session_no", "_k"], how="left")
+    rounds = rounds.join(_stretch_messages(keyed), on=["session_no", "_k"], how="left").with_columns(
+        pl.col("agent_msgs").fill_null(0))
     rounds = rounds.join(
         sessions.select("session_id", pl.col("primary_agent").alias("_primary")), on="session_id", how="left"
     )
@@ -97,6 +100,19 @@ def rounds_table(
         iso_week("started_at").alias("week"),
     )
     return rounds.select(ROUND_COLUMNS)
+
+
+def _stretch_messages(keyed: pl.DataFrame) -> pl.DataFrame:
+    """Human agent messages per round: from its reply up to the next round's first buyer message (or the
+    session's end). Agent messages before a session's first buyer message count with its first round,
+    so that every human message of a session with a round is counted once (答问比's numerator)."""
+    buyer_key = pl.when(pl.col("role") == "buyer").then(pl.col("_k"))
+    return (
+        keyed.with_columns(buyer_key.forward_fill().backward_fill().over("session_no").alias("_round_k"))
+        .filter((pl.col("role") == "agent") & pl.col("_round_k").is_not_null())
+        .group_by("session_no", pl.col("_round_k").alias("_k"))
+        .agg(pl.len().cast(pl.Int32).alias("agent_msgs"))
+    )
 
 
 def role_targets(config, roles: list[str]) -> dict[str, tuple[int, int]]:

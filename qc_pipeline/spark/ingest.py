@@ -144,7 +144,7 @@ def new_messages(spark, parsed, stored):
 
 
 # The order fields whose change makes a row count as loaded (the warehouse compares these).
-ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status")
+ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
 
 
 def order_versions(spark, parsed, stored):

@@ -19,7 +19,8 @@ from qc_pipeline.scoring.scorecard import Scorecard
 
 DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES)
 STAGE_MESSAGE_COLUMNS = ["msg_id", "shop", "buyer", "agent", "role", "sent_at", "source_line"]
-STAGE_ORDER_COLUMNS = ["order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status"]
+STAGE_ORDER_COLUMNS = ["order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
+                       "items"]
 
 
 def stored(name: str, rows: pl.DataFrame) -> pl.DataFrame:
@@ -69,7 +70,7 @@ def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFra
     span = orders.filter(pl.col("created_at").is_not_null()).group_by("shop").agg(
         pl.col("created_at").min().dt.date().alias("first_day"), pl.col("created_at").max().dt.date().alias("last_day"))
     weekly = weekly_tables(out["rounds"], out["flags"], out["inquiries"], pl.concat([attribution, paid_elsewhere]),
-                           out["session_scores"], roster, span, settings)
+                           out["session_scores"], roster, span, settings, out["sessions"])
     for name, rows in weekly.items():
         out[name] = stored(name, rows.join(parts, on=["shop", "week"], how="semi"))
     out["partitions"] = stored("partitions", parts.with_columns(

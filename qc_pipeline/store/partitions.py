@@ -119,7 +119,8 @@ def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[
            WHERE m.role IN ('agent', 'auto', 'buyer')"""
     ).pl()
     orders = con.sql(
-        """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status
+        """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status,
+                  o.items
            FROM orders o
            JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer"""
     ).pl()

@@ -12,6 +12,28 @@ FLAG_CATEGORIES = (
     "extreme_word", "arguing", "abuse", "hedging", "flat_refusal", "delivery_promise", "off_platform", "slang",
 )
 
+# The seller-tool KPIs (docs/metrics.md "Seller-tool KPIs"), shared by agent_week and agent_month.
+KPI_COLUMNS = """consulted_buyers BIGINT,           -- 咨询人数
+            received_buyers BIGINT,            -- 接待人数
+            reply_rate_pct DOUBLE,             -- 回复率, received / consulted, 0-100
+            buyer_msgs BIGINT,
+            agent_msgs BIGINT,
+            answer_ratio DOUBLE,               -- 答问比, agent_msgs / buyer_msgs
+            avg_response_s DOUBLE,             -- 平均响应时长: mean capped wait of answered rounds
+            paid_orders BIGINT,
+            refund_rate_pct DOUBLE,            -- 退款率, refund_orders / paid_orders, 0-100
+            items_sold BIGINT,
+            items_per_buyer DOUBLE,            -- 客件数, items_sold / paying_buyers
+            final_paid_buyers BIGINT,
+            final_paid_pct DOUBLE,             -- 询单→最终付款成功率, 0-100
+            next_day_paid_buyers BIGINT,
+            next_day_paid_pct DOUBLE,          -- 询单→次日付款成功率, 0-100
+            aftersale_sessions BIGINT,         -- after-sale agents only (售后)
+            refund_topic_sessions BIGINT,
+            aftersale_first_rounds BIGINT,
+            aftersale_first_5min_pct DOUBLE,   -- first rounds answered within kpis.aftersale_first_reply_seconds
+            reopened_cases BIGINT              -- sessions the same buyer reopened within kpis.reopen_hours"""
+
 # Tables loaded from input files. They are appended to and never rebuilt.
 SOURCE_TABLES = {
     "ingested_files": """
@@ -60,7 +82,8 @@ SOURCE_TABLES = {
             amount DECIMAL(18, 2) NOT NULL,    -- 买家实际支付金额
             refund_amount DECIMAL(18, 2) NOT NULL,
             status VARCHAR,
-            source_path VARCHAR NOT NULL
+            source_path VARCHAR NOT NULL,
+            items BIGINT                       -- 宝贝总数量 (NULL when the export has no such column)
         )""",
     "agents": """
         CREATE TABLE IF NOT EXISTS agents (
@@ -197,7 +220,9 @@ DERIVED_TABLES = {
             agents VARCHAR[],
             n_buyer_msgs INTEGER NOT NULL,
             n_agent_msgs INTEGER NOT NULL,
-            week VARCHAR NOT NULL              -- ISO week of started_at: the session's partition
+            week VARCHAR NOT NULL,             -- ISO week of started_at: the session's partition
+            refund_topic BOOLEAN,              -- a buyer message matches sessions/refund_topic.toml
+            reopened_at TIMESTAMP              -- the buyer's next session, when within kpis.reopen_hours
         )""",
     "rounds": """
         CREATE TABLE IF NOT EXISTS rounds (
@@ -217,7 +242,9 @@ DERIVED_TABLES = {
             agent_role VARCHAR,
             first_msg_id VARCHAR,
             reply_msg_id VARCHAR,
-            week VARCHAR NOT NULL
+            week VARCHAR NOT NULL,
+            buyer_msgs INTEGER,                -- buyer messages of the round (答问比's denominator)
+            agent_msgs INTEGER                 -- human messages from its reply to the next round (numerator)
         )""",
     "agent_week": f"""
         CREATE TABLE IF NOT EXISTS agent_week (
@@ -256,7 +283,8 @@ DERIVED_TABLES = {
             qc_score_avg DOUBLE,
             auto_failed_sessions BIGINT,
             violation_sessions BIGINT,         -- sessions with at least one violation by this agent
-            violation_session_pct DOUBLE       -- violation_sessions / sessions, 0-100
+            violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
+            {KPI_COLUMNS}
         )""",
     # agent_week's flag figures in long form, for every category a rule set declares.
     "agent_week_flags": """
@@ -306,7 +334,11 @@ DERIVED_TABLES = {
             first_order_at TIMESTAMP,
             sales_amount DECIMAL(18, 2),
             refund_amount DECIMAL(18, 2),
-            refund_orders BIGINT
+            refund_orders BIGINT,
+            paid_orders BIGINT,                -- the converting orders those figures cover
+            items BIGINT,                      -- their 宝贝总数量 (NULL when the export has none)
+            final_paid BOOLEAN NOT NULL,       -- 询单→最终付款: created in the window, paid by the week's end
+            next_day_paid BOOLEAN NOT NULL     -- 询单→次日付款: paid by 23:59:59 of the day after `day`
         )""",
     "order_attribution": """
         CREATE TABLE IF NOT EXISTS order_attribution (
@@ -322,7 +354,8 @@ DERIVED_TABLES = {
             converts BOOLEAN NOT NULL,
             silent BOOLEAN NOT NULL,           -- paid with no inquiry (静默下单)
             matched_buyer BOOLEAN NOT NULL,    -- the (shop, buyer) appears in the chats at all
-            week VARCHAR                       -- ISO week of created_at (of paid_at without one): its partition
+            week VARCHAR,                      -- ISO week of created_at (of paid_at without one): its partition
+            items BIGINT                       -- 宝贝总数量 (NULL when the export has none)
         )""",
     "shop_week": """
         CREATE TABLE IF NOT EXISTS shop_week (

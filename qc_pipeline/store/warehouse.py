@@ -488,7 +488,7 @@ def _upsert_orders(
                AND o.shop IS NOT DISTINCT FROM i.shop AND o.buyer IS NOT DISTINCT FROM i.buyer
                AND o.created_at IS NOT DISTINCT FROM i.created_at AND o.paid_at IS NOT DISTINCT FROM i.paid_at
                AND o.amount = i.amount AND o.refund_amount = i.refund_amount
-               AND o.status IS NOT DISTINCT FROM i.status)"""
+               AND o.status IS NOT DISTINCT FROM i.status AND o.items IS NOT DISTINCT FROM i.items)"""
     ).fetchall()
     con.execute("INSERT OR REPLACE INTO orders BY NAME SELECT * FROM _incoming_orders")
     con.unregister("_incoming_orders")

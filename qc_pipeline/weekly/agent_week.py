@@ -13,6 +13,8 @@ from qc_pipeline.conversion.bands import conversion_band
 from qc_pipeline.rules import CATEGORIES, SEVERITIES
 
 KEYS = ["week", "shop", "agent"]
+# KPI counts that are 0, not unknown, for an agent-week without rounds.
+RECEPTION_COUNTS = ("consulted_buyers", "received_buyers", "buyer_msgs", "agent_msgs")
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # critical first
 
 
@@ -104,14 +106,16 @@ def agent_week_table(
     scores: pl.DataFrame,
     roster: pl.DataFrame,
     default_role: str,
+    kpis: tuple[pl.DataFrame, ...] = (),
 ) -> pl.DataFrame:
+    """Every part joined on (week, shop, agent); `kpis` are the seller-tool KPI frames (weekly/kpis.py)."""
     table = response
-    for part in (flag_counts, conversion, scores):
+    for part in (flag_counts, conversion, scores, *kpis):
         table = table.join(part, on=KEYS, how="full", coalesce=True)
     zero_counts = [c for c in table.columns if c.startswith("flags_")] + [
         "sessions", "rounds", "first_rounds", "unanswered_rounds", "scored_sessions", "auto_failed_sessions",
         "violation_sessions",
-    ]
+    ] + [c for c in RECEPTION_COUNTS if c in table.columns]
     table = table.with_columns([pl.col(c).fill_null(0) for c in zero_counts])
     table = table.with_columns(
         pl.when(pl.col("sessions") > 0).then(100.0 * pl.col("violation_sessions") / pl.col("sessions"))
