@@ -186,7 +186,7 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     built.messages.extend(msgs)
 
     con.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime(?::TIMESTAMP, '%G-W%V'))",
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime(?::TIMESTAMP, '%G-W%V'), false, NULL)",
         [session_id, SHOP, buyer, msgs[0]["sent_at"], msgs[-1]["sent_at"], agent, [agent], 2,
          sum(1 for m in msgs if m["role"] == "agent"), msgs[0]["sent_at"]],
     )
@@ -194,11 +194,11 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     for no, is_first, opener, reply, wait in rounds:
         target = _target(role, is_first)
         con.execute(
-            "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
             [session_id, SHOP, buyer, agent, no, is_first, opener["sent_at"], opener["sent_at"],
              reply["sent_at"] if reply else None, float(wait) if wait is not None else None, target,
              wait is not None and wait <= target, reply is None, role, opener["msg_id"],
-             reply["msg_id"] if reply else None, week],
+             reply["msg_id"] if reply else None, week, 1 if reply else 0],
         )
 
     deductions = []
