@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,16 +12,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from qc_pipeline.cli_shell import QcGroup, debugging, os_error_line, unexpected
 from qc_pipeline.config import load_config
 from qc_pipeline.errors import UserError
 
 app = typer.Typer(
+    cls=QcGroup,
     add_completion=False,
     no_args_is_help=True,
     help="chat-qc: quality inspection (质检) of e-commerce customer-service chat logs.",
 )
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+# A log file or a pipe gets no colours and no wrapping at 80 columns (names were broken mid-word in cron logs).
+console = Console() if Console().is_terminal else Console(width=1000, no_color=True, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DB_OPTION = typer.Option(Path("qc.duckdb"), "--db", help="The DuckDB warehouse file.")
 CONFIG_OPTION = typer.Option(None, "--config", help="A TOML file overriding any subset of the shipped config.")
@@ -30,13 +32,23 @@ ORDERS_OPTION = typer.Option(None, "--orders", help="Order exports (订单报表
 ROSTER_OPTION = typer.Option(None, "--roster", help="Agent roster CSV: agent, name, team, role.")
 RULES_OPTION = typer.Option(None, "--rules", help="Extra rule files: add, switch off or re-weight rules.")
 SCORECARD_OPTION = typer.Option(None, "--scorecard", help="A scorecard TOML overriding the shipped one.")
-LANG_OPTION = typer.Option("zh", "--lang", help="Report labels: zh (default) or en.")
+
+
+def _check_lang(lang: str) -> str:
+    """Checked while the arguments are parsed, before any work (cases and topics once failed after it)."""
+    from qc_pipeline.reports.labels import LANGS
+
+    if lang not in LANGS:
+        raise typer.BadParameter(f"must be {' or '.join(LANGS)}, got {lang!r}")
+    return lang
+
+
+LANG_OPTION = typer.Option("zh", "--lang", help="Report labels: zh or en.", callback=_check_lang)
 NO_MASK_OPTION = typer.Option(
     False, "--no-mask", help="Show buyers' phone numbers, addresses and nicks unmasked (internal audits only)."
 )
 LAKE_READ_OPTION = typer.Option(
     None, "--lake", help="Read a Parquet lake (folder or URI) written by `qc run --engine spark` instead of --db.")
-WEEK_PATTERN = re.compile(r"^\d{4}-W\d{2}$")
 
 
 def command(group: typer.Typer | None = None, name: str | None = None):
@@ -50,15 +62,29 @@ def command(group: typer.Typer | None = None, name: str | None = None):
             except UserError as exc:
                 err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
                 raise typer.Exit(2) from None
+            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+                raise
+            except OSError as exc:  # a path the user named: unreadable, a folder, no space left
+                if debugging():
+                    raise
+                err_console.print(f"[red]error:[/] {escape(os_error_line(exc))}", highlight=False)
+                raise typer.Exit(2) from None
+            except Exception as exc:  # a bug: one line, and how to get the traceback
+                if debugging():
+                    raise
+                err_console.print(f"[red]error:[/] {escape(unexpected(exc))}", highlight=False)
+                raise typer.Exit(1) from None
 
         return (group or app).command(name)(wrapper)
 
     return register
 
 
-def _check_week(week: Optional[str]) -> None:
-    if week is not None and not WEEK_PATTERN.match(week):
-        raise UserError(f"--week {week!r}: expected an ISO week like 2026-W47")
+def _check_week(week: Optional[str], option: str = "--week") -> None:
+    from qc_pipeline.reports.weeks import check_week
+
+    if week is not None:
+        check_week(week, option)
 
 
 def _ingest_with_progress(con, inputs, config, orders, roster):
@@ -187,15 +213,12 @@ def run(
     import time
 
     from qc_pipeline.pipeline import plan_files, run_week
-    from qc_pipeline.reports.labels import LANGS
     from qc_pipeline.rules import load_ruleset
     from qc_pipeline.scoring.scorecard import load_scorecard
     from qc_pipeline.store.warehouse import open_warehouse
 
     started = time.perf_counter()
     _check_week(week)
-    if lang not in LANGS:
-        raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     card = load_scorecard(scorecard or cfg.scorecard_path)
@@ -317,8 +340,10 @@ def _week_range(text: Optional[str]) -> Optional[tuple[str, str]]:
         return None
     first, _, last = text.partition("..")
     last = last or first
+    from qc_pipeline.reports.weeks import parse_week
+
     for w in (first, last):
-        if not WEEK_PATTERN.match(w):
+        if parse_week(w) is None:
             raise UserError(f"--weeks {text!r}: expected ISO weeks like 2026-W40..2026-W47")
     if first > last:
         raise UserError(f"--weeks {text!r}: the first week comes after the last")
@@ -401,7 +426,8 @@ def report(
 def cases(
     week: str = typer.Option(..., "--week", help="The ISO week to pick cases from, e.g. 2026-W47."),
     top: int = typer.Option(20, "--top", min=1, help="How many good and how many bad cases at most."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the case pages [default: reports/<week>/cases]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the case pages.",
+                                       show_default="reports/<week>/cases"),
     db: Path = DB_OPTION,
     criteria: Optional[Path] = typer.Option(None, "--criteria", help="A TOML overriding the shipped selection criteria."),
     allow_repeats: bool = typer.Option(False, "--allow-repeats", help="Allow sessions already picked in another week."),
@@ -429,11 +455,14 @@ def cases(
 @command()
 def topics(
     weeks: int = typer.Option(4, "--weeks", min=1, help="How many ISO weeks to mine, ending at --week."),
-    week: Optional[str] = typer.Option(None, "--week", help="The last week [default: the latest in the warehouse]."),
+    week: Optional[str] = typer.Option(None, "--week", help="The last week.",
+                                        show_default="the latest in the warehouse"),
     db: Path = DB_OPTION,
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for topics.md/html [default: reports/<week>/topics]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for topics.md/html.",
+                                       show_default="reports/<week>/topics"),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same topics."),
-    k: Optional[int] = typer.Option(None, "--k", min=2, help="Number of topics [default: chosen by the eigengap]."),
+    k: Optional[int] = typer.Option(None, "--k", min=2, help="Number of topics.",
+                                    show_default="chosen by the eigengap"),
     lang: str = LANG_OPTION,
 ) -> None:
     """Cluster buyers' opening questions into topics, with response, conversion, flags and quick phrases."""
@@ -461,11 +490,16 @@ def sample(
     weeks: int = typer.Option(2, "--weeks", min=1, max=8, help="How many ISO weeks, ending at --end-week."),
     end_week: str = typer.Option("2026-W47", "--end-week", help="The last ISO week of the sample."),
     clean: bool = typer.Option(False, "--clean", help="Plant no compliance violations in agents' replies."),
+    force: bool = typer.Option(False, "--force", help="Write into --out even when it already holds files."),
 ) -> None:
     """Write the synthetic sample shop (exports plus truth.json with the planted ground truth)."""
     from qc_pipeline.sample import generate_sample
 
-    _check_week(end_week)
+    _check_week(end_week, "--end-week")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UserError(f"--out {out}: already holds files; pass --force to write the sample over them")
     truth = generate_sample(out, seed=seed, weeks=weeks, end_week=end_week, violations=not clean)
     files = sorted(p.name for p in Path(out).iterdir())
     console.print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
@@ -504,6 +538,8 @@ def check_rule_text(
     considered and why it was kept or dropped (some classes read the buyer's message, see --context)."""
     from qc_pipeline.rules import check_text, format_hits, load_ruleset
 
+    if role not in ("agent", "auto"):
+        raise UserError(f"--role {role!r}: expected agent or auto (buyer messages are never flagged)")
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     if context is not None:

@@ -20,6 +20,7 @@ from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
 from qc_pipeline.rules import RuleSet
+from qc_pipeline.reports.weeks import unknown_week
 from qc_pipeline.scoring.scorecard import Scorecard
 from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, scalar
 
@@ -167,8 +168,8 @@ def run_week(
 
 
 def unknown_week_message(week: str, held: list[str]) -> str:
-    """One wording for an unknown week, wherever it is asked for."""
-    return f"--week {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})"
+    """One wording for an unknown week, wherever it is asked for (reports.weeks.unknown_week)."""
+    return str(unknown_week(week, held))
 
 
 def warehouse_status(con: duckdb.DuckDBPyConnection) -> dict:

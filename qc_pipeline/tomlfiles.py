@@ -50,8 +50,29 @@ def merge_known(
                 raise UserError(f"{source}: '{path}' must be a table")
             merged[key] = merge_known(base[key], value, source, what, open_tables, path)
         else:
+            if key in base:
+                _check_kind(base[key], value, source, what, path)
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a text in quotes"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _check_kind(shipped, value, source: str, what: str, path: str) -> None:
+    """A user's value has the shipped value's kind: `first_response_seconds = "20s"` once ran the whole
+    ingest before failing deep inside with a traceback."""
+    if _kind(shipped) != _kind(value):
+        raise UserError(f"{source}: {what} key '{path}' must be {_kind(shipped)}, got {value!r}")
 
 
 def content_version(raw: dict) -> str:

@@ -147,7 +147,7 @@ def test_rules_precision_and_the_weekly_summary_show_what_needs_tuning(sample_db
 
 
 @pytest.mark.parametrize("args, says", [
-    (["--weeks", "0"], "Invalid value"),
+    (["--weeks", "0"], "--weeks: must be at least 1"),
     (["--week", "W47"], "expected an ISO week"),
 ])
 def test_precision_arguments_are_checked(tmp_path, args, says):

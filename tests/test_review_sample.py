@@ -144,7 +144,7 @@ def test_workbook_text_is_never_a_formula(tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (["--week", "2026-47"], "expected an ISO week"),
-    (["--week", "2026-W99"], "not in the warehouse"),
+    (["--week", "2026-W30"], "not in the warehouse"),
     (["--week", "2026-W47", "--out", "review.csv"], ".xlsx"),
 ])
 def test_user_mistakes_are_one_line_and_exit_2(sampled, tmp_path, args, says):

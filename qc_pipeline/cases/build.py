@@ -15,7 +15,7 @@ from qc_pipeline.cases.select import Candidate, classify, pick
 from qc_pipeline.cases.settings import CaseCriteria, load_criteria
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports.masking import mask_text
-from qc_pipeline.reports.weeks import parse_week
+from qc_pipeline.reports.weeks import check_week as check_iso_week, unknown_week
 from qc_pipeline.topics.mine import session_topics
 
 CASE_SCHEMA = {
@@ -35,11 +35,10 @@ def weeks_held(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def check_week(con: duckdb.DuckDBPyConnection, week: str) -> None:
-    if not isinstance(week, str) or parse_week(week) is None:
-        raise UserError(f"week {week!r}: expected an ISO week like 2026-W47")
+    check_iso_week(week if isinstance(week, str) else repr(week))
     held = weeks_held(con)
     if week not in held:
-        raise UserError(f"week {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})")
+        raise unknown_week(week, held)
 
 
 def _flags(con: duckdb.DuckDBPyConnection, sessions: dict[str, str]) -> dict[str, list[dict]]:

@@ -120,7 +120,38 @@ def _clock(text: str) -> int:
     return (h * 3600 + mi * 60 + se) % 86400
 
 
+# The smallest value of numeric settings, where 0 is not enough (every other number must be ≥ 0): a
+# target of 0 or less seconds makes every reply late. Upper bounds are checked where they exist.
+MINIMUMS = {
+    "targets.first_response_seconds": 1,
+    "targets.follow_up_seconds": 1,
+    "targets.wait_cap_seconds": 1,
+    "sessions.idle_minutes": 1,
+}
+SHARES = ("review.auto_failed_rate", "review.flagged_rate", "review.unflagged_rate", "review.precision_threshold")
+
+
+def _numbers(raw: dict, prefix: str = ""):
+    for key, value in raw.items():
+        if isinstance(value, dict) and key != "shops":
+            yield from _numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield f"{prefix}{key}", value
+
+
+def _check_numbers(raw: dict, source: str) -> None:
+    for path, value in _numbers(raw):
+        # targets.roles.<role>.<key> has the bounds of targets.<key>
+        generic = "targets." + path.rsplit(".", 1)[1] if path.startswith("targets.roles.") else path
+        low = MINIMUMS.get(generic, 0)
+        if value < low:
+            raise UserError(f"{source}: config key '{path}' must be at least {low}, got {value!r}")
+        if path in SHARES and value > 1:
+            raise UserError(f"{source}: config key '{path}' is a share from 0 to 1, got {value!r}")
+
+
 def _validate(raw: dict, source: str) -> None:
+    _check_numbers(raw, source)
     try:
         ZoneInfo(str(raw["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
@@ -146,6 +177,9 @@ def _validate(raw: dict, source: str) -> None:
         for key in override:
             if key not in ("first_response_seconds", "follow_up_seconds"):
                 raise UserError(f"{source}: unknown config key 'targets.roles.{role}.{key}'")
+            value = override[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UserError(f"{source}: config key 'targets.roles.{role}.{key}' must be a number, got {value!r}")
     if raw["roster"]["default_role"] not in ROLES:
         raise UserError(f"{source}: roster.default_role must be one of {', '.join(ROLES)}")
     for pattern in raw["ingest"]["auto_reply_patterns"]:

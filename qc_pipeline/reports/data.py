@@ -15,7 +15,7 @@ import duckdb
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports.figures import plain
-from qc_pipeline.reports.weeks import previous_week
+from qc_pipeline.reports.weeks import previous_week, unknown_week
 
 # First-response histogram edges in seconds; each agent's target is added so bars split exactly there.
 EDGES = (10, 20, 30, 60, 120, 180, 300, 600)
@@ -57,7 +57,7 @@ def load_week(con: duckdb.DuckDBPyConnection, week: str, targets: set[int] = fro
     """The week's figures; ``targets`` are the first-response targets in use (histogram edges)."""
     held = weeks_held(con)
     if week not in held:
-        raise UserError(f"week {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})")
+        raise unknown_week(week, held)
     prev = previous_week(week)
     history = _rows(con, "SELECT * FROM agent_week WHERE week <= ? ORDER BY week, shop, agent", [week])
     shop_rows = _rows(con, "SELECT * FROM shop_week WHERE week IN (?, ?) ORDER BY week, shop", [week, prev])

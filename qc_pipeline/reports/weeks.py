@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from qc_pipeline.errors import UserError
+
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -17,6 +19,18 @@ def parse_week(week: str) -> tuple[int, int] | None:
     except ValueError:
         return None
     return year, num
+
+
+def check_week(week: str, option: str = "--week") -> str:
+    """`week` when it is a real ISO week (2026-W99 and 2025-W53 are not), else the one-line error."""
+    if parse_week(week) is None:
+        raise UserError(f"{option} {week!r}: expected an ISO week like 2026-W47")
+    return week
+
+
+def unknown_week(week: str, held: list[str], option: str = "--week") -> UserError:
+    """One wording for a week the warehouse does not hold, wherever it is asked for."""
+    return UserError(f"{option} {week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})")
 
 
 def week_label(day: dt.date) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from qc_pipeline.errors import UserError
-from qc_pipeline.reports.weeks import parse_week, previous_week
+from qc_pipeline.reports.weeks import check_week, previous_week, unknown_week
 from qc_pipeline.topics.cluster import cluster_docs
 from qc_pipeline.topics.figures import topic_figures, typical_examples
 from qc_pipeline.topics.model import TopicResult
@@ -32,10 +32,9 @@ def window(con: duckdb.DuckDBPyConnection, weeks: int, end_week: str | None) -> 
         if not held:
             raise UserError("the warehouse holds no sessions yet (run `qc run` first)")
         end_week = held[-1]
-    if parse_week(end_week) is None:
-        raise UserError(f"week {end_week!r}: expected an ISO week like 2026-W47")
+    check_week(end_week)
     if end_week not in held:
-        raise UserError(f"week {end_week}: not in the warehouse (it holds {', '.join(held) or 'no weeks'})")
+        raise unknown_week(end_week, held)
     out = [end_week]
     while len(out) < weeks:
         out.append(previous_week(out[-1]))
