@@ -1,6 +1,6 @@
 """Cut the real replies into labelling batches (written outside the repository, like the corpus).
 
-    python scripts/real_batches.py REPLIES.jsonl OUT_DIR [--batches 6] [--overlap 200]
+    python scripts/real_batches.py REPLIES.jsonl OUT_DIR [--batches 6] [--overlap 200] [--splits dev,test,dev2]
 
 Writes OUT_DIR/batches/batch_N.jsonl. Every dev, test and dev2 reply goes to one batch, shuffled by a
 hash of its id so that each batch mixes splits and sources and a reply's split cannot be told from its
@@ -24,8 +24,9 @@ def rank(salt: str, key: str) -> str:
     return hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()
 
 
-def batches(rows: list[dict], count: int, overlap: int) -> tuple[list[list[dict]], list[str]]:
-    rows = sorted((r for r in rows if r["split"] in SPLITS), key=lambda r: rank("order", r["id"]))
+def batches(rows: list[dict], count: int, overlap: int,
+            splits: tuple[str, ...] = SPLITS) -> tuple[list[list[dict]], list[str]]:
+    rows = sorted((r for r in rows if r["split"] in splits), key=lambda r: rank("order", r["id"]))
     cut = [rows[i * len(rows) // count:(i + 1) * len(rows) // count] for i in range(count)]
     twice = sorted(rows, key=lambda r: rank("overlap", r["id"]))[:overlap]
     home = {r["id"]: i for i, part in enumerate(cut) for r in part}
@@ -38,10 +39,12 @@ def batches(rows: list[dict], count: int, overlap: int) -> tuple[list[list[dict]
 
 
 def main(argv: list[str]) -> None:
-    args, options = [], {"--batches": 6, "--overlap": 200}
+    args, options, splits = [], {"--batches": 6, "--overlap": 200}, SPLITS
     it = iter(argv)
     for a in it:
-        if a in options:
+        if a == "--splits":
+            splits = tuple(next(it).split(","))
+        elif a in options:
             options[a] = int(next(it))
         else:
             args.append(a)
@@ -50,7 +53,7 @@ def main(argv: list[str]) -> None:
     rows = [json.loads(line) for line in Path(args[0]).read_text(encoding="utf-8").splitlines() if line.strip()]
     out = Path(args[1])
     (out / "batches").mkdir(parents=True, exist_ok=True)
-    parts, twice = batches(rows, options["--batches"], options["--overlap"])
+    parts, twice = batches(rows, options["--batches"], options["--overlap"], splits)
     for i, part in enumerate(parts, start=1):
         with open(out / "batches" / f"batch_{i}.jsonl", "w", encoding="utf-8") as f:
             for row in part:

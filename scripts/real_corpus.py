@@ -12,7 +12,7 @@ the repository; tests/data/real/README.md says how the labels are joined back on
     jddc2018  SimonJYang/JDDC-Baseline-Seq2Seq           data/{train,test}.{enc,dec} the A of QAQAQ+A, sampled
 
 One JSON object per line: `id` (`<source>:<dialogue_id>:<turn>`), `source`, `dialogue_id`, `turn`,
-`split` (dev / test by dialogue, md5 parity; dev2 for jddc2018), `context`, `text`. The output depends
+`split` (dev / test by dialogue, md5 parity; dev2 and dev3 for jddc2018), `context`, `text`. The output depends
 only on the source files, so the same files always give the same ids, splits and sample.
 """
 from __future__ import annotations
@@ -169,7 +169,8 @@ def jddc2018(files: dict[str, bytes], size: int = DEV2_SIZE) -> list[dict]:
     """Each .enc line is a window Q,A,Q,A,Q of one session (messages joined by ','), the .dec line the
     agent turn A that follows it; the sessions themselves are not given, so a window is the dialogue and
     its A (turn 5) the reply. The context stays one string: its messages cannot be told apart reliably.
-    Dialogues are taken whole in md5 order of their id until `size` replies."""
+    Dialogues are taken whole in md5 order of their id until `size` replies (dev2); the rest is dev3, a
+    second development split labelled later."""
     pool = []
     for part in ("train", "test"):
         enc, dec = lines(files[f"data/{part}.enc"]), lines(files[f"data/{part}.dec"])
@@ -192,7 +193,7 @@ def jddc2018(files: dict[str, bytes], size: int = DEV2_SIZE) -> list[dict]:
             break
         chosen.add(d)
         total += len(dialogues[d])
-    return [row for row in pool if row["dialogue_id"] in chosen]
+    return [row if row["dialogue_id"] in chosen else {**row, "split": "dev3"} for row in pool]
 
 
 def build(roots: list[Path], dev2_size: int = DEV2_SIZE) -> list[dict]:
@@ -223,7 +224,7 @@ def main(argv: list[str]) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     counts = Counter((r["split"], r["source"]) for r in rows)
-    for split in ("dev", "test", "dev2"):
+    for split in ("dev", "test", "dev2", "dev3"):
         parts = ", ".join(f"{s} {n}" for (sp, s), n in sorted(counts.items()) if sp == split)
         print(f"{split}: {sum(n for (sp, _), n in counts.items() if sp == split)} ({parts})")
     print(f"wrote {len(rows)} replies to {out / 'replies.jsonl'}")
