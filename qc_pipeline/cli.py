@@ -207,18 +207,24 @@ def run(
     lake: Optional[str] = typer.Option(None, "--lake", help="With --engine spark: the lake folder or URI to write."),
     spark_master: str = typer.Option(
         "local[*]", "--spark-master", help="With --engine spark: local[N], yarn, k8s://…, spark://… (docs/spark.md)."),
+    skip: Optional[List[str]] = typer.Option(
+        None, "--skip", help="Leave out a part of the weekly pack: cases, topics or quarantine (repeat for several)."),
 ) -> None:
-    """Ingest exports, recompute the partitions they changed, and write the weekly reports."""
+    """Ingest exports, recompute the partitions they changed, and write the weekly pack: reports, case
+    library, topics and the quarantine page."""
     import json
     import time
 
-    from qc_pipeline.pipeline import plan_files, run_week
+    from qc_pipeline.pipeline import PACK_PARTS, plan_files, run_week
     from qc_pipeline.rules import load_ruleset
     from qc_pipeline.scoring.scorecard import load_scorecard
     from qc_pipeline.store.warehouse import open_warehouse
 
     started = time.perf_counter()
     _check_week(week)
+    for part in skip or []:
+        if part not in PACK_PARTS:
+            raise UserError(f"--skip {part!r}: expected one of {', '.join(PACK_PARTS)}")
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     card = load_scorecard(scorecard or cfg.scorecard_path)
@@ -245,13 +251,17 @@ def run(
             result = run_week(
                 con, inputs, cfg, out, orders=orders or [], roster=roster, ruleset=ruleset, scorecard=card,
                 week=week, lang=lang, mask=not no_mask, files=files, on_file=on_file, on_stage=on_stage,
+                parts=[p for p in PACK_PARTS if p not in (skip or [])],
             )
     finally:
         con.close()
     _print_ingest(result.ingest)
     _print_rebuild(result.rebuild)
     for w, paths in result.written.items():
-        console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
+        if w == "quarantine":
+            console.print(f"wrote the quarantine page: {escape(str(paths[0]))}")
+        else:
+            console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / w))}")
     if timings is not None:
         figures = {"messages": result.ingest.total("rows_loaded"), "seconds": result.seconds,
                    "total": time.perf_counter() - started}

@@ -122,6 +122,10 @@ class WeekRun:
     seconds: dict[str, float]
 
 
+# What `qc run` writes besides each week's reports; `--skip` names the ones to leave out.
+PACK_PARTS = ("cases", "topics", "quarantine")
+
+
 def run_week(
     con: duckdb.DuckDBPyConnection,
     inputs: Iterable[Path],
@@ -138,9 +142,12 @@ def run_week(
     files: list[tuple[Path, str | None]] | None = None,
     on_file: Callable[[Path], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    parts: Iterable[str] = PACK_PARTS,
 ) -> WeekRun:
-    """The weekly job (`qc run`): ingest the exports, recompute what they changed, write the reports of
-    every ISO week the input touched (or `week`). Arguments are validated by the caller before this runs."""
+    """The weekly job (`qc run`): ingest the exports, recompute what they changed, and write the weekly pack
+    of every ISO week the input touched (or `week`): the reports, and of `parts` the case library
+    (`<week>/cases/`), the topics (`<week>/topics/`) and the quarantine page (`<out>/quarantine.html`).
+    Arguments are validated by the caller before this runs."""
     from qc_pipeline.reports import write_reports
 
     seconds: dict[str, float] = {}
@@ -164,7 +171,33 @@ def run_week(
         paths = write_reports(con, w, out, lang=lang, mask=mask, config=config, agent_week=True)
         written[w] = paths
     seconds["reports"] = time.perf_counter() - started
+    parts = set(parts)
+    for part, write in (("cases", _write_week_cases), ("topics", _write_week_topics)):
+        if part in parts and weeks:
+            if on_stage:
+                on_stage(part)
+            started = time.perf_counter()
+            for w in weeks:
+                written[w] += write(con, w, Path(out), lang, mask)
+            seconds[part] = time.perf_counter() - started
+    if "quarantine" in parts:
+        from qc_pipeline.reports.quarantine import write_quarantine
+
+        written["quarantine"] = write_quarantine(con, Path(out), lang=lang, mask=mask)
     return WeekRun(ingested, rebuilt, weeks, written, seconds)
+
+
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
+    from qc_pipeline.cases import build_cases, write_cases
+
+    build_cases(con, week)
+    return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
+
+
+def _write_week_topics(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
+    from qc_pipeline.topics import mine_topics, write_topics
+
+    return write_topics(mine_topics(con, end_week=week), out / week / "topics", lang=lang)
 
 
 def unknown_week_message(week: str, held: list[str]) -> str:

@@ -1,0 +1,80 @@
+"""The quarantine page: every row ingest set aside, with its file, line and reason, so that nobody needs SQL to
+see what was not loaded. Written beside the week folders (`<out>/quarantine.html` and `.csv`), because a bad
+row often has no readable time and so no week. The raw row is chat content: masked and escaped like the rest."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from qc_pipeline.reports.html import environment
+from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.masking import mask_nick, mask_text
+from qc_pipeline.reports.staging import write_file
+from qc_pipeline.reports.weekly_tables import csv_bytes
+
+QUARANTINE_HTML = "quarantine.html"
+QUARANTINE_CSV = "quarantine.csv"
+# A swallowed file can sit in one row's raw text; the page shows its start, the CSV all of it.
+SHOWN_CHARACTERS = 300
+
+
+# The cells of a raw row, in the layouts rows are quarantined from (CSV, TSV, pipes, text exports).
+_CELLS = re.compile(r"([,\t|;\s]+)")
+
+
+# Cells that are no one's personal data: times, dates, numbers, and the words of a role column.
+_PLAIN = re.compile(r"^[\d\-:/.+T]*$|^(buyer|agent|auto|system|买家|客服|卖家|系统)$", re.IGNORECASE)
+# A longer cell is message text, masked for what it contains like every message the pages show.
+_NICK_CELL_MAX = 24
+
+
+def _masker(known: set[str]):
+    """A raw row's buyer nick is one of its cells, but which one depends on the layout, and a row that was
+    never loaded may name a buyer the warehouse does not know: so every short cell is masked as the pages
+    mask nicks, except the shops and agents the warehouse knows, times and numbers; then the phones, ids and
+    addresses in what is left."""
+    def cell(c: str) -> str:
+        if not c or _CELLS.fullmatch(c) or c in known or _PLAIN.match(c) or len(c) > _NICK_CELL_MAX:
+            return c
+        return mask_nick(c)
+
+    def mask_row(raw: str | None) -> str | None:
+        return None if raw is None else mask_text("".join(cell(c) for c in _CELLS.split(raw)))
+    return mask_row
+
+
+def quarantine_frame(con: duckdb.DuckDBPyConnection, mask: bool = True) -> pl.DataFrame:
+    """Every quarantined row, by file and line, with the raw row masked (unless `mask` is off)."""
+    frame = con.sql(
+        "SELECT source_path AS file, source_line AS line, reason, raw FROM quarantine "
+        "ORDER BY source_path, source_line NULLS LAST, reason").pl()
+    if mask and frame.height:
+        known = {n for (n,) in con.execute(
+            "SELECT DISTINCT shop FROM messages UNION SELECT DISTINCT agent FROM messages WHERE agent IS NOT NULL "
+            "UNION SELECT agent FROM agents").fetchall()}
+        # a reason quotes the cell it could not read, which may hold a phone number like any other cell
+        frame = frame.with_columns(pl.col("raw").map_elements(_masker(known), return_dtype=pl.String),
+                                   pl.col("reason").map_elements(mask_text, return_dtype=pl.String))
+    return frame
+
+
+def write_quarantine(con: duckdb.DuckDBPyConnection, out_dir: Path, lang: str = "zh", mask: bool = True,
+                     generated_at: str | None = None) -> list[Path]:
+    """`quarantine.html` (grouped by file, the reasons counted) and `quarantine.csv` (every row, whole)."""
+    frame = quarantine_frame(con, mask)
+    T = Labels(lang)
+    reasons = (frame.group_by("file", "reason").len().sort(["file", "len", "reason"], descending=[False, True, False])
+               .rows(named=True))
+    rows = [{**r, "raw": (r["raw"] or "")[:SHOWN_CHARACTERS],
+             "cut": len(r["raw"] or "") > SHOWN_CHARACTERS} for r in frame.rows(named=True)]
+    html = environment().get_template("quarantine.html").render(
+        T=T, week="", masked=mask, meta={}, rows=rows, reasons=reasons,
+        generated_at=generated_at or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z"),
+        files=frame["file"].n_unique() if frame.height else 0)
+    out_dir = Path(out_dir)
+    return [write_file(out_dir / QUARANTINE_HTML, html.encode("utf-8")),
+            write_file(out_dir / QUARANTINE_CSV, csv_bytes(frame))]

@@ -1,0 +1,83 @@
+"""`qc run` writes the whole weekly pack: each week's reports, case library and topics, and the quarantine page
+listing every row that was not loaded, with its file, line and reason, masked and escaped."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from qc_pipeline.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+HOSTILE = '=HYPERLINK("http://x")<script>alert(1)</script> 13812345678'
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pack")
+    logs = root / "logs"
+    shutil.copytree(REPO / "sample_logs", logs)
+    # one more quarantined row, written by an adversary: a formula, a script and a phone number
+    with open(logs / "chats_presale.csv", "a", encoding="utf-8", newline="") as f:
+        f.write(f"星河服饰旗舰店,evil_buyer_1,星河服饰旗舰店:小雅,buyer,不是时间,{HOSTILE}\n")
+    result = runner.invoke(app, ["run", str(logs), "--db", str(root / "qc.duckdb"), "--out", str(root / "reports")])
+    assert result.exit_code == 0, result.output
+    return root, json.loads((logs / "truth.json").read_text(encoding="utf-8"))
+
+
+def test_every_week_gets_reports_cases_and_topics(pack):
+    root, truth = pack
+    for week in truth["chat_qc_truth"]["weeks"]:
+        folder = root / "reports" / week
+        assert (folder / "summary.html").is_file()
+        assert (folder / "cases" / "index.html").is_file() or any((folder / "cases").glob("*.html"))
+        assert any((folder / "topics").glob("topics.*"))
+
+
+def test_the_quarantine_page_lists_every_quarantined_row(pack):
+    root, truth = pack
+    con = duckdb.connect(str(root / "qc.duckdb"), read_only=True)
+    stored = con.execute("SELECT source_path, source_line FROM quarantine").fetchall()
+    con.close()
+    html = (root / "reports" / "quarantine.html").read_text(encoding="utf-8")
+    shown = re.findall(r'<tr data-file="([^"]*)" data-line="(\d*)">', html)
+    assert sorted((Path(f).name, int(n)) for f, n in shown) == sorted((Path(f).name, n) for f, n in stored)
+    planted = {(q["file"], q["line"]) for q in truth["quarantined"]}
+    assert planted <= {(Path(f).name, int(n)) for f, n in shown}
+    rows = list(csv.DictReader(io.StringIO((root / "reports" / "quarantine.csv").read_text(encoding="utf-8-sig"))))
+    assert len(rows) == len(stored)
+    assert all(r["reason"] for r in rows)
+
+
+def test_the_quarantine_page_masks_escapes_and_neutralises(pack):
+    root, _ = pack
+    html = (root / "reports" / "quarantine.html").read_text(encoding="utf-8")
+    text = (root / "reports" / "quarantine.csv").read_text(encoding="utf-8-sig")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    for output in (html, text):
+        assert "13812345678" not in output
+        for nick in ("evil_buyer_1", "tb42308072_38"):  # buyers of quarantined rows
+            assert nick not in output
+    cell = next(r["raw"] for r in csv.DictReader(io.StringIO(text)) if "HYPERLINK" in r["raw"])
+    assert not cell.startswith(("=", "+", "-", "@"))
+
+
+def test_skip_leaves_parts_out_and_rejects_unknown_parts(tmp_path):
+    out = tmp_path / "reports"
+    result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(tmp_path / "qc.duckdb"), "--out",
+                                 str(out), "--skip", "cases", "--skip", "topics", "--skip", "quarantine"])
+    assert result.exit_code == 0, result.output
+    weeks = [p for p in out.iterdir() if p.is_dir()]
+    assert weeks and all(not (w / "cases").exists() and not (w / "topics").exists() for w in weeks)
+    assert not (out / "quarantine.html").exists()
+    result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(tmp_path / "qc.duckdb"),
+                                 "--skip", "charts"])
+    assert result.exit_code == 2 and "--skip 'charts'" in result.stderr
