@@ -20,6 +20,7 @@ from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
 from qc_pipeline.ingest.discover import Discovered
+from qc_pipeline.ingest.errors import unexpected_failure
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.scoring.scorecard import Scorecard
 from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, scalar
@@ -86,7 +87,7 @@ def ingest_paths(
         except (UserError, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - any reader bug or hostile input fails this file only
-            _failed(con, outcome, path, _unexpected(path, exc))
+            _failed(con, outcome, path, unexpected_failure(path, exc))
             continue
         outcome.kind, outcome.format, outcome.encoding = parsed.kind, parsed.format, parsed.encoding
         outcome.warnings = list(parsed.warnings)
@@ -101,7 +102,7 @@ def ingest_paths(
         except (UserError, MemoryError, *WAREHOUSE_FAILURES):
             raise
         except Exception as exc:  # noqa: BLE001 - as above; the warehouse's own failures are raised
-            _failed(con, outcome, path, _unexpected(path, exc))
+            _failed(con, outcome, path, unexpected_failure(path, exc))
             continue
         # The weeks a chat export covers are reported even when it adds nothing new.
         report.weeks_touched |= outcome.counts.weeks | {w for s, w in outcome.counts.touched if s != "*"}
@@ -137,11 +138,6 @@ def _failed(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: Path, me
     record_unreadable(con, str(path), _sha256_or_none(path), message)
 
 
-def _unexpected(path: Path, exc: Exception) -> str:
-    """One line for an error no reader foresaw: the file, the error's kind and its first line."""
-    lines = str(exc).strip().splitlines()
-    detail = f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
-    return f"{path}: could not be read ({detail})"
 
 
 def _sha256_or_none(path: Path) -> str | None:

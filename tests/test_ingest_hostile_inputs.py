@@ -302,3 +302,16 @@ def test_discovery_skips_marked_folders_only(tmp_path):
     (tmp_path / "a" / "reports" / "2026-W46" / OUTPUT_MARKER).write_text("", encoding="utf-8")
     found = discover([tmp_path])
     assert list(found) == [kept] and found.skipped == [tmp_path / "a" / "reports" / "2026-W46"]
+
+
+def test_the_spark_engine_fails_such_a_file_alone_too(monkeypatch):
+    from qc_pipeline.spark import parse as spark_parse
+
+    def broken(source, config):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(spark_parse, "read_source", broken)
+    outcome = spark_parse.parse_bytes("in/b.json", b"[]", None, load_config())
+    assert (outcome.status, outcome.error) == (
+        spark_parse.UNREADABLE, "in/b.json: could not be read (RecursionError: maximum recursion depth exceeded)"
+    )
