@@ -315,3 +315,13 @@ def test_the_spark_engine_fails_such_a_file_alone_too(monkeypatch):
     assert (outcome.status, outcome.error) == (
         spark_parse.UNREADABLE, "in/b.json: could not be read (RecursionError: maximum recursion depth exceeded)"
     )
+
+
+def test_a_parquet_lake_inside_an_input_folder_is_skipped(tmp_path):
+    from qc_pipeline.lake.files import Lake
+
+    kept = chat_csv(tmp_path / "in")
+    Lake.at(tmp_path / "in" / "lake").create()
+    assert list((tmp_path / "in" / "lake").rglob("*.parquet"))
+    found = discover([tmp_path / "in"])
+    assert list(found) == [kept] and found.skipped == [tmp_path / "in" / "lake"]

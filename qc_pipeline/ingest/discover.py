@@ -13,6 +13,7 @@ SKIPPED_NAMES = ("thumbs.db", "desktop.ini")
 # Every folder chat-qc writes a pack into holds this file; such a folder (and what is under it) is
 # skipped, so reports written inside an input folder are never read back as exports.
 OUTPUT_MARKER = ".chat-qc-output"
+MARKER_TEXT = "Written by chat-qc. `qc ingest` and `qc run` skip this folder when it lies inside an input folder.\n"
 
 
 class Discovered(list):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from qc_pipeline.errors import UserError
-from qc_pipeline.ingest.discover import OUTPUT_MARKER
+from qc_pipeline.ingest.discover import MARKER_TEXT, OUTPUT_MARKER
 
 try:  # the workbook writer wraps the OSError of a failed save in its own exception
     from xlsxwriter.exceptions import FileCreateError
@@ -26,7 +26,6 @@ except ImportError:  # pragma: no cover - xlsxwriter is a dependency
     FileCreateError = OSError
 
 WRITE_ERRORS = (OSError, FileCreateError)
-MARKER_TEXT = "Written by chat-qc. `qc ingest` and `qc run` skip this folder when it lies inside an input folder.\n"
 
 
 def write_error(target: Path, exc: BaseException) -> UserError:
