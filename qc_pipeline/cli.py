@@ -87,12 +87,19 @@ def _check_week(week: Optional[str], option: str = "--week") -> None:
         check_week(week, option)
 
 
+def _no_files(inputs, files) -> str:
+    message = "no input files found in " + ", ".join(str(p) for p in inputs)
+    if files.skipped:
+        message += f" (skipped as chat-qc's own output: {', '.join(str(p) for p in files.skipped)})"
+    return message
+
+
 def _ingest_with_progress(con, inputs, config, orders, roster):
     from qc_pipeline.pipeline import ingest_paths, plan_files
 
     files = plan_files(inputs, orders=orders or [], roster=roster)
     if not files:
-        raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
+        raise UserError(_no_files(inputs, files))
     with Progress(
         TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("{task.description}"), console=console, transient=True,
@@ -152,6 +159,10 @@ def _print_ingest(report) -> None:
         f"{report.total('rows_duplicate')} duplicate, {report.total('rows_quarantined')} quarantined"
         + (" (see the quarantine table)" if report.total("rows_quarantined") else "")
     )
+    from qc_pipeline.ingest.discover import OUTPUT_MARKER
+
+    for folder in report.skipped:
+        console.print(f"skipped {escape(folder)}: chat-qc's own output (it holds {OUTPUT_MARKER})", highlight=False)
     for f in report.files:
         for warning in f.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(f.path)}: {escape(warning)}")
@@ -236,7 +247,7 @@ def run(
         raise UserError("--engine spark needs --lake DIR (a folder or a URI such as s3a://bucket/qc)")
     files = plan_files(inputs, orders=orders or [], roster=roster)
     if not files:
-        raise UserError("no input files found in " + ", ".join(str(p) for p in inputs))
+        raise UserError(_no_files(inputs, files))
     if engine == "spark":
         figures = _run_spark(files, cfg, ruleset, card, lake, spark_master, out, week, lang, not no_mask)
         if timings is not None:

@@ -19,6 +19,8 @@ from qc_pipeline.conductor import RebuildReport, rebuild
 from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
+from qc_pipeline.ingest.discover import Discovered
+from qc_pipeline.ingest.errors import unexpected_failure
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.reports.weeks import unknown_week
 from qc_pipeline.scoring.scorecard import Scorecard
@@ -40,6 +42,8 @@ class FileOutcome:
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
     weeks_touched: set[str] = field(default_factory=set)
+    # Folders under the inputs left out as chat-qc's own output (see ingest/discover.py).
+    skipped: list[str] = field(default_factory=list)
 
     def total(self, attr: str) -> int:
         return sum(getattr(f.counts, attr) for f in self.files if f.counts is not None)
@@ -64,10 +68,11 @@ def ingest_paths(
     on_file: Callable[[Path], None] | None = None,
     files: list[tuple[Path, str | None]] | None = None,
 ) -> IngestReport:
-    """Load every file, each in its own transaction. A file that cannot be read fails alone."""
+    """Load every file, each in its own transaction. A file that cannot be read fails alone, whatever
+    goes wrong while reading it: the failure is recorded (one line) and the next file is read."""
     if files is None:
         files = plan_files(inputs, orders=orders, roster=roster)
-    report = IngestReport()
+    report = IngestReport(skipped=[str(p) for p in getattr(files, "skipped", [])])
     for path, expected in files:
         if on_file:
             on_file(path)
@@ -78,14 +83,28 @@ def ingest_paths(
             if expected:
                 _require(path, expected, parsed.kind)
         except UnreadableFile as exc:
-            outcome.error = str(exc)
-            record_unreadable(con, str(path), _sha256_or_none(path), str(exc))
+            _failed(con, outcome, path, str(exc))
+            continue
+        except (UserError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader bug or hostile input fails this file only
+            _failed(con, outcome, path, unexpected_failure(path, exc))
             continue
         outcome.kind, outcome.format, outcome.encoding = parsed.kind, parsed.format, parsed.encoding
         outcome.warnings = list(parsed.warnings)
         if parsed.kind == "ignored":
             continue
-        outcome.counts = load_parsed(con, parsed)
+        try:
+            # A streamed file is read while it loads; its transaction is rolled back on any error.
+            outcome.counts = load_parsed(con, parsed)
+        except UnreadableFile as exc:
+            _failed(con, outcome, path, str(exc))
+            continue
+        except (UserError, MemoryError, *WAREHOUSE_FAILURES):
+            raise
+        except Exception as exc:  # noqa: BLE001 - as above; the warehouse's own failures are raised
+            _failed(con, outcome, path, unexpected_failure(path, exc))
+            continue
         # The weeks a chat export covers are reported even when it adds nothing new.
         report.weeks_touched |= outcome.counts.weeks | {w for s, w in outcome.counts.touched if s != "*"}
     return report
@@ -93,15 +112,33 @@ def ingest_paths(
 
 def plan_files(
     inputs: Iterable[Path], *, orders: Iterable[Path] = (), roster: Path | None = None
-) -> list[tuple[Path, str | None]]:
-    """Every file to load with the kind it must have (None: whatever its content says)."""
+) -> Discovered:
+    """Every file to load with the kind it must have (None: whatever its content says); ``.skipped``
+    holds the folders left out as chat-qc's own output."""
     planned: list[tuple[Path, str | None]] = []
+    skipped: list[Path] = []
+    found = [discover([Path(roster)])] if roster is not None else []
+    found += [discover([Path(p) for p in orders]), discover([Path(p) for p in inputs])]
     if roster is not None:
-        planned += [(p, "roster") for p in discover([Path(roster)])]
-    planned += [(p, "orders") for p in discover([Path(p) for p in orders])]
+        planned += [(p, "roster") for p in found[0]]
+    planned += [(p, "orders") for p in found[-2]]
     forced = {p for p, _ in planned}
-    planned += [(p, None) for p in discover([Path(p) for p in inputs]) if p not in forced]
-    return planned
+    planned += [(p, None) for p in found[-1] if p not in forced]
+    for each in found:
+        skipped += [p for p in each.skipped if p not in skipped]
+    return Discovered(planned, skipped)
+
+
+# Failures of the warehouse itself (its disk, its memory, DuckDB's internals), not of the file being
+# loaded: the run stops with them rather than blame every remaining file.
+WAREHOUSE_FAILURES = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException, duckdb.InternalException)
+
+
+def _failed(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: Path, message: str) -> None:
+    outcome.error = message
+    record_unreadable(con, str(path), _sha256_or_none(path), message)
+
+
 
 
 def _sha256_or_none(path: Path) -> str | None:

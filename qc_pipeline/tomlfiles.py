@@ -6,6 +6,7 @@ replaces the shipped list whole, and an unknown key is an error naming the file 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import sys
 from pathlib import Path
@@ -70,7 +71,9 @@ def _kind(value) -> str:
 
 def _check_kind(shipped, value, source: str, what: str, path: str) -> None:
     """A user's value has the shipped value's kind: `first_response_seconds = "20s"` once ran the whole
-    ingest before failing deep inside with a traceback."""
+    ingest before failing deep inside with a traceback. A date may be written as a TOML date or as text."""
+    if isinstance(value, (dt.date, dt.time)) and isinstance(shipped, str):
+        return
     if _kind(shipped) != _kind(value):
         raise UserError(f"{source}: {what} key '{path}' must be {_kind(shipped)}, got {value!r}")
 

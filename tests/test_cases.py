@@ -8,6 +8,7 @@ import pytest
 
 from qc_pipeline.cases import build_cases, write_cases
 from qc_pipeline.errors import UserError
+from qc_pipeline.ingest.discover import OUTPUT_MARKER
 from tests.case_fixtures import A, EXPECTED, PHONE, SCRIPT, build_warehouse, session_of
 
 WEEK = "2026-W47"
@@ -126,7 +127,7 @@ def test_files_match_the_cases_table(built):
     rows = con.execute("SELECT case_id, kind, category, reason, rank_score FROM cases WHERE week = ? ORDER BY case_id",
                        [WEEK]).fetchall()
     assert [r[0] for r in rows] == sorted(frame["case_id"].to_list())
-    case_files = sorted(p.name for p in out.iterdir() if not p.name.startswith("index."))
+    case_files = sorted(p.name for p in out.iterdir() if not p.name.startswith("index.") and p.name != OUTPUT_MARKER)
     assert case_files == sorted(f"{r[0]}.{ext}" for r in rows for ext in ("html", "md"))
     index = (out / "index.html").read_text(encoding="utf-8")
     listed = [r[0] for r in sorted(rows, key=lambda r: (r[1] != "good", r[0]))]
@@ -136,7 +137,7 @@ def test_files_match_the_cases_table(built):
         assert f'data-case="{case_id}" data-kind="{kind}" data-category="{category}"' in html
         assert reason in html and reason in (out / f"{case_id}.md").read_text(encoding="utf-8").replace("\\", "")
         assert f'data-field="rank_score">{rank_score:g}<' in html
-    assert set(paths) == set(out.iterdir())
+    assert set(paths) == set(out.iterdir()) - {out / OUTPUT_MARKER}
 
 
 def test_transcript_is_masked_escaped_and_annotated(built):
@@ -175,7 +176,7 @@ def test_rewriting_removes_pages_of_cases_no_longer_selected(fresh, tmp_path):
     build_cases(fresh, WEEK, top=1)
     write_cases(fresh, WEEK, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["index.html", "index.md", f"{WEEK}-G01.html", f"{WEEK}-G01.md", f"{WEEK}-B01.html", f"{WEEK}-B01.md"])
+        [OUTPUT_MARKER, "index.html", "index.md", f"{WEEK}-G01.html", f"{WEEK}-G01.md", f"{WEEK}-B01.html", f"{WEEK}-B01.md"])
 
 
 def test_write_cases_builds_a_week_not_built_yet(fresh, tmp_path):

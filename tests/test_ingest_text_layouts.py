@@ -84,7 +84,8 @@ class TestDesktop:
         )
         path = write(tmp_path, "w.txt", text)
         assert [r[0] for r in rows(parse(path), "role")] == ["auto", "auto", "agent", "buyer"]
-        raw = dict(load_config().raw, ingest={"auto_reply_patterns": ["^亲"]})
+        shipped = load_config().raw
+        raw = dict(shipped, ingest={**shipped["ingest"], "auto_reply_patterns": ["^亲"]})
         assert [r[0] for r in rows(parse(path, Config(raw)), "role")] == ["agent", "agent", "auto", "buyer"]
 
     def test_text_is_verbatim_inside(self, tmp_path):

@@ -5,6 +5,7 @@ service standard without touching code.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +23,10 @@ SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion", "kpis")
 # of their own).
 DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion", "kpis")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
+# The widest time window a config may set: the report's week arithmetic needs room at both ends.
+_WINDOW_LIMITS = (dt.datetime(1900, 1, 1), dt.datetime(9000, 1, 1))
+# JSON deeper than this cannot be parsed with the interpreter's recursion limit to spare.
+JSON_DEPTH_LIMIT = 200
 
 
 def default_config_text() -> str:
@@ -63,6 +68,18 @@ class Config:
     @property
     def auto_reply_patterns(self) -> list[str]:
         return list(self.raw["ingest"]["auto_reply_patterns"])
+
+    @property
+    def time_window(self):
+        """Message and order times outside [start, end) are quarantined (see ingest/timeparse.py)."""
+        from qc_pipeline.ingest.timeparse import TimeWindow
+
+        ingest = self.raw["ingest"]
+        return TimeWindow(_window_bound(ingest["time_window_start"]), _window_bound(ingest["time_window_end"]))
+
+    @property
+    def json_max_depth(self) -> int:
+        return int(self.raw["ingest"]["json_max_depth"])
 
     @property
     def aftersale_first_reply_seconds(self) -> int:
@@ -150,6 +167,35 @@ def _check_numbers(raw: dict, source: str) -> None:
             raise UserError(f"{source}: config key '{path}' is a share from 0 to 1, got {value!r}")
 
 
+def _window_bound(value) -> dt.datetime:
+    """A window bound: a TOML date or datetime, or text "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value.strip())
+    raise ValueError(value)
+
+
+def _validate_ingest_limits(ingest: dict, source: str) -> None:
+    bounds = []
+    for key in ("time_window_start", "time_window_end"):
+        value = ingest[key]
+        try:
+            bound = _window_bound(value)
+        except (ValueError, TypeError):
+            raise UserError(f"{source}: ingest.{key} must be a date like \"2000-01-01\", got {value!r}") from None
+        if not _WINDOW_LIMITS[0] <= bound <= _WINDOW_LIMITS[1]:
+            raise UserError(f"{source}: ingest.{key} must lie between the years 1900 and 9000, got {value!r}")
+        bounds.append(bound)
+    if bounds[0] >= bounds[1]:
+        raise UserError(f"{source}: ingest.time_window_start must be before ingest.time_window_end")
+    depth = ingest["json_max_depth"]
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= JSON_DEPTH_LIMIT:
+        raise UserError(f"{source}: ingest.json_max_depth must be a whole number from 1 to {JSON_DEPTH_LIMIT}, got {depth!r}")
+
+
 def _validate(raw: dict, source: str) -> None:
     _check_numbers(raw, source)
     try:
@@ -187,6 +233,7 @@ def _validate(raw: dict, source: str) -> None:
             re.compile(pattern)
         except re.error as exc:
             raise UserError(f"{source}: ingest.auto_reply_patterns: bad regular expression {pattern!r}: {exc}") from None
+    _validate_ingest_limits(raw["ingest"], source)
     conv = raw["conversion"]
     if not (isinstance(conv["window_days"], int) and 1 <= conv["window_days"] <= 15):
         raise UserError(f"{source}: conversion.window_days must be a whole number of days from 1 to 15")

@@ -62,27 +62,37 @@ def tables_file(source: Source, fmt: str, tables: list[tuple[Table, Layout]], co
         stages.append(page_table_stage(pages, speakers))
     stage = pl.concat(stages, how="diagonal_relaxed") if len(stages) > 1 else stages[0]
     raw_of = tables[0][0].raw_of if len(tables) == 1 else None
-    return chat_file(source, fmt, stage, config.timezone.key, warnings=warnings, raw_of=raw_of)
+    return chat_file(
+        source, fmt, stage, config.timezone.key, window=config.time_window, warnings=warnings, raw_of=raw_of
+    )
 
 
 def desktop_file(source: Source, config) -> ParsedFile:
     parsed = qianniu_desktop.parse(source.text())
     rows = Speakers(config.auto_reply_patterns).rows(parsed.events)
     fmt = "qianniu-desktop-bracketed" if parsed.bracketed else "qianniu-desktop-text"
-    return chat_file(source, fmt, stage_frame(rows), config.timezone.key, noise=parsed.noise, warnings=parsed.warnings)
+    return chat_file(
+        source, fmt, stage_frame(rows), config.timezone.key, window=config.time_window, noise=parsed.noise,
+        warnings=parsed.warnings,
+    )
 
 
 def web_file(source: Source, config) -> ParsedFile:
     parsed = qianniu_web.parse(source.text())
     rows = Speakers(config.auto_reply_patterns).rows(parsed.events)
-    return chat_file(source, "qianniu-web-text", stage_frame(rows), config.timezone.key, noise=parsed.noise, warnings=parsed.warnings)
+    return chat_file(
+        source, "qianniu-web-text", stage_frame(rows), config.timezone.key, window=config.time_window,
+        noise=parsed.noise, warnings=parsed.warnings,
+    )
 
 
 def page_json_file(source: Source, doc: object, config) -> ParsedFile:
     events, buyer, other = page_json.events(doc, source.text())
     rows = Speakers(config.auto_reply_patterns).rows(events, buyer=buyer)
     warnings = [f"{other} JSON entr(ies) that are neither messages nor dates were skipped"] if other else []
-    return chat_file(source, "page-json", stage_frame(rows), config.timezone.key, warnings=warnings)
+    return chat_file(
+        source, "page-json", stage_frame(rows), config.timezone.key, window=config.time_window, warnings=warnings
+    )
 
 
 def wangwang_file(source: Source, doc: object, config) -> ParsedFile:
@@ -102,5 +112,8 @@ def wangwang_file(source: Source, doc: object, config) -> ParsedFile:
     count = resp.get("count")
     if count is not None and str(count).strip().isdigit() and int(count) != len(msgs):
         warnings.append(f"count says {count} messages but the file holds {len(msgs)}")
-    return chat_file(source, "wangwang-api-json", stage_frame(rows), config.timezone.key, warnings=warnings)
+    return chat_file(
+        source, "wangwang-api-json", stage_frame(rows), config.timezone.key, window=config.time_window,
+        warnings=warnings,
+    )
 

@@ -90,7 +90,9 @@ def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedF
     container = "tsv" if delimiter == "\t" else "csv"
     return ParsedFile(
         path=source.name, sha256="", kind="chat", format=format_name(layout, container), encoding=source.encoding,
-        rows_read=0, stream=stream.ChatStream(source, delimiter, layout, config.timezone.key, utf8),
+        rows_read=0, stream=stream.ChatStream(
+            source, delimiter, layout, config.timezone.key, utf8, window=config.time_window
+        ),
     )
 
 

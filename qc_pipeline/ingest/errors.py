@@ -13,3 +13,11 @@ class UnreadableFile(UserError):
         super().__init__(f"{path}: {why}")
         self.path = str(path)
         self.why = why
+
+
+def unexpected_failure(path: str | Path, exc: Exception) -> str:
+    """One line for an error no reader foresaw (a reader's bug, a hostile input): the file, the error's
+    kind and the first line of its message; the file then fails alone like an unreadable one."""
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+    return f"{path}: could not be read ({detail})"

@@ -6,6 +6,7 @@ import json
 from qc_pipeline.config import Config
 from qc_pipeline.ingest import chat, page_json, wangwang_api
 from qc_pipeline.ingest.columns import Layout, classify
+from qc_pipeline.ingest.jsondepth import too_deep
 from qc_pipeline.ingest.jsonpos import LineIndex, loads_located
 from qc_pipeline.ingest.layouts import layout_or_fail, read_tables
 from qc_pipeline.ingest.model import ParsedFile
@@ -18,6 +19,17 @@ TRUTH_KEY = "chat_qc_truth"
 
 def json_file(source: Source, config: Config) -> ParsedFile:
     text = source.text()
+    limit = config.json_max_depth
+    deep = too_deep(text, limit)
+    if deep:
+        # JSON lines holding a few too-deep lines lose just those lines; a document that deep fails.
+        deep_lines = set(too_deep(text, limit, per_line=True))
+        if _looks_like_jsonl(text, skip=deep_lines):
+            return _records(source, jsonl_items(text, deep_lines, limit), "jsonl", config)
+        raise source.fail(
+            f"JSON nested deeper than {limit} levels of arrays and objects (line {deep[0]}; "
+            "the limit is [ingest] json_max_depth)"
+        )
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -42,8 +54,9 @@ def json_file(source: Source, config: Config) -> ParsedFile:
     raise source.fail("JSON, but not a known export layout (no msgs, chatTime entries or table records)")
 
 
-def _looks_like_jsonl(text: str) -> bool:
-    for line in [line for line in text.split("\n") if line.strip()][:20]:
+def _looks_like_jsonl(text: str, skip: set[int] = frozenset()) -> bool:
+    numbered = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()][:20]
+    for line in [line for n, line in numbered if n not in skip]:
         try:
             if isinstance(json.loads(line), dict):
                 return True

@@ -13,7 +13,7 @@ import polars as pl
 from qc_pipeline.ingest.model import MESSAGE_SCHEMA, QUARANTINE_SCHEMA
 from qc_pipeline.ingest.msgid import message_ids
 from qc_pipeline.ingest.tables import filled_raw
-from qc_pipeline.ingest.timeparse import complete, fast, native
+from qc_pipeline.ingest.timeparse import TimeWindow, complete, fast, native
 
 ROLE_ALIASES = {
     "buyer": "buyer", "买家": "buyer", "客户": "buyer", "顾客": "buyer",
@@ -46,13 +46,13 @@ def _quoted(column: str) -> pl.Expr:
     return pl.lit("'") + pl.col(column).fill_null("") + pl.lit("'")
 
 
-def _reasons(time_text: pl.Expr) -> pl.Expr:
+def _reasons(time_text: pl.Expr, window: TimeWindow) -> pl.Expr:
     checks = [
         pl.when(pl.col("_sent_at").is_null()).then(
             pl.when(time_text.is_null() | (time_text.str.strip_chars() == ""))
             .then(pl.lit("missing time"))
             .otherwise(pl.lit("unreadable time '") + time_text + pl.lit("'"))
-        ),
+        ).when(window.outside("_sent_at")).then(pl.lit(window.reason)),
         pl.when(pl.col("_role").is_null()).then(
             pl.when(_blank("role")).then(pl.lit("missing role")).otherwise(pl.lit("unknown role ") + _quoted("role"))
         ),
@@ -67,9 +67,11 @@ def _reasons(time_text: pl.Expr) -> pl.Expr:
 
 
 def finish_chat(
-    stage: pl.DataFrame, path: str, timezone: str, raw_of: RawLookup | None = None, *, ids: bool = True
+    stage: pl.DataFrame, path: str, timezone: str, raw_of: RawLookup | None = None, *, window: TimeWindow,
+    ids: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(messages, quarantine) for a stage frame; rows keep their file order. Without ``ids``, ``msg_id``
+    """(messages, quarantine) for a stage frame; rows keep their file order; times outside ``window`` are
+    quarantined. Without ``ids``, ``msg_id``
     holds only the ids the export gives (else null): a file read in pieces gets its ids in the
     warehouse, where the occurrence index can count over the whole file."""
     for optional in ("msg_id", "problem", "raw", "agent"):
@@ -87,7 +89,7 @@ def finish_chat(
         complete(stage["_sent_at"], stage["sent_at"], timezone) if time_is_text else native(stage["sent_at"], timezone)
     )
     stage = stage.with_columns(_complete_roles(stage["_role"], stage["role"]).alias("_role"), sent_at.alias("_sent_at"))
-    stage = stage.with_columns(_reasons(time_text).alias("_reason"))
+    stage = stage.with_columns(_reasons(time_text, window).alias("_reason"))
     bad_mask = stage.select(pl.col("_reason").is_not_null() & (pl.col("_reason") != "")).to_series()
     if bad_mask.any():
         good, bad = stage.filter(~bad_mask), stage.filter(bad_mask)

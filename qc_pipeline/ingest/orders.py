@@ -13,7 +13,7 @@ from qc_pipeline.ingest.columns import Layout
 from qc_pipeline.ingest.model import ORDER_SCHEMA, QUARANTINE_SCHEMA, ParsedFile
 from qc_pipeline.ingest.source import Source
 from qc_pipeline.ingest.tables import LINE, PROBLEM, RAW, Table, filled_raw
-from qc_pipeline.ingest.timeparse import parse_times
+from qc_pipeline.ingest.timeparse import TimeWindow, parse_times
 
 FIELDS = ("order_id", "buyer", "shop", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
 _EXCEL_TEXT = r'^=\s*"(.*)"$'
@@ -41,15 +41,18 @@ def _quoted(column: str) -> pl.Expr:
     return pl.lit("'") + pl.col(column).cast(pl.Utf8).fill_null("") + pl.lit("'")
 
 
-def _time_problem(column: str, label: str, required: bool) -> pl.Expr:
+def _time_problem(column: str, label: str, required: bool, window: TimeWindow) -> pl.Expr:
     empty = pl.col(column).is_null() | (pl.col(column).cast(pl.Utf8).str.strip_chars() == "")
     unreadable = pl.when(empty).then(pl.lit(f"missing {label}") if required else None).otherwise(
         pl.lit(f"unreadable {label} ") + _quoted(column)
     )
-    return pl.when(pl.col(f"_{column}").is_null()).then(unreadable)
+    outside = pl.lit(f"{label}: {window.reason}")
+    return pl.when(pl.col(f"_{column}").is_null()).then(unreadable).when(window.outside(f"_{column}")).then(outside)
 
 
-def frames(tables: list[tuple[Table, Layout]], path: str, timezone: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def frames(
+    tables: list[tuple[Table, Layout]], path: str, timezone: str, window: TimeWindow
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     stage = pl.concat([_stage(t, layout.columns) for t, layout in tables], how="diagonal_relaxed")
     order_id = (
         pl.col("order_id").cast(pl.Utf8).str.strip_chars().str.replace(_EXCEL_TEXT, "$1")
@@ -65,8 +68,8 @@ def frames(tables: list[tuple[Table, Layout]], path: str, timezone: str) -> tupl
     reasons = pl.concat_str(
         [
             pl.when(pl.col("_order_id").is_null() | (pl.col("_order_id") == "")).then(pl.lit("no order id")),
-            _time_problem("created_at", "created time", required=True),
-            _time_problem("paid_at", "payment time", required=False),
+            _time_problem("created_at", "created time", required=True, window=window),
+            _time_problem("paid_at", "payment time", required=False, window=window),
             pl.when(money.unreadable("amount")).then(pl.lit("unreadable amount ") + _quoted("amount")),
             pl.when(money.unreadable("refund_amount")).then(pl.lit("unreadable refund amount ") + _quoted("refund_amount")),
         ],
@@ -92,7 +95,7 @@ def frames(tables: list[tuple[Table, Layout]], path: str, timezone: str) -> tupl
 
 
 def orders_file(source: Source, fmt: str, tables: list[tuple[Table, Layout]], config, warnings: list[str]) -> ParsedFile:
-    orders, quarantine = frames(tables, source.name, config.timezone.key)
+    orders, quarantine = frames(tables, source.name, config.timezone.key, config.time_window)
     return ParsedFile(
         path=source.name, sha256=source.sha256, kind="orders", format=fmt, encoding=source.encoding,
         rows_read=len(orders) + len(quarantine), orders=orders, quarantine=quarantine, warnings=warnings,

@@ -5,6 +5,9 @@ import json
 
 from qc_pipeline.ingest.tables import Table, cell_text, frame_from_rows, unique_names
 
+# The reason of a record that parses but is no object (a bare string, number, array, null).
+NOT_AN_OBJECT = "not a JSON object"
+
 
 def records_table(items: list[tuple[int, object, str]]) -> Table:
     """JSON records: (line, parsed value or an error message, raw text). Columns are the union of keys."""
@@ -19,7 +22,7 @@ def records_table(items: list[tuple[int, object, str]]) -> Table:
             problems.append(None)
         else:
             rows.append([])
-            problems.append(value if isinstance(value, str) else "not a JSON object")
+            problems.append(value if isinstance(value, str) else NOT_AN_OBJECT)
         lines.append(line)
         raws.append(raw)
     names = unique_names(columns)
@@ -36,15 +39,22 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def jsonl_items(text: str) -> list[tuple[int, object, str]]:
+def jsonl_items(text: str, too_deep: set[int] = frozenset(), limit: int = 0) -> list[tuple[int, object, str]]:
+    """(line, parsed object or the reason it is none, raw line) per non-blank line. The lines in
+    ``too_deep`` nest deeper than ``limit`` and are not parsed (see jsondepth.py)."""
     items = []
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         line = line.rstrip("\r")
         if not line.strip():
             continue
+        if number in too_deep:
+            items.append((number, f"line nested deeper than {limit} levels of arrays and objects", line))
+            continue
         try:
             value = json.loads(line)
+            if not isinstance(value, dict):
+                value = NOT_AN_OBJECT  # a bare string is data, never its own reason
         except json.JSONDecodeError as exc:
             last = number == len(lines) or all(not rest.strip() for rest in lines[number:])
             value = "truncated last line (incomplete JSON)" if last and not text.endswith("\n") else (

@@ -6,6 +6,7 @@ import polars as pl
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.normalize import RawLookup, finish_chat
 from qc_pipeline.ingest.source import Source
+from qc_pipeline.ingest.timeparse import TimeWindow
 
 
 def chat_file(
@@ -14,6 +15,7 @@ def chat_file(
     stage: pl.DataFrame,
     timezone: str,
     *,
+    window: TimeWindow,
     noise: int = 0,
     warnings: list[str] | None = None,
     raw_of: RawLookup | None = None,
@@ -21,7 +23,7 @@ def chat_file(
     ids_given = "msg_id" in stage.columns and bool(
         stage.select(pl.col("msg_id").cast(pl.Utf8).str.strip_chars().fill_null("").ne("").any()).item()
     )
-    messages, quarantine = finish_chat(stage, source.name, timezone, raw_of)
+    messages, quarantine = finish_chat(stage, source.name, timezone, raw_of, window=window)
     return ParsedFile(
         path=source.name, sha256=source.sha256, kind="chat", format=fmt, encoding=source.encoding,
         rows_read=len(stage), messages=messages, quarantine=quarantine, noise_lines=noise,

@@ -27,6 +27,7 @@ from qc_pipeline.ingest.delimited import Header, header_of
 from qc_pipeline.ingest.normalize import finish_chat
 from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
 from qc_pipeline.ingest.source import Source
+from qc_pipeline.ingest.timeparse import TimeWindow
 
 T = TypeVar("T")
 
@@ -39,11 +40,14 @@ class Restart(Exception):
 
 
 class ChatStream:
-    def __init__(self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool):
+    def __init__(
+        self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool, *, window: TimeWindow
+    ):
         self.source = source
         self.delimiter = delimiter
         self.layout = layout
         self.timezone = timezone
+        self.window = window  # the same window the whole-file path applies (finish_chat)
         self.utf8 = utf8  # read the bytes from disk as they are (else decode the whole file first)
         self.rows_read = 0
         self.sha256: str | None = None
@@ -103,7 +107,9 @@ class ChatStream:
             self.rows_read += len(stage)
             if stage.is_empty():
                 continue
-            messages, quarantine = finish_chat(stage, self.source.name, self.timezone, table.raw_of, ids=False)
+            messages, quarantine = finish_chat(
+                stage, self.source.name, self.timezone, table.raw_of, window=self.window, ids=False
+            )
             yield messages, quarantine
 
 

@@ -56,7 +56,12 @@ class Lake:
         return self.exists(f"messages/{SCHEMA_FILE}")
 
     def create(self) -> None:
-        """Make the root and every table's schema file (idempotent)."""
+        """Make the root and every table's schema file (idempotent). The root is marked as chat-qc's
+        output, so a lake inside an input folder is never read back as exports."""
+        from qc_pipeline.ingest.discover import MARKER_TEXT, OUTPUT_MARKER
+
+        if not self.exists(OUTPUT_MARKER):
+            self.write_text(OUTPUT_MARKER, MARKER_TEXT)
         for name, spec in lake_tables().items():
             if not self.exists(f"{name}/{SCHEMA_FILE}"):
                 self.write(f"{name}/{SCHEMA_FILE}", spec.schema.empty_table())

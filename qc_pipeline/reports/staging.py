@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from qc_pipeline.errors import UserError
+from qc_pipeline.ingest.discover import MARKER_TEXT, OUTPUT_MARKER
 
 try:  # the workbook writer wraps the OSError of a failed save in its own exception
     from xlsxwriter.exceptions import FileCreateError
@@ -53,6 +54,8 @@ def staged_folder(target: Path, owns: Callable[[str], bool]) -> Iterator[Path]:
         raise write_error(target, exc) from None
     try:
         yield stage
+        # Marks the pack as chat-qc's output: ingest skips it when it lies inside an input folder.
+        (stage / OUTPUT_MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         _carry_over(target, stage, owns)
         _swap(target, stage)
     except WRITE_ERRORS as exc:

@@ -16,6 +16,7 @@ import polars as pl
 from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile
+from qc_pipeline.ingest.errors import unexpected_failure
 from qc_pipeline.ingest.dispatch import read_source
 from qc_pipeline.ingest.model import MESSAGE_SCHEMA, QUARANTINE_SCHEMA, ParsedFile
 from qc_pipeline.ingest.msgid import message_ids
@@ -57,6 +58,10 @@ def parse_bytes(path: str, raw: bytes, expected: str | None, config: Config) -> 
         return FileOutcome(path, UNREADABLE, sha256=hashlib.sha256(raw).hexdigest(), error=str(exc))
     except UserError as exc:
         return FileOutcome(path, WRONG_KIND, error=str(exc))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as in the local engine: this file fails alone
+        return FileOutcome(path, UNREADABLE, sha256=hashlib.sha256(raw).hexdigest(), error=unexpected_failure(path, exc))
     outcome = FileOutcome(
         path, IGNORED if parsed.kind == "ignored" else LOADED, sha256=parsed.sha256, kind=parsed.kind,
         format=parsed.format, encoding=parsed.encoding, rows_read=parsed.rows_read,

@@ -521,9 +521,16 @@ def _upsert_roster(
 
 
 def record_unreadable(con: duckdb.DuckDBPyConnection, path: str, sha256: str | None, reason: str) -> None:
-    """A file that could not be read at all is kept in quarantine (once per content) so it is not lost."""
+    """A file that could not be read at all is kept in quarantine (once per content, or once per path and
+    reason when not even its bytes can be read) so it is not lost."""
     if sha256 is not None and scalar(
         con, "SELECT count(*) FROM quarantine WHERE sha256 = ? AND source_line IS NULL", [sha256]
+    ):
+        return
+    if sha256 is None and scalar(
+        con,
+        "SELECT count(*) FROM quarantine WHERE sha256 IS NULL AND source_line IS NULL AND source_path = ? AND reason = ?",
+        [path, reason],
     ):
         return
     con.execute(
