@@ -104,7 +104,8 @@ def test_the_json_depth_limit_is_configurable_and_checked(tmp_path):
         strict.write_text(f"[ingest]\njson_max_depth = {bad}\n", encoding="utf-8")
         result = qc("ingest", path, "--db", tmp_path / "qc.duckdb", "--config", strict)
         assert_clean(result, 2)
-        assert "ingest.json_max_depth must be a whole number from 1 to 200" in error_lines(result)[0]
+        says = "must be a number" if bad.startswith('"') else "must be a whole number from 1 to 200"
+        assert "ingest.json_max_depth" in error_lines(result)[0] and says in error_lines(result)[0]
 
 
 def test_a_file_symlinked_to_itself_fails_alone(tmp_path):

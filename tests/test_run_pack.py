@@ -47,20 +47,20 @@ def test_the_quarantine_page_lists_every_quarantined_row(pack):
     con = duckdb.connect(str(root / "qc.duckdb"), read_only=True)
     stored = con.execute("SELECT source_path, source_line FROM quarantine").fetchall()
     con.close()
-    html = (root / "reports" / "quarantine.html").read_text(encoding="utf-8")
+    html = (root / "reports" / "quarantine" / "quarantine.html").read_text(encoding="utf-8")
     shown = re.findall(r'<tr data-file="([^"]*)" data-line="(\d*)">', html)
     assert sorted((Path(f).name, int(n)) for f, n in shown) == sorted((Path(f).name, n) for f, n in stored)
     planted = {(q["file"], q["line"]) for q in truth["quarantined"]}
     assert planted <= {(Path(f).name, int(n)) for f, n in shown}
-    rows = list(csv.DictReader(io.StringIO((root / "reports" / "quarantine.csv").read_text(encoding="utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO((root / "reports" / "quarantine" / "quarantine.csv").read_text(encoding="utf-8-sig"))))
     assert len(rows) == len(stored)
     assert all(r["reason"] for r in rows)
 
 
 def test_the_quarantine_page_masks_escapes_and_neutralises(pack):
     root, _ = pack
-    html = (root / "reports" / "quarantine.html").read_text(encoding="utf-8")
-    text = (root / "reports" / "quarantine.csv").read_text(encoding="utf-8-sig")
+    html = (root / "reports" / "quarantine" / "quarantine.html").read_text(encoding="utf-8")
+    text = (root / "reports" / "quarantine" / "quarantine.csv").read_text(encoding="utf-8-sig")
     assert "<script>" not in html and "&lt;script&gt;" in html
     for output in (html, text):
         assert "13812345678" not in output
@@ -75,9 +75,9 @@ def test_skip_leaves_parts_out_and_rejects_unknown_parts(tmp_path):
     result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(tmp_path / "qc.duckdb"), "--out",
                                  str(out), "--skip", "cases", "--skip", "topics", "--skip", "quarantine"])
     assert result.exit_code == 0, result.output
-    weeks = [p for p in out.iterdir() if p.is_dir()]
+    weeks = [p for p in out.iterdir() if p.is_dir() and p.name != "quarantine"]
     assert weeks and all(not (w / "cases").exists() and not (w / "topics").exists() for w in weeks)
-    assert not (out / "quarantine.html").exists()
+    assert not (out / "quarantine").exists()
     result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(tmp_path / "qc.duckdb"),
                                  "--skip", "charts"])
     assert result.exit_code == 2 and "--skip 'charts'" in result.stderr

@@ -1,6 +1,7 @@
 """The quarantine page: every row ingest set aside, with its file, line and reason, so that nobody needs SQL to
-see what was not loaded. Written beside the week folders (`<out>/quarantine.html` and `.csv`), because a bad
-row often has no readable time and so no week. The raw row is chat content: masked and escaped like the rest."""
+see what was not loaded. Written beside the week folders (`<out>/quarantine/quarantine.html` and `.csv`),
+because a bad row often has no readable time and so no week; the folder carries chat-qc's output marker, so
+that a report folder inside an input folder is not read back. The raw row is chat content: masked and escaped like the rest."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,12 +11,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from qc_pipeline.ingest.discover import MARKER_TEXT, OUTPUT_MARKER
 from qc_pipeline.reports.html import environment
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.masking import mask_nick, mask_text
 from qc_pipeline.reports.staging import write_file
 from qc_pipeline.reports.weekly_tables import csv_bytes
 
+QUARANTINE_FOLDER = "quarantine"
 QUARANTINE_HTML = "quarantine.html"
 QUARANTINE_CSV = "quarantine.csv"
 # A swallowed file can sit in one row's raw text; the page shows its start, the CSV all of it.
@@ -75,6 +78,8 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, out_dir: Path, lang: str = 
         T=T, week="", masked=mask, meta={}, rows=rows, reasons=reasons,
         generated_at=generated_at or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z"),
         files=frame["file"].n_unique() if frame.height else 0)
-    out_dir = Path(out_dir)
-    return [write_file(out_dir / QUARANTINE_HTML, html.encode("utf-8")),
-            write_file(out_dir / QUARANTINE_CSV, csv_bytes(frame))]
+    folder = Path(out_dir) / QUARANTINE_FOLDER
+    written = [write_file(folder / QUARANTINE_HTML, html.encode("utf-8")),
+               write_file(folder / QUARANTINE_CSV, csv_bytes(frame))]
+    write_file(folder / OUTPUT_MARKER, MARKER_TEXT.encode("utf-8"))
+    return written
