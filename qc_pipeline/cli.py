@@ -125,8 +125,14 @@ def _print_ingest(report) -> None:
         f"rows: {report.total('rows_read')} read, {report.total('rows_loaded')} loaded, "
         f"{report.total('rows_duplicate')} duplicate, {report.total('rows_quarantined')} quarantined"
         + (" (see the quarantine table)" if report.total("rows_quarantined") else "")
+        + (f"; {report.total('id_clashes')} exporter id clashes (see the id_clashes table)"
+           if report.total("id_clashes") else "")
     )
     for f in report.files:
+        if f.counts is not None and f.counts.id_clashes:
+            err_console.print(
+                f"[yellow]warning:[/] {escape(f.path)}: {f.counts.id_clashes} message(s) carry an exporter msg_id "
+                "another message already holds; each is kept as its own message (see the id_clashes table)")
         for warning in f.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(f.path)}: {escape(warning)}")
         if f.error:
