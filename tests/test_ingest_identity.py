@@ -156,3 +156,35 @@ def test_a_repeated_id_with_another_text_is_flagged_once(tmp_path):
     # Every flag belongs to exactly one message.
     assert con.execute("SELECT count(*) FROM flags f JOIN messages m USING (msg_id)").fetchone()[0] == \
         con.execute("SELECT count(*) FROM flags").fetchone()[0]
+
+
+def _as_schema_5(con) -> None:
+    """Turn a warehouse into what schema 5 wrote: exporter ids as msg_id, none of the new tables or columns."""
+    con.execute("UPDATE messages SET msg_id = source_msg_id WHERE source_msg_id IS NOT NULL")
+    con.execute("ALTER TABLE messages DROP COLUMN source_msg_id")
+    con.execute("ALTER TABLE ingested_files DROP COLUMN id_clashes")
+    con.execute("DROP TABLE id_clashes")
+    con.execute("DROP TABLE order_versions")
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+
+
+def test_a_schema_5_warehouse_gets_content_ids(tmp_path):
+    db = tmp_path / "qc.duckdb"
+    con = open_warehouse(db)
+    plain = A_CSV.replace("m1,", ",").replace("m2,", ",")  # the same messages, no exporter ids
+    ingest(con, tmp_path, ("a.csv", A_CSV), ("plain.csv", "msg_id,shop,buyer,agent,role,sent_at,text\n"
+                                              f",{SHOP},b3,{AGENT},buyer,2026-11-11 09:00:00,你好\n"))
+    orders = "order_id,buyer,shop,created_at,paid_at,amount,refund_amount,status\n9001,b1,店A,2026-11-09 09:05:00,,0,0,等待买家付款\n"
+    load_parsed(con, read_file(write(tmp_path, "orders.csv", orders), CONFIG))
+    want = con.execute("SELECT msg_id, source_msg_id FROM messages ORDER BY sent_at").fetchall()
+    _as_schema_5(con)
+    con.close()
+
+    con = open_warehouse(db)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)
+    assert con.execute("SELECT msg_id, source_msg_id FROM messages ORDER BY sent_at").fetchall() == want
+    assert con.execute("SELECT order_id, state, sha256 FROM order_versions").fetchall() == [("9001", "created", None)]
+    # Loading the files again adds nothing; the message schema 5 dropped as a duplicate now arrives.
+    report = ingest(con, tmp_path, ("a.csv", A_CSV), ("plain2.csv", plain), ("b.csv", B_CSV))
+    got = {f.path.rsplit("/", 1)[-1]: (f.counts.rows_loaded, f.counts.id_clashes) for f in report.files}
+    assert got == {"a.csv": (0, 0), "plain2.csv": (0, 0), "b.csv": (1, 1)}
