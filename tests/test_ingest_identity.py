@@ -1,4 +1,4 @@
-"""Exporter message ids are an attribute, never the identity (docs/ingest.md, "Message identity").
+"""Exporter message ids are an attribute, never the identity (docs/formats.md, "Message identity").
 
 A different message with an id another file already used is stored, a repeated id with another text in
 one file gives two messages (and each gets its own flags), the clash is counted and kept in
@@ -100,7 +100,7 @@ def test_an_exporter_that_renumbers_does_not_duplicate(tmp_path):
 
 
 def test_two_identical_lines_with_one_id_are_two_messages_and_a_clash(tmp_path):
-    # Two identical lines inside one export are two messages (docs/ingest.md); one id on both is a clash.
+    # Two identical lines inside one export are two messages (docs/formats.md); one id on both is a clash.
     line = f"m9,{SHOP},b1,{AGENT},buyer,2026-11-09 09:00:00,在吗"
     con = open_warehouse(tmp_path / "qc.duckdb")
     c = ingest(con, tmp_path, ("twice.csv", "\n".join([HEADER, line, line]) + "\n")).files[0].counts

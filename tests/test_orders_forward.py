@@ -1,4 +1,4 @@
-"""An order's state only moves forward whatever order its exports are read in (docs/ingest.md, "Orders").
+"""An order's state only moves forward whatever order its exports are read in (docs/formats.md, "Orders").
 
 Every export's version is kept in `order_versions`; `orders` holds the furthest-forward one by the rule of
 qc_pipeline/ingest/order_states.py. A newer export (paid, ¥50 refunded) read before an older one (unpaid)

@@ -168,7 +168,7 @@ def test_a_fortnight_in_runs_equals_the_local_engine(spark, tmp_path):
 
 
 def test_exporter_id_clashes_and_forward_orders_equal_the_local_engine(spark, tmp_path):
-    """Exporter ids are attributes (docs/ingest.md) and orders only move forward, on both engines: a
+    """Exporter ids are attributes (docs/formats.md) and orders only move forward, on both engines: a
     repeated id with another text in one file, the same id on another message in a later run, and a
     newer order export read before an older one."""
     shop, agent = "店A", "店A:小雅"

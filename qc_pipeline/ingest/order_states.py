@@ -2,7 +2,7 @@
 
 An order's state (created → paid → shipped → success / closed / refunded) only moves forward, whatever
 order its export files are read in; every export's version is kept in ``order_versions`` and ``orders``
-holds the greatest version by ``ORDER_KEY``:
+holds the greatest version by ``order_key()``:
 
 1. the state's rank (order_states.toml; a row with a payment time is at least paid);
 2. the refund amount (refunds only grow, so a later export of a final order refunds at least as much);
@@ -65,7 +65,7 @@ def rank_sql(state: str = "state") -> str:
 
 
 def order_key(prefix: str = "") -> list[str]:
-    """``ORDER_KEY`` as SQL expressions over a row with columns state_rank and the orders columns
+    """The comparison keys as SQL expressions over a row with columns state_rank and the orders columns
     (``prefix`` such as ``"v."``), greatest = furthest forward; none of them is ever NULL."""
     p = prefix
     return [

@@ -67,10 +67,10 @@ SOURCE_TABLES = {
             source_path VARCHAR NOT NULL,
             source_line BIGINT NOT NULL,
             source_msg_id VARCHAR              -- the exporter's own id, as given (NULL when none): an
-                                               -- attribute, not the identity (see docs/ingest.md)
+                                               -- attribute, not the identity (see docs/formats.md)
         )""",
     # A message that arrived with an exporter id (source_msg_id) which another message of its shop
-    # already holds: one row per such message, naming the first holder (docs/ingest.md).
+    # already holds: one row per such message, naming the first holder (docs/formats.md).
     "id_clashes": """
         CREATE TABLE IF NOT EXISTS id_clashes (
             shop VARCHAR NOT NULL,
@@ -104,7 +104,7 @@ SOURCE_TABLES = {
             items BIGINT                       -- 宝贝总数量 (NULL when the export has no such column)
         )""",
     # Every export's version of an order (one row per order and file content); `orders` holds the
-    # furthest-forward one (qc_pipeline/ingest/order_states.py, docs/ingest.md).
+    # furthest-forward one (qc_pipeline/ingest/order_states.py, docs/formats.md).
     "order_versions": """
         CREATE TABLE IF NOT EXISTS order_versions (
             order_id VARCHAR NOT NULL,
