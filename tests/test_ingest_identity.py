@@ -184,6 +184,8 @@ def test_a_schema_5_warehouse_gets_content_ids(tmp_path):
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)
     assert con.execute("SELECT msg_id, source_msg_id FROM messages ORDER BY sent_at").fetchall() == want
     assert con.execute("SELECT order_id, state, sha256 FROM order_versions").fetchall() == [("9001", "created", None)]
+    # Schema 5 stored both m2 rows under one id: now two messages, and their clash is on record.
+    assert con.execute("SELECT source_msg_id, source_line, first_source_line FROM id_clashes").fetchall() == [("m2", 4, 3)]
     # Loading the files again adds nothing; the message schema 5 dropped as a duplicate now arrives.
     report = ingest(con, tmp_path, ("a.csv", A_CSV), ("plain2.csv", plain), ("b.csv", B_CSV))
     got = {f.path.rsplit("/", 1)[-1]: (f.counts.rows_loaded, f.counts.id_clashes) for f in report.files}

@@ -149,8 +149,8 @@ def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> bool:
 
     Messages stored under an exporter's id (any msg_id that is not an md5 hex digest) get their
     content id and keep the exporter's as source_msg_id; their occurrence index counts on from the
-    content-identified messages of the same content, in file and line order. Every stored order
-    becomes its first version."""
+    content-identified messages of the same content, in file and line order; an id held by several
+    messages is recorded in id_clashes. Every stored order becomes its first version."""
     con.execute("UPDATE ingested_files SET id_clashes = 0 WHERE id_clashes IS NULL")
     if not scalar(con, "SELECT count(*) FROM order_versions"):
         con.execute(
@@ -172,6 +172,18 @@ def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> bool:
                     FROM messages)
                 WHERE _given) k
             WHERE m.rowid = k.r"""
+    )
+    # The ids schema 5 gave to more than one message are clashes (first holder: the first loaded).
+    con.execute(
+        """INSERT INTO id_clashes
+           WITH ranked AS (
+               SELECT rowid AS r, shop, source_msg_id, msg_id, source_path, source_line,
+                      row_number() OVER (PARTITION BY shop, source_msg_id ORDER BY rowid) AS n
+               FROM messages WHERE source_msg_id IS NOT NULL)
+           SELECT l.shop, l.source_msg_id, l.msg_id, l.source_path, l.source_line,
+                  f.msg_id, f.source_path, f.source_line
+           FROM ranked l JOIN ranked f ON f.shop = l.shop AND f.source_msg_id = l.source_msg_id AND f.n = 1
+           WHERE l.n > 1"""
     )
     return True
 
