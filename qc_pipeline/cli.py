@@ -298,7 +298,8 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
         err_console.print(f"[red]error:[/] {escape(error)}")
     console.print(
         f"rows: {result.total('rows_read')} read, {result.total('rows_loaded')} loaded, "
-        f"{result.total('rows_duplicate')} duplicate, {result.total('rows_quarantined')} quarantined")
+        f"{result.total('rows_duplicate')} duplicate, {result.total('rows_quarantined')} quarantined"
+        + (f"; {result.total('id_clashes')} exporter id clashes" if result.total("id_clashes") else ""))
     console.print(f"recomputed {len(result.shops)} shops ({result.partitions} partitions)" if result.shops
                   else "derived tables up to date: no shop changed")
     con = _open_lake(lake)
