@@ -158,12 +158,18 @@ def _print_ingest(report) -> None:
         f"rows: {report.total('rows_read')} read, {report.total('rows_loaded')} loaded, "
         f"{report.total('rows_duplicate')} duplicate, {report.total('rows_quarantined')} quarantined"
         + (" (see the quarantine table)" if report.total("rows_quarantined") else "")
+        + (f"; {report.total('id_clashes')} exporter id clashes (see the id_clashes table)"
+           if report.total("id_clashes") else "")
     )
     from qc_pipeline.ingest.discover import OUTPUT_MARKER
 
     for folder in report.skipped:
         console.print(f"skipped {escape(folder)}: chat-qc's own output (it holds {OUTPUT_MARKER})", highlight=False)
     for f in report.files:
+        if f.counts is not None and f.counts.id_clashes:
+            err_console.print(
+                f"[yellow]warning:[/] {escape(f.path)}: {f.counts.id_clashes} message(s) carry an exporter msg_id "
+                "another message already holds; each is kept as its own message (see the id_clashes table)")
         for warning in f.warnings:
             err_console.print(f"[yellow]warning:[/] {escape(f.path)}: {escape(warning)}")
         if f.error:
@@ -336,7 +342,8 @@ def _run_spark(files, cfg, ruleset, card, lake: str, master: str, out: Path, wee
         err_console.print(f"[red]error:[/] {escape(error)}")
     console.print(
         f"rows: {result.total('rows_read')} read, {result.total('rows_loaded')} loaded, "
-        f"{result.total('rows_duplicate')} duplicate, {result.total('rows_quarantined')} quarantined")
+        f"{result.total('rows_duplicate')} duplicate, {result.total('rows_quarantined')} quarantined"
+        + (f"; {result.total('id_clashes')} exporter id clashes" if result.total("id_clashes") else ""))
     console.print(f"recomputed {len(result.shops)} shops ({result.partitions} partitions)" if result.shops
                   else "derived tables up to date: no shop changed")
     con = _open_lake(lake)

@@ -182,7 +182,7 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     if follow_wait is not None:
         follow_reply = add("agent", t2 + dt.timedelta(seconds=follow_wait), "好的亲，已为您备注")
     for m in msgs:
-        con.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(m.values()))
+        con.execute(f"INSERT INTO messages ({', '.join(m)}) VALUES ({', '.join('?' * len(m))})", list(m.values()))
     built.messages.extend(msgs)
 
     con.execute(

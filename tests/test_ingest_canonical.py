@@ -135,11 +135,14 @@ def test_text_is_verbatim_and_source_lines_count_physical_lines(tmp_path):
     ]
 
 
-def test_given_msg_id_is_kept(tmp_path):
+def test_given_msg_id_is_kept_as_an_attribute(tmp_path):
     content = "msg_id," + CANONICAL_HEADER + "\nm-1," + line() + "\n," + line(text="另一条") + "\n"
     parsed = parse(write(tmp_path, "ids.csv", content))
-    ids = parsed.messages["msg_id"].to_list()
-    assert ids[0] == "m-1" and len(ids[1]) == 32
+    assert parsed.messages["source_msg_id"].to_list() == ["m-1", None]
+    # The identity is the content's, whether the export gives an id or not.
+    plain = parse(write(tmp_path, "plain.csv", CANONICAL_HEADER + "\n" + line() + "\n" + line(text="另一条") + "\n"))
+    assert parsed.messages["msg_id"].to_list() == plain.messages["msg_id"].to_list()
+    assert all(len(i) == 32 for i in plain.messages["msg_id"])
 
 
 def test_header_only_file_gives_no_rows(tmp_path):

@@ -224,12 +224,15 @@ def test_touched_partitions_of_a_roster(tmp_path):
     assert load_parsed(con, read_file(write(tmp_path, "r3.csv", changed), CONFIG)).touched == {("*", "*")}
 
 
-def test_the_anti_join_still_finds_duplicates_with_given_ids_at_other_times(tmp_path):
+def test_a_given_id_at_another_time_is_another_message_and_a_clash(tmp_path):
+    # An exporter id is an attribute: the same id on a message at another time is a different message.
     first = "\n".join(["msg_id," + CANONICAL_HEADER, "m-1," + row(sent_at="2026-11-01 10:00:00")]) + "\n"
     con, _ = load(tmp_path, "a.csv", first)
     moved = "\n".join(["msg_id," + CANONICAL_HEADER, "m-1," + row(sent_at="2026-11-20 10:00:00")]) + "\n"
     counts = load_parsed(con, read_file(write(tmp_path, "b.csv", moved), CONFIG))
-    assert (counts.rows_loaded, counts.rows_duplicate) == (0, 1)
+    assert (counts.rows_loaded, counts.rows_duplicate, counts.id_clashes) == (1, 0, 1)
+    again = load_parsed(con, read_file(write(tmp_path, "c.csv", first), CONFIG))
+    assert (again.rows_loaded, again.rows_duplicate, again.id_clashes) == (0, 1, 0)
 
 
 def test_streamed_and_whole_warehouses_match_on_generated_data(tmp_path, monkeypatch):

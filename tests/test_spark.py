@@ -165,3 +165,43 @@ def test_a_fortnight_in_runs_equals_the_local_engine(spark, tmp_path):
         if name != "ingested_files":  # records every load, as the warehouse does
             assert now[name].equals(after[name]), name
     assert now["ingested_files"].height == after["ingested_files"].height + 2
+
+
+def test_exporter_id_clashes_and_forward_orders_equal_the_local_engine(spark, tmp_path):
+    """Exporter ids are attributes (docs/formats.md) and orders only move forward, on both engines: a
+    repeated id with another text in one file, the same id on another message in a later run, and a
+    newer order export read before an older one."""
+    shop, agent = "店A", "店A:小雅"
+    header = "msg_id,shop,buyer,agent,role,sent_at,text"
+    order_header = "order_id,buyer,shop,created_at,paid_at,amount,refund_amount,status"
+    files = {
+        "a.csv": f"{header}\nm1,{shop},b1,{agent},buyer,2026-11-09 09:00:00,在吗\n"
+                 f"m2,{shop},b1,{agent},agent,2026-11-09 09:00:10,在的\n"
+                 f"m2,{shop},b1,{agent},agent,2026-11-09 09:00:20,亲这是全网第一好的\n",
+        "b.csv": f"{header}\nm1,{shop},b2,{agent},buyer,2026-11-10 10:00:00,发货了吗\nm1,{shop},b1,{agent},buyer,2026-11-09 09:00:00,在吗\n",
+        "orders_new.csv": f"{order_header}\n9001,b1,{shop},2026-11-09 09:05:00,2026-11-09 09:06:00,259.00,50.00,交易成功\n"
+                          f"9002,b2,{shop},2026-11-10 10:05:00,,0,0,等待买家付款\n",
+        "orders_old.csv": f"{order_header}\n9001,b1,{shop},2026-11-09 09:05:00,,0,0,等待买家付款\n"
+                          f"9002,b2,{shop},2026-11-10 10:05:00,2026-11-10 10:06:00,88.00,0,买家已付款，等待卖家发货\n",
+    }
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    runs = [[folder / "a.csv", folder / "orders_new.csv"], [folder / "b.csv", folder / "orders_old.csv"]]
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    config = load_config()
+    for paths in runs:
+        orders = [p for p in paths if p.name.startswith("orders")]
+        ingest_paths(con, [p for p in paths if p not in orders], config, orders=orders)
+        rebuild(con, config)
+    local = tables(con)
+    con.close()
+    lake = tmp_path / "lake"
+    for paths in runs:
+        _spark_run(spark, lake, paths)
+    got = tables(connect(Lake.at(lake)))
+    assert_same(local, got)
+    assert got["messages"].height == 4
+    assert sorted(got["ingested_files"]["id_clashes"].to_list()) == [0, 0, 1, 1]
+    assert got["orders"].select("order_id", "status").rows() == [("9001", "交易成功"), ("9002", "买家已付款，等待卖家发货")]

@@ -25,6 +25,8 @@ MESSAGE_SCHEMA = {
     "text": pl.Utf8,
     "source_path": pl.Utf8,
     "source_line": pl.Int64,
+    # The exporter's own message id, kept as an attribute; identity (msg_id) is always content-based.
+    "source_msg_id": pl.Utf8,
 }
 
 QUARANTINE_SCHEMA = {
@@ -73,5 +75,5 @@ class ParsedFile:
     # A big chat table read piece by piece while it is loaded (messages is then None, and sha256,
     # rows_read and quarantine are known only once the warehouse has read it all).
     stream: "ChatStream | None" = None
-    # Whether any message id came from the file (else all are computed, and equal ids imply equal times).
+    # Whether the file gives exporter message ids (source_msg_id); only then can ids clash.
     ids_given: bool = True

@@ -1,7 +1,7 @@
 """From a layout's rows to the message frame and the quarantine, the same way for every chat layout.
 
 A stage frame holds, per record: shop, buyer, agent, role, sent_at (text or datetime), text,
-source_line, and optionally msg_id (kept when given), problem (a reason the layout already found;
+source_line, and optionally msg_id (the exporter's id, kept as source_msg_id), problem (a reason the layout already found;
 it is then the only reason given) and raw (the record's text for the quarantine).
 """
 from __future__ import annotations
@@ -70,10 +70,10 @@ def finish_chat(
     stage: pl.DataFrame, path: str, timezone: str, raw_of: RawLookup | None = None, *, window: TimeWindow,
     ids: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(messages, quarantine) for a stage frame; rows keep their file order; times outside ``window`` are
-    quarantined. Without ``ids``, ``msg_id``
-    holds only the ids the export gives (else null): a file read in pieces gets its ids in the
-    warehouse, where the occurrence index can count over the whole file."""
+    """(messages, quarantine) for a stage frame; rows keep their file order; times outside
+    ``window`` are quarantined. ``source_msg_id`` holds
+    the id the export gives (else null). Without ``ids``, ``msg_id`` is null: a file read in pieces
+    gets its ids in the warehouse, where the occurrence index can count over the whole file."""
     for optional in ("msg_id", "problem", "raw", "agent"):
         if optional not in stage.columns:
             stage = stage.with_columns(pl.lit(None, pl.Utf8).alias(optional))
@@ -105,20 +105,18 @@ def _messages(good: pl.DataFrame, path: str, ids: bool = True) -> pl.DataFrame:
         pl.col("_sent_at").alias("sent_at"),
         pl.when(pl.col("agent") == "").then(None).otherwise(pl.col("agent")).alias("agent"),
     )
+    # An exporter's id is an attribute (source_msg_id), never the identity: exporters reuse ids across
+    # files and repeat them within one, so msg_id is always computed from the content.
     given = pl.col("msg_id").cast(pl.Utf8).str.strip_chars()
-    if not ids:
-        good = good.with_columns(pl.when(given == "").then(None).otherwise(given).alias("msg_id"))
-    elif good["msg_id"].is_null().all():
+    good = good.with_columns(pl.when(given == "").then(None).otherwise(given).alias("source_msg_id"))
+    if ids:
         good = good.with_columns(message_ids(good).alias("msg_id"))
     else:
-        computed = message_ids(good)
-        good = good.with_columns(
-            pl.when(given.is_null() | (given == "")).then(pl.lit(computed)).otherwise(given).alias("msg_id")
-        )
+        good = good.with_columns(pl.lit(None, pl.Utf8).alias("msg_id"))
     return good.select(
         pl.col("msg_id"), pl.col("shop"), pl.col("buyer"), pl.col("agent"), pl.col("role"),
         pl.col("sent_at"), pl.col("text"), pl.lit(path).alias("source_path"),
-        pl.col("source_line").cast(pl.Int64),
+        pl.col("source_line").cast(pl.Int64), pl.col("source_msg_id"),
     ).cast(MESSAGE_SCHEMA)
 
 

@@ -21,8 +21,10 @@ import pyarrow as pa
 from qc_pipeline.store.schema import DERIVED_TABLES, SOURCE_TABLES
 
 # Warehouse tables a lake does not keep: the case library is written by `qc cases`, and the review loop's
-# tables by `qc import-review`, into the local DuckDB file an analyst attaches the lake to.
-NOT_IN_LAKE = ("cases", "reviews", "adjusted_scores", "adjusted_agent_week")
+# tables by `qc import-review`, into the local DuckDB file an analyst attaches the lake to. The Spark
+# engine does not write the ingest records order_versions and id_clashes yet (its orders and message
+# rows, and ingested_files.id_clashes, are the local engine's).
+NOT_IN_LAKE = ("cases", "reviews", "adjusted_scores", "adjusted_agent_week", "order_versions", "id_clashes")
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 SCHEMA_FILE = "_schema.parquet"
 # Characters Hive escapes in partition directory names (as %XX), besides control characters.

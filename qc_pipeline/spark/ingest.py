@@ -4,8 +4,12 @@ then the cross-file decisions the warehouse makes file by file, made at once ove
 - messages: a row is new when no stored message and no earlier file of the run has its id (files in
   the order the local engine loads them, `pipeline.plan_files`); every row of that id in the first
   file that has it is loaded (two identical lines of one export are two messages);
-- orders and roster rows: a later file's version replaces the stored one (within a file, its last
-  row); a row counts as loaded when it differs from the version stored just before its file;
+- exporter id clashes: a new message whose exporter id (source_msg_id) a stored message of its shop, or
+  one of an earlier file of the run, or an earlier line of its file, already holds;
+- orders: each file's version (its furthest-forward row) replaces the stored one only where it is
+  further forward (`ingest.order_states`); a row counts as loaded when it changed the order's fields;
+- roster rows: a later file's version replaces the stored one (within a file, its last row); a row
+  counts as loaded when it differs from the version stored just before its file;
 - quarantined rows are kept once per file content (sha256), unreadable files once per content too.
 """
 from __future__ import annotations
@@ -20,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 
 from qc_pipeline.config import Config
+from qc_pipeline.ingest.order_states import key_desc, order_key, rank_sql, state_sql
 from qc_pipeline.lake.files import Lake
 from qc_pipeline.lake.layout import table
 from qc_pipeline.lake.staging import Staging
@@ -143,34 +148,75 @@ def new_messages(spark, parsed, stored):
         WHERE p._file = p._first""").drop("_first")
 
 
+def id_clashes(spark, new, stored) -> dict[int, int]:
+    """Per file, its new messages whose exporter id another message of the shop already holds (a
+    stored one, one of an earlier file, or an earlier line of the same file)."""
+    new.createOrReplaceTempView("qc_new_messages")
+    stored.createOrReplaceTempView("qc_stored_messages")
+    rows = spark.sql("""
+        WITH holders AS (
+            SELECT shop, source_msg_id, -1 AS _file, CAST(NULL AS BIGINT) AS source_line, msg_id
+            FROM qc_stored_messages WHERE source_msg_id IS NOT NULL
+            UNION ALL
+            SELECT shop, source_msg_id, _file, source_line, msg_id FROM qc_new_messages
+            WHERE source_msg_id IS NOT NULL),
+        ranked AS (
+            SELECT _file, row_number() OVER (PARTITION BY shop, source_msg_id
+                                             ORDER BY _file, source_line, msg_id) AS n FROM holders)
+        SELECT _file, count(*) AS n FROM ranked WHERE _file >= 0 AND n > 1 GROUP BY _file""").collect()
+    return {r["_file"]: int(r["n"]) for r in rows}
+
+
 # The order fields whose change makes a row count as loaded (the warehouse compares these).
 ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
 
 
 def order_versions(spark, parsed, stored):
-    """Every file's last row per order after the stored version (`_file` -1), each with whether it
-    differs from the version just before it: `counted` as the warehouse counts loaded rows, `changed`
-    also when only its source file differs; `prev_shop` is the shop of that version."""
+    """Every file's version of each order (its furthest-forward row) after the stored version
+    (`_file` -1), as the warehouse applies them file by file: `counted` when it moved the order
+    forward and changed its fields (the warehouse's loaded rows), `changed` also when only its source
+    file differs; `prev_shop` is the shop of the version it replaced; `_final` marks the order's
+    furthest-forward version among the run's files (none where the stored one stays)."""
     parsed.createOrReplaceTempView("qc_parsed_orders")
     stored.createOrReplaceTempView("qc_stored_orders")
+    columns = ", ".join(PARSED_COLUMNS["orders"])
     same = " AND ".join(f"p.{c} <=> prev.{c}" for c in ORDER_FIELDS)
+    key = ", ".join(f"{k} AS k{i}" for i, k in enumerate(order_key()))
+    # The best version before each one: the greatest (key, fields) struct of the versions of earlier files.
+    best = f"struct({key}, {columns})"
+    ahead = " OR ".join(
+        f"({' AND '.join([f'p.k{j} = prev.k{j}' for j in range(i)] + [f'p.k{i} > prev.k{i}'])})"
+        for i in range(len(order_key()))
+    )
     return spark.sql(f"""
-        WITH last_in_file AS (
+        WITH ranked AS (
+            SELECT *, {rank_sql()} AS state_rank FROM (
+                SELECT *, {state_sql()} AS state FROM qc_parsed_orders)),
+        file_version AS (
             SELECT * FROM (
-                SELECT *, row_number() OVER (PARTITION BY _file, order_id ORDER BY _row DESC) AS _n
-                FROM qc_parsed_orders) WHERE _n = 1),
+                SELECT *, row_number() OVER (PARTITION BY _file, order_id ORDER BY {key_desc()}, _row DESC) AS _n
+                FROM ranked) WHERE _n = 1),
         versions AS (
-            SELECT {", ".join(PARSED_COLUMNS["orders"])}, _file FROM last_in_file
+            SELECT {columns}, state_rank, _file FROM file_version
             UNION ALL
-            SELECT {", ".join(PARSED_COLUMNS["orders"])}, -1 AS _file FROM qc_stored_orders s
-            WHERE s.order_id IN (SELECT order_id FROM qc_parsed_orders)),
+            SELECT {columns}, {rank_sql(state_sql('s.status', 's.paid_at'))} AS state_rank, -1 AS _file
+            FROM qc_stored_orders s WHERE s.order_id IN (SELECT order_id FROM qc_parsed_orders)),
+        keyed AS (
+            SELECT *, {best} AS _me FROM versions),
         ordered AS (
-            SELECT *, lag(struct(*)) OVER (PARTITION BY order_id ORDER BY _file) AS prev,
-                   max(_file) OVER (PARTITION BY order_id) AS _last FROM versions)
-        SELECT p.*, prev.shop AS prev_shop, prev IS NOT NULL AS had_prev,
-               (prev IS NULL OR NOT ({same})) AS counted,
-               (prev IS NULL OR NOT ({same} AND p.source_path <=> prev.source_path)) AS changed
-        FROM ordered p WHERE _file >= 0""")
+            SELECT *, max(_me) OVER (PARTITION BY order_id ORDER BY _file
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev,
+                   row_number() OVER (PARTITION BY order_id ORDER BY {key_desc()}, _file) AS _rank
+            FROM keyed),
+        judged AS (
+            SELECT o.*, (o.prev IS NULL OR {ahead.replace('p.k', 'o._me.k').replace('prev.k', 'o.prev.k')}) AS _ahead
+            FROM ordered o)
+        SELECT {", ".join(f"p.{c}" for c in PARSED_COLUMNS["orders"])}, p._file,
+               prev.shop AS prev_shop, prev IS NOT NULL AS had_prev,
+               p._ahead AND (prev IS NULL OR NOT ({same})) AS counted,
+               p._ahead AND (prev IS NULL OR NOT ({same} AND p.source_path <=> prev.source_path)) AS changed,
+               p._rank = 1 AS _final
+        FROM judged p WHERE p._file >= 0""")
 
 
 def roster_versions(stored: pl.DataFrame, parsed: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, int]]:

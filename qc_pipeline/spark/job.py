@@ -103,6 +103,7 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
     stored_messages = ingest.read_lake(spark, lake, "messages", shop_dirs)
     new = ingest.new_messages(spark, p_messages, stored_messages).cache()
     loaded = {r["_file"]: r["count"] for r in new.groupBy("_file").count().collect()}
+    clashes = ingest.id_clashes(spark, new, stored_messages)
     changed = {r["shop"] for r in new.select("shop").distinct().collect()}
     days = {r["day"] for r in p_messages.selectExpr("CAST(sent_at AS DATE) AS day").distinct().collect()}
 
@@ -146,7 +147,7 @@ def _run(spark, lake: Lake, staging: Staging, files, config, ruleset, scorecard,
     clock.lap("derive")
     describe(spark, None)
 
-    files_table, quarantine = _accounting(lake, staging, manifest, loaded, started)
+    files_table, quarantine = _accounting(lake, staging, manifest, loaded, started, clashes)
     written.append(stage_whole_table(staging, "ingested_files", files_table.to_arrow()))
     written.append(stage_whole_table(staging, "quarantine", quarantine.to_arrow()))
     meta = pl.DataFrame({"key": ["schema_version", "rule_version", "scorecard_version", "config_version"],
@@ -218,9 +219,12 @@ def _derive(spark, lake, staging, shops, null_orders, new, versions, agents, con
     stored = ingest.read_lake(spark, lake, "messages", [partition_dir("messages", shop=s) for s in shops])
     messages = stored.withColumn("_new", F.lit(False)).unionByName(
         new.select(*messages_cols).withColumn("_new", F.lit(True))).filter(F.col("shop").isin(shops))
-    run_final = versions.filter("_file = _last").select(*orders_cols)
+    # An order's furthest-forward version of the run replaces the stored one; where the stored one
+    # stays furthest forward, no run version is final and it is kept.
+    run_final = versions.filter("_final").select(*orders_cols)
     order_dirs = [partition_dir("orders", shop=s) for s in shops] + ([partition_dir("orders", shop=None)] if null_orders else [])
-    kept = ingest.read_lake(spark, lake, "orders", order_dirs).join(versions.select("order_id"), "order_id", "left_anti")
+    kept = ingest.read_lake(spark, lake, "orders", order_dirs).join(
+        run_final.select("order_id"), "order_id", "left_anti")
     in_scope = F.col("shop").isin(shops) | (F.col("shop").isNull() if null_orders else F.lit(False))
     orders = kept.select(*orders_cols).unionByName(run_final).filter(in_scope)
     roster = agents.select("agent", "name", "role").to_arrow()
@@ -229,7 +233,7 @@ def _derive(spark, lake, staging, shops, null_orders, new, versions, agents, con
 
 
 def _accounting(lake: Lake, staging: Staging, manifest: pl.DataFrame, loaded: dict[int, int],
-                started: dt.datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+                started: dt.datetime, clashes: dict[int, int] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """ingested_files rows of the loaded files, and the quarantine rows the warehouse would keep."""
     seen = set(pl.from_arrow(lake.read("ingested_files"))["sha256"].to_list())
     stored_q = pl.from_arrow(lake.read("quarantine"))
@@ -254,7 +258,7 @@ def _accounting(lake: Lake, staging: Staging, manifest: pl.DataFrame, loaded: di
             "path": r["path"], "sha256": r["sha256"], "format": r["format"], "kind": r["kind"],
             "encoding": r["encoding"], "rows_read": r["rows_read"], "rows_loaded": n,
             "rows_duplicate": r["rows"] - n, "rows_quarantined": r["quarantined"], "noise_lines": r["noise_lines"],
-            "ingested_at": started,
+            "ingested_at": started, "id_clashes": (clashes or {}).get(r["file"], 0),
         })
     files_schema = pl.from_arrow(table("ingested_files").schema.empty_table()).schema
     files_table = pl.DataFrame(records, schema=files_schema) if records else pl.DataFrame(schema=files_schema)

@@ -78,7 +78,7 @@ def parse_bytes(path: str, raw: bytes, expected: str | None, config: Config) -> 
 
 def _read_stream(parsed: ParsedFile) -> None:
     """A big chat table the warehouse would read piece by piece: read all of its pieces here (the bytes
-    are in memory already) and give every row without an exported id the id the warehouse gives it
+    are in memory already) and give every row the id the warehouse gives it
     (occurrence counted over the whole file, as `_settle_deferred` does)."""
     stream = parsed.stream
     # The bytes are in hand: read the pieces from memory rather than from the path.
@@ -89,9 +89,8 @@ def _read_stream(parsed: ParsedFile) -> None:
         pieces = list(stream.chunks())
     messages = pl.concat([m for m, _ in pieces]) if pieces else pl.DataFrame(schema=MESSAGE_SCHEMA)
     quarantine = pl.concat([q for _, q in pieces]) if pieces else pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    if len(messages) and messages["msg_id"].is_null().any():
-        computed = message_ids(messages)
-        messages = messages.with_columns(pl.coalesce(pl.col("msg_id"), computed).alias("msg_id"))
+    if len(messages):
+        messages = messages.with_columns(message_ids(messages).alias("msg_id"))
     parsed.messages = messages.cast(MESSAGE_SCHEMA)
     parsed.quarantine = quarantine.cast(QUARANTINE_SCHEMA)
     parsed.sha256 = stream.sha256

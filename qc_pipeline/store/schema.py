@@ -5,7 +5,9 @@ Add columns freely; rename only with a migration (see ``MIGRATIONS``).
 from __future__ import annotations
 
 # 5: the review loop's tables (reviews, adjusted_scores, adjusted_agent_week), kept across rebuilds.
-SCHEMA_VERSION = 5
+# 6: messages.source_msg_id (exporter ids re-keyed to content ids), id_clashes, ingested_files.id_clashes,
+#    order_versions (every export's version of an order; orders holds the furthest-forward one).
+SCHEMA_VERSION = 6
 
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
@@ -48,7 +50,8 @@ SOURCE_TABLES = {
             rows_duplicate BIGINT NOT NULL,
             rows_quarantined BIGINT NOT NULL,
             noise_lines BIGINT NOT NULL DEFAULT 0,  -- recognised non-message lines (已读, 撤回, transfers, cards)
-            ingested_at TIMESTAMP NOT NULL
+            ingested_at TIMESTAMP NOT NULL,
+            id_clashes BIGINT DEFAULT 0        -- messages it added whose exporter id another message holds
         )""",
     "messages": """
         CREATE TABLE IF NOT EXISTS messages (
@@ -62,7 +65,22 @@ SOURCE_TABLES = {
             sent_at TIMESTAMP NOT NULL,        -- shop-local time
             text VARCHAR NOT NULL,
             source_path VARCHAR NOT NULL,
-            source_line BIGINT NOT NULL
+            source_line BIGINT NOT NULL,
+            source_msg_id VARCHAR              -- the exporter's own id, as given (NULL when none): an
+                                               -- attribute, not the identity (see docs/formats.md)
+        )""",
+    # A message that arrived with an exporter id (source_msg_id) which another message of its shop
+    # already holds: one row per such message, naming the first holder (docs/formats.md).
+    "id_clashes": """
+        CREATE TABLE IF NOT EXISTS id_clashes (
+            shop VARCHAR NOT NULL,
+            source_msg_id VARCHAR NOT NULL,
+            msg_id VARCHAR NOT NULL,           -- the later message given that id
+            source_path VARCHAR NOT NULL,
+            source_line BIGINT NOT NULL,
+            first_msg_id VARCHAR NOT NULL,     -- the message that held the id first
+            first_source_path VARCHAR NOT NULL,
+            first_source_line BIGINT NOT NULL
         )""",
     "quarantine": """
         CREATE TABLE IF NOT EXISTS quarantine (
@@ -84,6 +102,25 @@ SOURCE_TABLES = {
             status VARCHAR,
             source_path VARCHAR NOT NULL,
             items BIGINT                       -- 宝贝总数量 (NULL when the export has no such column)
+        )""",
+    # Every export's version of an order (one row per order and file content); `orders` holds the
+    # furthest-forward one (qc_pipeline/ingest/order_states.py, docs/formats.md).
+    "order_versions": """
+        CREATE TABLE IF NOT EXISTS order_versions (
+            order_id VARCHAR NOT NULL,
+            shop VARCHAR,
+            buyer VARCHAR,
+            created_at TIMESTAMP,
+            paid_at TIMESTAMP,
+            amount DECIMAL(18, 2) NOT NULL,
+            refund_amount DECIMAL(18, 2) NOT NULL,
+            status VARCHAR,
+            source_path VARCHAR NOT NULL,
+            items BIGINT,
+            state VARCHAR NOT NULL,            -- created | paid | shipped | success | closed | refunded
+            state_rank INTEGER NOT NULL,       -- how far forward the state is (order_states.toml)
+            sha256 VARCHAR,                    -- of the export file (NULL: carried over from schema 5)
+            ingested_at TIMESTAMP
         )""",
     "agents": """
         CREATE TABLE IF NOT EXISTS agents (

@@ -14,6 +14,7 @@ import pyarrow as pa
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.msgid import AGENT_KEY, KEY_SQL, id_sql
+from qc_pipeline.ingest.order_states import key_desc, rank_sql, state_sql
 from qc_pipeline.ingest.stream import Restart, SeenHashes, prefetched
 from qc_pipeline.store.schema import DERIVED_TABLES, SCHEMA_VERSION, SOURCE_TABLES
 
@@ -101,6 +102,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
 def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables. An older warehouse gains new source columns in place; a derived table whose
     columns changed is recreated (it is rebuilt from messages/orders on the next run anyway)."""
+    before = _stored_version(con)
     scratch = duckdb.connect()
     recreated = False
     for name, ddl in {**SOURCE_TABLES, **DERIVED_TABLES}.items():
@@ -124,11 +126,66 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(ddl)
             recreated = True
     scratch.close()
+    if before is not None and before < 6:
+        recreated |= _migrate_to_6(con)
     if recreated:
         # The recreated table is empty: every partition must be built again.
         con.execute("UPDATE partitions SET stale = true")
         con.execute("DELETE FROM meta WHERE key = 'partitions'")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), (?, ?)", [str(SCHEMA_VERSION), *APPLICATION])
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema_version a warehouse was written with; None for a new one."""
+    if _columns(con, "meta") is None:
+        return None
+    version = scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    return int(version) if version is not None and str(version).isdigit() else None
+
+
+def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> bool:
+    """From schema 5: exporter ids become attributes, orders gain their versions. Returns whether
+    derived tables must be rebuilt (message ids changed).
+
+    Messages stored under an exporter's id (any msg_id that is not an md5 hex digest) get their
+    content id and keep the exporter's as source_msg_id; their occurrence index counts on from the
+    content-identified messages of the same content, in file and line order; an id held by several
+    messages is recorded in id_clashes. Every stored order becomes its first version."""
+    con.execute("UPDATE ingested_files SET id_clashes = 0 WHERE id_clashes IS NULL")
+    if not scalar(con, "SELECT count(*) FROM order_versions"):
+        con.execute(
+            f"""INSERT INTO order_versions BY NAME
+                SELECT *, {rank_sql()} AS state_rank FROM (
+                    SELECT o.*, {state_sql('o.status', 'o.paid_at')} AS state FROM orders o)"""
+        )
+    given = "NOT regexp_full_match(msg_id, '[0-9a-f]{32}')"
+    if not scalar(con, f"SELECT count(*) FROM messages WHERE {given}"):
+        return False
+    con.execute(
+        f"""UPDATE messages m SET source_msg_id = m.msg_id, msg_id = k.new_id
+            FROM (
+                SELECT r, {id_sql('occ')} AS new_id FROM (
+                    SELECT rowid AS r, *, {given} AS _given,
+                           count(*) FILTER (WHERE NOT {given}) OVER (PARTITION BY {KEY_SQL})
+                           + row_number() OVER (PARTITION BY {KEY_SQL}, {given}
+                                                ORDER BY source_path, source_line, rowid) - 1 AS occ
+                    FROM messages)
+                WHERE _given) k
+            WHERE m.rowid = k.r"""
+    )
+    # The ids schema 5 gave to more than one message are clashes (first holder: the first loaded).
+    con.execute(
+        """INSERT INTO id_clashes
+           WITH ranked AS (
+               SELECT rowid AS r, shop, source_msg_id, msg_id, source_path, source_line,
+                      row_number() OVER (PARTITION BY shop, source_msg_id ORDER BY rowid) AS n
+               FROM messages WHERE source_msg_id IS NOT NULL)
+           SELECT l.shop, l.source_msg_id, l.msg_id, l.source_path, l.source_line,
+                  f.msg_id, f.source_path, f.source_line
+           FROM ranked l JOIN ranked f ON f.shop = l.shop AND f.source_msg_id = l.source_msg_id AND f.n = 1
+           WHERE l.n > 1"""
+    )
+    return True
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
@@ -144,6 +201,8 @@ class LoadCounts:
     rows_loaded: int
     rows_duplicate: int
     rows_quarantined: int
+    # Messages it added whose exporter id (source_msg_id) another message of the shop already holds.
+    id_clashes: int = 0
     # The (shop, ISO week) partitions whose data this file changed: for messages those of the rows
     # inserted; for orders those of created_at and paid_at of every order inserted or changed, old
     # version and new; ("*", "*") for a roster change (it moves targets everywhere).
@@ -181,9 +240,10 @@ def load_parsed(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCount
 
 
 def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
+    first_rowid = scalar(con, "SELECT coalesce(max(rowid) + 1, 0) FROM messages")
+    clashes = 0
     if parsed.stream is not None:
         with _memory_capped(con):
-            first_rowid = scalar(con, "SELECT coalesce(max(rowid) + 1, 0) FROM messages")
             direct, direct_touched, direct_weeks = _stage_stream(con, parsed)
             _settle_deferred(con, first_rowid)
             quarantined = scalar(con, "SELECT count(*) FROM _stage_quarantine")
@@ -192,10 +252,12 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
                     "INSERT INTO quarantine BY NAME SELECT *, ? AS sha256 FROM _stage_quarantine", [parsed.sha256]
                 )
             con.execute("DROP TABLE _stage_quarantine")
-            loaded, total, touched, weeks = _insert_staged(con, "_stage_messages", ids_given=None, path=parsed.path)
+            loaded, total, touched, weeks = _insert_staged(con, "_stage_messages", path=parsed.path)
             con.execute("DROP TABLE _stage_messages")
             loaded, total = loaded + direct, total + direct
             touched, weeks = touched | direct_touched, weeks | direct_weeks
+            if parsed.ids_given:
+                clashes = _record_clashes(con, first_rowid)
     else:
         quarantine = parsed.quarantine
         quarantined = len(quarantine)
@@ -206,20 +268,23 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
             con.unregister("_incoming_quarantine")
         touched, weeks = set(), set()
         if parsed.kind == "chat":
-            loaded, total, touched, weeks = _insert_new_messages(con, parsed.messages, parsed.ids_given)
+            loaded, total, touched, weeks = _insert_new_messages(con, parsed.messages)
+            if parsed.ids_given:
+                clashes = _record_clashes(con, first_rowid)
         elif parsed.kind == "orders":
-            loaded, total, touched = _upsert_orders(con, parsed.orders)
+            loaded, total, touched = _upsert_orders(con, parsed.orders, parsed.sha256)
         elif parsed.kind == "roster":
             loaded, total, touched = _upsert_roster(con, parsed.roster)
         else:
             loaded, total = 0, 0
-    counts = LoadCounts(parsed.rows_read, loaded, total - loaded, quarantined, touched, weeks)
+    counts = LoadCounts(parsed.rows_read, loaded, total - loaded, quarantined, clashes, touched, weeks)
     con.execute(
-        "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO ingested_files (path, sha256, format, kind, encoding, rows_read, rows_loaded, rows_duplicate,
+               rows_quarantined, noise_lines, ingested_at, id_clashes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             parsed.path, parsed.sha256, parsed.format, parsed.kind, parsed.encoding, counts.rows_read,
             counts.rows_loaded, counts.rows_duplicate, counts.rows_quarantined, parsed.noise_lines,
-            dt.datetime.now().replace(microsecond=0),
+            dt.datetime.now().replace(microsecond=0), counts.id_clashes,
         ],
     )
     return counts
@@ -230,7 +295,7 @@ def _load(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> LoadCounts:
 # file is read.
 _STAGE_MESSAGES = """
     CREATE OR REPLACE TEMP TABLE _stage_messages (
-        _row BIGINT, msg_id VARCHAR, given BOOLEAN, h UBIGINT, shop VARCHAR, buyer VARCHAR, agent VARCHAR,
+        _row BIGINT, msg_id VARCHAR, source_msg_id VARCHAR, h UBIGINT, shop VARCHAR, buyer VARCHAR, agent VARCHAR,
         role VARCHAR, sent_at TIMESTAMP, text VARCHAR, source_line BIGINT)"""
 _STAGE_QUARANTINE = """
     CREATE OR REPLACE TEMP TABLE _stage_quarantine (
@@ -290,14 +355,14 @@ def _stage_stream(con: duckdb.DuckDBPyConnection, parsed: ParsedFile) -> tuple[i
         if piece.deferred is not None:
             piece_rows = piece.deferred  # noqa: F841 - read by name (see _batches)
             con.execute(
-                f"""INSERT INTO _stage_messages SELECT _row, coalesce(msg_id, {id_sql('0')}), msg_id IS NOT NULL,
+                f"""INSERT INTO _stage_messages SELECT _row, {id_sql('0')}, source_msg_id,
                     hash({KEY_SQL}), shop, buyer, agent, role, sent_at, text, source_line FROM piece_rows"""
             )
         if piece.direct is not None:
             piece_rows = piece.direct  # noqa: F841 - read by name (see _batches)
             inserted += con.execute(
                 f"""INSERT INTO messages BY NAME SELECT {id_sql('_occ')} AS msg_id, shop, buyer, agent, role,
-                    sent_at, text, source_path, source_line FROM piece_rows"""
+                    sent_at, text, source_path, source_line, source_msg_id FROM piece_rows"""
             ).fetchall()[0][0]
         touched |= piece.touched
         weeks |= piece.weeks
@@ -336,7 +401,7 @@ class _PieceSplitter:
         )
         self.row += len(frame)
         hashes = frame["_h"].to_numpy()
-        waits = self.seen.contains(hashes) | frame["msg_id"].is_not_null().to_numpy()
+        waits = self.seen.contains(hashes)
         if self.stored is not None:
             waits |= frame.select(
                 pl.struct("shop", pl.col("_day").alias("day")).is_in(self.stored)
@@ -393,7 +458,7 @@ def _settle_deferred(con: duckdb.DuckDBPyConnection, first_rowid: int) -> None:
                 LEFT JOIN earlier e ON e.shop = d.shop AND e.buyer = d.buyer AND e.key_agent = d.key_agent
                     AND e.role = d.role AND e.sent_at = d.sent_at AND e.text = d.text
             ) o
-            WHERE s._row = o._row AND o.occ > 0 AND NOT s.given""",
+            WHERE s._row = o._row AND o.occ > 0""",
         [first_rowid],
     )
 
@@ -412,33 +477,30 @@ def _register_batches(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataF
 
 
 def _insert_new_messages(
-    con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None, ids_given: bool = True
+    con: duckdb.DuckDBPyConnection, messages: pl.DataFrame | None
 ) -> tuple[int, int, set[tuple[str, str]], set[str]]:
     if messages is None or messages.is_empty():
         return 0, 0, set(), set()
     _register_batches(con, "_incoming_messages", messages.with_row_index("_row"))
     try:
-        return _insert_staged(con, "_incoming_messages", ids_given=ids_given)
+        return _insert_staged(con, "_incoming_messages")
     finally:
         con.unregister("_incoming_messages")
 
 
 def _insert_staged(
-    con: duckdb.DuckDBPyConnection, stage: str, ids_given: bool | None, path: str | None = None
+    con: duckdb.DuckDBPyConnection, stage: str, path: str | None = None
 ) -> tuple[int, int, set[tuple[str, str]], set[str]]:
     """Insert the staged rows whose msg_id is not in the warehouse yet: (inserted, staged, touched, weeks).
 
-    An anti-join rather than a primary key: at a million rows the index costs more than the join. When
-    every id is computed, equal ids mean equal shop and time, so only stored messages of the staged
-    shops and time range can match; the join then reads just those."""
-    total, low, high, given = con.execute(
-        f"SELECT count(*), min(sent_at), max(sent_at), {'bool_or(given)' if ids_given is None else '?'} FROM {stage}",
-        [] if ids_given is None else [ids_given],
-    ).fetchone()
+    An anti-join rather than a primary key: at a million rows the index costs more than the join. Every
+    id is computed from the content, so equal ids mean equal shop and time: only stored messages of
+    the staged shops and time range can match, and the join reads just those."""
+    total, low, high = con.execute(f"SELECT count(*), min(sent_at), max(sent_at) FROM {stage}").fetchone()
     if not total:
         return 0, 0, set(), set()
-    near = "" if given else f"AND m.sent_at BETWEEN ? AND ? AND m.shop IN (SELECT DISTINCT shop FROM {stage})"
-    params = [] if given else [low, high]
+    near = f"AND m.sent_at BETWEEN ? AND ? AND m.shop IN (SELECT DISTINCT shop FROM {stage})"
+    params = [low, high]
     duplicates = 0
     if scalar(con, f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE true {near} LIMIT 1)", params):
         con.execute(
@@ -451,7 +513,8 @@ def _insert_staged(
     inserted = scalar(
         con,
         f"""INSERT INTO messages BY NAME SELECT s.msg_id, s.shop, s.buyer, s.agent, s.role, s.sent_at, s.text,
-            {'s.source_path' if path is None else '?'} AS source_path, s.source_line FROM {stage} s {new}""",
+            {'s.source_path' if path is None else '?'} AS source_path, s.source_line, s.source_msg_id
+            FROM {stage} s {new}""",
         [] if path is None else [path],
     )
     week = "strftime(sent_at, '%G-W%V')"
@@ -470,28 +533,89 @@ def _insert_staged(
     return inserted, total, touched, {w for _, w, _ in groups}
 
 
+def _record_clashes(con: duckdb.DuckDBPyConnection, first_rowid: int) -> int:
+    """Record the messages this file added (rowid from ``first_rowid`` on) whose exporter id another
+    message of the same shop already holds: a stored one, or one earlier in this file (by line). The
+    messages stay as they are (identity is content-based); the clash is kept in ``id_clashes``."""
+    new = "SELECT rowid AS r, * FROM messages WHERE rowid >= ? AND source_msg_id IS NOT NULL"
+    if not scalar(con, f"SELECT count(*) FROM ({new} LIMIT 1)", [first_rowid]):
+        return 0
+    return scalar(
+        con,
+        f"""INSERT INTO id_clashes
+            WITH new AS ({new}),
+            holders AS (
+                SELECT m.rowid AS r, m.shop, m.source_msg_id, m.msg_id, m.source_path, m.source_line
+                FROM messages m SEMI JOIN (SELECT DISTINCT shop, source_msg_id FROM new) n
+                    ON m.shop = n.shop AND m.source_msg_id = n.source_msg_id),
+            ranked AS (
+                -- Stored holders first (in load order), then this file's rows in line order.
+                SELECT *, row_number() OVER (
+                    PARTITION BY shop, source_msg_id
+                    ORDER BY r >= ?, CASE WHEN r >= ? THEN source_line END, r, msg_id) AS n
+                FROM holders)
+            SELECT l.shop, l.source_msg_id, l.msg_id, l.source_path, l.source_line,
+                   f.msg_id, f.source_path, f.source_line
+            FROM ranked l JOIN ranked f ON f.shop = l.shop AND f.source_msg_id = l.source_msg_id AND f.n = 1
+            WHERE l.n > 1 AND l.r >= ?""",
+        [first_rowid, first_rowid, first_rowid, first_rowid],
+    )
+
+
+# The orders columns, in DDL order, and the columns whose change makes a row count as loaded.
+_ORDER_COLUMNS = ("order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
+                  "source_path", "items")
+_ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
+
+
 def _upsert_orders(
-    con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None
+    con: duckdb.DuckDBPyConnection, orders: pl.DataFrame | None, sha256: str | None = None
 ) -> tuple[int, int, set[tuple[str, str]]]:
-    """A later export of the same order (paid, refunded since) replaces the stored row; an identical
-    row counts as a duplicate."""
+    """Keep this export's version of each order in ``order_versions``, and let it replace the ``orders``
+    row only where it is further forward (qc_pipeline/ingest/order_states.py): an older export read
+    after a newer one changes nothing. A row counts as loaded when it changed the order's fields."""
     if orders is None or orders.is_empty():
         return 0, 0, set()
-    latest = orders.unique(subset="order_id", keep="last", maintain_order=True)
-    con.register("_incoming_orders", latest.to_arrow())
+    con.register("_incoming_orders", _batches(orders.with_row_index("_row")))
+    columns = ", ".join(_ORDER_COLUMNS)
+    # The file's version of each order: its furthest-forward row (the last of equal rows).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _order_file AS
+            SELECT {columns}, state, state_rank FROM (
+                SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY {key_desc()}, _row DESC) AS _n
+                FROM (SELECT *, {rank_sql()} AS state_rank FROM (
+                    SELECT *, {state_sql()} AS state FROM _incoming_orders)))
+            WHERE _n = 1"""
+    )
+    con.unregister("_incoming_orders")
+    con.execute(
+        f"""INSERT INTO order_versions BY NAME
+            SELECT {columns}, state, state_rank, ? AS sha256, ? AS ingested_at FROM _order_file f
+            WHERE NOT EXISTS (SELECT 1 FROM order_versions v WHERE v.order_id = f.order_id AND v.sha256 = ?)""",
+        [sha256, dt.datetime.now().replace(microsecond=0), sha256],
+    )
+    # Where this version is further forward than the stored row (which wins a full tie: it is the
+    # same row), it replaces it.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _order_winners AS
+            SELECT {columns} FROM (
+                SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY {key_desc()}, _incoming) AS _n FROM (
+                    SELECT {columns}, state_rank, 1 AS _incoming FROM _order_file
+                    UNION ALL
+                    SELECT {columns}, {rank_sql(state_sql('o.status', 'o.paid_at'))} AS state_rank, 0 AS _incoming
+                    FROM orders o WHERE o.order_id IN (SELECT order_id FROM _order_file)))
+            WHERE _n = 1 AND _incoming = 1"""
+    )
+    same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM w.{c}" for c in _ORDER_FIELDS)
     # Inserted or changed orders, with the stored version they replace (if any).
     changed = con.execute(
-        """SELECT i.shop, i.created_at, i.paid_at, o.shop, o.created_at, o.paid_at
-           FROM _incoming_orders i LEFT JOIN orders o ON o.order_id = i.order_id
-           WHERE NOT EXISTS (
-               SELECT 1 FROM orders o WHERE o.order_id = i.order_id
-               AND o.shop IS NOT DISTINCT FROM i.shop AND o.buyer IS NOT DISTINCT FROM i.buyer
-               AND o.created_at IS NOT DISTINCT FROM i.created_at AND o.paid_at IS NOT DISTINCT FROM i.paid_at
-               AND o.amount = i.amount AND o.refund_amount = i.refund_amount
-               AND o.status IS NOT DISTINCT FROM i.status AND o.items IS NOT DISTINCT FROM i.items)"""
+        f"""SELECT w.shop, w.created_at, w.paid_at, o.shop, o.created_at, o.paid_at
+            FROM _order_winners w LEFT JOIN orders o ON o.order_id = w.order_id
+            WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = w.order_id AND {same})"""
     ).fetchall()
-    con.execute("INSERT OR REPLACE INTO orders BY NAME SELECT * FROM _incoming_orders")
-    con.unregister("_incoming_orders")
+    con.execute("INSERT OR REPLACE INTO orders BY NAME SELECT * FROM _order_winners")
+    con.execute("DROP TABLE _order_winners")
+    con.execute("DROP TABLE _order_file")
     touched = {
         (shop, moment.strftime("%G-W%V"))
         for row in changed
