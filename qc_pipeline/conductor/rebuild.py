@@ -7,6 +7,7 @@ docs/architecture.md tells the whole story; in short, for each batch of shops th
    further back or ahead for a buyer whose conversation runs past the margin;
 3. `stages.buyer_tables`, keep the rows of the targets, replace them in the warehouse;
 4. `stages.weekly_tables` over every row of the touched (shop, week) partitions, replace those.
+5. settle the unanswered promises of the shops rebuilt against each shop's latest message (open or broken).
 A partition whose only difference is its rule set or scorecard is not rebuilt in full: `rescore`
 recomputes its flags and scores (or its scores only) from stored rows, after the full targets.
 """
