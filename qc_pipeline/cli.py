@@ -627,6 +627,46 @@ def lake_export(
     console.print(f"wrote {sum(w.rows for w in written)} rows in {len(written)} partitions to {escape(lake)}")
 
 
+@command()
+def reminders(
+    date: str = typer.Option(..., "--date", help="The day to list, e.g. 2026-11-20."),
+    db: Path = DB_OPTION,
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the list to FILE.csv or FILE.xlsx."),
+    no_mask: bool = NO_MASK_OPTION,
+) -> None:
+    """List the day's unpaid orders still open (催付), oldest auto-close deadline first, with the agent who
+    served the buyer and the reminders sent so far."""
+    import datetime as dt
+
+    from qc_pipeline.reports.reminders import open_orders, write_open_orders
+    from qc_pipeline.store.warehouse import open_warehouse
+
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise UserError(f"--date {date!r}: expected a day like 2026-11-20") from None
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UserError(f"--out {out}: expected a .csv or .xlsx file name")
+    con = open_warehouse(db, read_only=True)
+    try:
+        frame = open_orders(con, day, mask=not no_mask)
+    finally:
+        con.close()
+    table = Table("deadline", "order", "buyer", "amount", "served by", "reminded", "by", "reminders")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            f"{row['close_deadline']:%Y-%m-%d %H:%M}", escape(row["order_id"]), escape(row["buyer"] or ""),
+            f"{row['amount']}", escape(row["served_by"] or "-"),
+            f"{row['reminded_at']:%m-%d %H:%M}" if row["reminded_at"] else "-", escape(row["reminded_by"] or "-"),
+            str(row["reminders"]),
+        )
+    console.print(f"{len(frame)} unpaid orders open on {day}")
+    if len(frame):
+        console.print(table)
+    if out is not None:
+        console.print(f"wrote {escape(str(write_open_orders(frame, out)))}")
+
+
 # The review loop's commands register themselves on `app` and `rules_app` (qc_pipeline/review/commands.py).
 from qc_pipeline.review import commands as _review_commands  # noqa: E402,F401
 

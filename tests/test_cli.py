@@ -26,7 +26,7 @@ def ran(tmp_path_factory):
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["ingest"], ["status"], ["report"], ["sample"], ["cases"],
-                                     ["topics"], ["rules"], ["rules", "list"], ["rules", "check"]])
+                                     ["topics"], ["rules"], ["rules", "list"], ["rules", "check"], ["reminders"]])
 def test_every_command_has_help(command):
     result = qc(*command, "--help")
     assert result.exit_code == 0, result.output

@@ -7,6 +7,7 @@ docs/architecture.md tells the whole story; in short, for each batch of shops th
    further back or ahead for a buyer whose conversation runs past the margin;
 3. `stages.buyer_tables`, keep the rows of the targets, replace them in the warehouse;
 4. `stages.weekly_tables` over every row of the touched (shop, week) partitions, replace those.
+5. settle the unanswered promises of the shops rebuilt against each shop's latest message (open or broken).
 A partition whose only difference is its rule set or scorecard is not rebuilt in full: `rescore`
 recomputes its flags and scores (or its scores only) from stored rows, after the full targets.
 """
@@ -32,6 +33,8 @@ from qc_pipeline.store.schema import DERIVED_TABLES
 BATCH_MESSAGES = 500_000
 # What to read for one buyer: [lo, hi) around the target weeks [target_lo, target_hi).
 REQUEST_COLUMNS = ["shop", "buyer", "lo", "hi", "target_lo", "target_hi"]
+# The per-buyer tables the weekly ones are aggregated from.
+WEEKLY_INPUTS = ("rounds", "flags", "inquiries", "session_scores", "sessions", "promises", "payment_reminders")
 # Reading further for a buyer whose conversation runs past the margin: at most this many times.
 MAX_WIDENINGS = 8
 
@@ -234,9 +237,10 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
     requests = _requests(full_buyers, partial, reach)
     clock.lap("plan")
     inputs = store.read_inputs(con, requests)
+    latest = store.shop_latest(con, shops)
     clock.lap("read")
     tables = buyer_tables(inputs["messages"], inputs["texts"], inputs["orders"], roster, inputs["chat_buyers"],
-                          settings, ruleset, scorecard)
+                          settings, ruleset, scorecard, latest)
     clock.lap("derive")
     for _ in range(MAX_WIDENINGS):
         # A session that reaches into a target week has its own row in the week it started: that week
@@ -249,7 +253,7 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
             break
         again = store.read_inputs(con, wanted)
         redone = buyer_tables(again["messages"], again["texts"], again["orders"], roster, again["chat_buyers"],
-                              settings, ruleset, scorecard)
+                              settings, ruleset, scorecard, latest)
         keys = wanted.select("shop", "buyer")
         tables = {
             name: pl.concat([rows.join(keys, on=["shop", "buyer"], how="anti"), redone[name]], how="diagonal_relaxed")
@@ -303,6 +307,10 @@ def rebuild(
                 _replace(con, report, name, rows, touched, None)
             clock.lap("weekly")
             _account(report, tables, weekly, full, partial, roster)
+        if batches:
+            # New messages move a shop's latest message, which turns its unanswered promises past due
+            # from open to broken in every week, not only in the targets (agent_week does not count them).
+            store.settle_open_promises(con, full_targets["shop"].unique().to_list())
         _rescore_all(con, report, targets, full_targets, roster, config, ruleset, scorecard, clock)
         built = targets.select(
             "shop", "week", pl.col("_config").alias("config_version"),
@@ -347,10 +355,9 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
             _replace(con, report, name, rows, new.score_keys, new.partial)
         clock.lap("write")
         touched = new.touched
-        rows = {name: store.read_partitions(con, name, touched)
-                for name in ("rounds", "flags", "inquiries", "session_scores", "sessions")}
+        rows = {name: store.read_partitions(con, name, touched) for name in WEEKLY_INPUTS}
         weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
-                                     roster, settings, rows["sessions"])
+                                     roster, settings, rows["sessions"], rows["promises"], rows["payment_reminders"])
         for name, frame in weekly.items():
             _replace(con, report, name, frame.join(touched, on=["shop", "week"], how="semi"), touched, None)
         clock.lap("weekly")
@@ -367,13 +374,13 @@ def _replace(con, report: RebuildReport, table: str, rows: pl.DataFrame, full: p
 
 def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags and shop_week of the touched partitions, from all their stored rows."""
-    rows = {name: store.read_partitions(con, name, touched)
-            for name in ("rounds", "flags", "inquiries", "session_scores", "sessions")}
+    rows = {name: store.read_partitions(con, name, touched) for name in WEEKLY_INPUTS}
     # Silent orders count in the week they were paid, which may differ from the order's partition.
     attribution = pl.concat([store.read_partitions(con, "order_attribution", touched), _paid_elsewhere(con, touched)])
     shops = touched["shop"].unique().to_list()
     weekly = weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], attribution,
-                           rows["session_scores"], roster, store.order_span(con, shops), settings, rows["sessions"])
+                           rows["session_scores"], roster, store.order_span(con, shops), settings, rows["sessions"],
+                           rows["promises"], rows["payment_reminders"])
     keys = touched.select("shop", "week")
     return {name: frame.join(keys, on=["shop", "week"], how="semi") for name, frame in weekly.items()}
 

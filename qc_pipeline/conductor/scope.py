@@ -51,6 +51,9 @@ class Reach:
     window: dt.timedelta
     # How long after a session a later one can still make it a reopened case (sessions.reopened_at).
     reopen: dt.timedelta = dt.timedelta(0)
+    # How far after a promise its answer is looked for, and after an order's creation its reminders
+    # (promises, payment_reminders): the service-standard clauses' look-ahead.
+    standard: dt.timedelta = dt.timedelta(0)
 
     @classmethod
     def of(cls, config: Config) -> "Reach":
@@ -60,12 +63,15 @@ class Reach:
         # idle on-duty seconds can stretch over at most idle // on_duty_per_day + 1 off-duty nights.
         span = dt.timedelta(seconds=idle) + DAY * (int(idle // on_duty_per_day) + (0 if calendar.always_on else 1))
         return cls(session_span=span, window=DAY * int(config.conversion["window_days"]),
-                   reopen=dt.timedelta(hours=config.reopen_hours))
+                   reopen=dt.timedelta(hours=config.reopen_hours),
+                   standard=dt.timedelta(hours=max(config.promise_follow_hours, config.payment_close_hours)))
 
     @property
     def reach(self) -> dt.timedelta:
         # An inquiry's day starts up to a day before its first reply; its window then runs `window`.
-        return max(self.session_span, self.window + DAY, self.reopen + self.session_span)
+        # A promise or an unpaid order depends on the buyer's messages up to `standard` after it (and
+        # nothing before it), so input within `standard` of a week's start can change the previous week.
+        return max(self.session_span, self.window + DAY, self.reopen + self.session_span, self.standard)
 
     @property
     def margin(self) -> dt.timedelta:

@@ -26,10 +26,17 @@ from qc_pipeline.sessions.sessionize import messages_in_sessions, ordered_messag
 from qc_pipeline.weekly import agent_week_flags, agent_week_response, agent_week_table, weekly_flag_counts
 from qc_pipeline.weekly import aftersale_kpis, order_kpis, reception_kpis, weekly_scores, with_bands
 from qc_pipeline.sessions.casefacts import refund_pattern, refund_topics, with_case_facts
+from qc_pipeline.standard import (
+    COUNT_COLUMNS as STANDARD_COUNTS, agent_week_standard, payment_reminders_table, promises_table, shop_latest,
+    standard_lexicons,
+)
+from qc_pipeline.standard.promises import PROMISE_SCHEMA
+from qc_pipeline.standard.reminders import REMINDER_SCHEMA
 
 # The tables decided per buyer, each with the (shop, week, buyer) columns that place a row in a partition.
 BUYER_TABLES = (
     "sessions", "rounds", "flags", "inquiries", "order_attribution", "session_scores", "score_deductions",
+    "promises", "payment_reminders",
 )
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
 # What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
@@ -95,10 +102,13 @@ def buyer_tables(
     config: Config,
     ruleset: RuleSet,
     scorecard: Scorecard,
+    latest: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every per-buyer table for the given messages (msg_id, shop, buyer, agent, role, sent_at,
     source_line), their texts (msg_id, role, text), the buyers' orders, the roster (agent, name, role)
-    and `chat_buyers` (shop, buyer pairs that chatted with the shop at all)."""
+    and `chat_buyers` (shop, buyer pairs that chatted with the shop at all). `latest` (shop, latest_at)
+    is each shop's latest loaded message, which tells an open promise from a broken one; without it,
+    the latest of `messages` (right when they are all of the shop's messages)."""
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)
     sessions = with_case_facts(sessions_table(ordered), ordered, texts, refund_pattern(refund_topics()),
@@ -119,6 +129,18 @@ def buyer_tables(
         "inquiries": frames["inquiries"].drop("orders"),
         "order_attribution": attribution,
         **score_tables(sessions, rounds, flags, frames["inquiries"], ruleset, scorecard),
+        **standard_tables(messages, texts, orders, config, shop_latest(messages) if latest is None else latest),
+    }
+
+
+def standard_tables(messages: pl.DataFrame, texts: pl.DataFrame, orders: pl.DataFrame, config: Config,
+                    latest: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """promises and payment_reminders of the given buyers (qc_pipeline/standard)."""
+    lexicons = standard_lexicons()
+    return {
+        "promises": promises_table(messages, texts, latest, lexicons, config.promise_due_hours,
+                                   config.promise_follow_hours),
+        "payment_reminders": payment_reminders_table(orders, messages, texts, lexicons, config.payment_close_hours),
     }
 
 
@@ -132,35 +154,45 @@ def weekly_tables(
     order_span: pl.DataFrame,
     config: Config,
     sessions: pl.DataFrame | None = None,
+    promises: pl.DataFrame | None = None,
+    reminders: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags and shop_week of the (week, shop) partitions the rows belong to.
     `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day);
-    `sessions` (of those partitions) feed the after-sale KPIs."""
+    `sessions` (of those partitions) feed the after-sale KPIs, `promises` and `reminders` (rows of
+    payment_reminders) the service-standard figures."""
     return {
-        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions),
+        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions, promises, reminders),
         "shop_week": shop_week_table(inquiries, attribution, order_span),
     }
 
 
 def agent_weekly_tables(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame,
                         scores: pl.DataFrame, roster: pl.DataFrame, config: Config,
-                        sessions: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+                        sessions: pl.DataFrame | None = None, promises: pl.DataFrame | None = None,
+                        reminders: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week reads
     neither)."""
-    return {"agent_week": agent_period_table(rounds, flags, inquiries, scores, roster, config, sessions),
+    return {"agent_week": agent_period_table(rounds, flags, inquiries, scores, roster, config, sessions,
+                                             promises, reminders),
             "agent_week_flags": agent_week_flags(flags)}
 
 
 def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
-                       roster: pl.DataFrame, config: Config, sessions: pl.DataFrame | None) -> pl.DataFrame:
+                       roster: pl.DataFrame, config: Config, sessions: pl.DataFrame | None,
+                       promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (week, shop, agent) of the rows given, whatever their `week` holds: agent_month calls
     it with each row's month in that column."""
     conv = config.conversion
+    if promises is None:
+        promises = pl.DataFrame(schema=PROMISE_SCHEMA)
+    if reminders is None:
+        reminders = pl.DataFrame(schema=REMINDER_SCHEMA)
     if sessions is None:
         sessions = pl.DataFrame(schema={"week": pl.Utf8, "shop": pl.Utf8, "session_id": pl.Utf8,
                                         "agents": pl.List(pl.Utf8), "primary_agent": pl.Utf8,
                                         "refund_topic": pl.Boolean, "reopened_at": pl.Datetime("us")})
-    return agent_week_table(
+    table = agent_week_table(
         agent_week_response(rounds, config.wait_cap_seconds),
         weekly_flag_counts(flags),
         with_bands(agent_week_conversion(inquiries), conv["bands"], conv["min_inquiries"]),
@@ -171,5 +203,8 @@ def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.
             reception_kpis(rounds, config.wait_cap_seconds),
             order_kpis(inquiries),
             aftersale_kpis(sessions, rounds, roster, config.default_role, config.aftersale_first_reply_seconds),
+            agent_week_standard(promises, reminders),
         ),
     )
+    # An agent-week without promises or reminders made none: 0, not unknown.
+    return table.with_columns(*[pl.col(c).fill_null(0) for c in (*STANDARD_COUNTS, "reminder_recovered_amount")])

@@ -17,11 +17,11 @@ from qc_pipeline.tomlfiles import content_version, loads, merge_known, read_toml
 
 ROLES = ("presale", "aftersale", "supervisor")
 # What a `[shops."店铺名"]` table may override for one shop; everything else is warehouse-wide.
-SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion", "kpis")
+SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion", "kpis", "standard")
 # The sections the derived tables are computed from: a change in any of them rebuilds the partitions it
 # applies to (ingest settings only affect files read from then on; rules and scorecard carry versions
 # of their own).
-DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion", "kpis")
+DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion", "kpis", "standard")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 # The widest time window a config may set: the report's week arithmetic needs room at both ends.
 _WINDOW_LIMITS = (dt.datetime(1900, 1, 1), dt.datetime(9000, 1, 1))
@@ -88,6 +88,18 @@ class Config:
     @property
     def reopen_hours(self) -> float:
         return float(self.raw["kpis"]["reopen_hours"])
+
+    @property
+    def promise_due_hours(self) -> float:
+        return float(self.raw["standard"]["promise_due_hours"])
+
+    @property
+    def promise_follow_hours(self) -> float:
+        return float(self.raw["standard"]["promise_follow_hours"])
+
+    @property
+    def payment_close_hours(self) -> float:
+        return float(self.raw["standard"]["payment_close_hours"])
 
     @property
     def conversion(self) -> dict:
@@ -258,6 +270,15 @@ def _validate(raw: dict, source: str) -> None:
         value = raw["kpis"][key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise UserError(f"{source}: kpis.{key} must be a positive number, got {value!r}")
+    standard = raw["standard"]
+    for key in ("promise_due_hours", "promise_follow_hours", "payment_close_hours"):
+        value = standard[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 24 * 60:
+            raise UserError(f"{source}: standard.{key} must be a positive number of hours (at most 1440), "
+                            f"got {value!r}")
+    if standard["promise_follow_hours"] < standard["promise_due_hours"]:
+        raise UserError(f"{source}: standard.promise_follow_hours ({standard['promise_follow_hours']!r}) must be at "
+                        f"least standard.promise_due_hours ({standard['promise_due_hours']!r})")
     for key in ("idle_minutes",):
         if float(raw["sessions"][key]) <= 0:
             raise UserError(f"{source}: sessions.{key} must be positive")

@@ -5,53 +5,20 @@ The refund wording is data (`refund_topic.toml`), validated when loaded; matchin
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import polars as pl
 
-from qc_pipeline.errors import UserError
-from qc_pipeline.tomlfiles import loads
+from qc_pipeline.lexicon import Entry, alternation, parse_lexicons
 
-_FIELDS = ("id", "pattern", "severity", "explanation", "source")
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    pattern: str
-    severity: str
-    explanation: str
-    source: str
+# A refund-topic entry: the shared lexicon entry (id, pattern, severity, explanation, source).
+Topic = Entry
 
 
 def parse_topics(text: str, where: str) -> tuple[Topic, ...]:
     """The entries of a topic lexicon; every entry needs all fields and a valid regular expression."""
-    raw = loads(text)
-    entries = raw.get("topic")
-    if not isinstance(entries, list) or not entries:
-        raise UserError(f"{where}: needs at least one [[topic]] entry")
-    seen: set[str] = set()
-    topics = []
-    for i, entry in enumerate(entries):
-        at = f"{where}: topic[{i}]"
-        unknown = set(entry) - set(_FIELDS)
-        if unknown:
-            raise UserError(f"{at}: unknown key '{sorted(unknown)[0]}'")
-        for key in _FIELDS:
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise UserError(f"{at}: '{key}' must be a non-empty text")
-        if entry["id"] in seen:
-            raise UserError(f"{at}: duplicate id '{entry['id']}'")
-        seen.add(entry["id"])
-        try:
-            re.compile(entry["pattern"])
-        except re.error as exc:
-            raise UserError(f"{at}: bad regular expression {entry['pattern']!r}: {exc}") from None
-        topics.append(Topic(**{k: entry[k] for k in _FIELDS}))
-    return tuple(topics)
+    return parse_lexicons(text, where, ("topic",))["topic"]
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +28,7 @@ def refund_topics() -> tuple[Topic, ...]:
 
 
 def refund_pattern(topics: tuple[Topic, ...]) -> str:
-    return "|".join(f"(?:{t.pattern})" for t in topics)
+    return alternation(topics)
 
 
 def with_case_facts(sessions: pl.DataFrame, ordered: pl.DataFrame, texts: pl.DataFrame, pattern: str,

@@ -190,6 +190,27 @@ def inquiries_of(con: duckdb.DuckDBPyConnection, sessions: pl.DataFrame) -> pl.D
     ).pl()
 
 
+def shop_latest(con: duckdb.DuckDBPyConnection, shops: list[str]) -> pl.DataFrame:
+    """(shop, latest_at): each shop's latest loaded message."""
+    _shops = pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}).to_arrow()  # noqa: F841
+    return con.sql(
+        """SELECT m.shop, max(m.sent_at) AS latest_at FROM messages m SEMI JOIN _shops s ON m.shop = s.shop
+           GROUP BY m.shop"""
+    ).pl()
+
+
+def settle_open_promises(con: duckdb.DuckDBPyConnection, shops: list[str]) -> None:
+    """Unanswered promises of these shops: `open` while their due time lies after the shop's latest
+    loaded message, `broken` once it does not (the rule promises_table applies, over every stored week)."""
+    _latest = shop_latest(con, shops).to_arrow()  # noqa: F841
+    con.execute(
+        """UPDATE promises p SET status = CASE WHEN p.due > l.latest_at THEN 'open' ELSE 'broken' END
+           FROM _latest l
+           WHERE p.shop = l.shop AND p.kept_at IS NULL AND p.status <> (CASE WHEN p.due > l.latest_at
+                 THEN 'open' ELSE 'broken' END)"""
+    )
+
+
 def order_span(con: duckdb.DuckDBPyConnection, shops: list[str]) -> pl.DataFrame:
     _shops = pl.DataFrame({"shop": shops}, schema={"shop": pl.Utf8}).to_arrow()  # noqa: F841
     return con.sql(

@@ -7,6 +7,9 @@ from __future__ import annotations
 # 5: the review loop's tables (reviews, adjusted_scores, adjusted_agent_week), kept across rebuilds.
 # 6: messages.source_msg_id (exporter ids re-keyed to content ids), id_clashes, ingested_files.id_clashes,
 #    order_versions (every export's version of an order; orders holds the furthest-forward one).
+#    And the service-standard clauses: tables promises and payment_reminders, agent_week's STANDARD_COLUMNS.
+#    New derived tables are created, and agent_week, whose columns changed, is recreated empty, which
+#    marks every partition stale (store/warehouse.py `_create_or_migrate`): the next run rebuilds them.
 SCHEMA_VERSION = 6
 
 # One agent_week column per flag category (the shipped rule set's categories).
@@ -35,6 +38,16 @@ KPI_COLUMNS = """consulted_buyers BIGINT,           -- 咨询人数
             aftersale_first_rounds BIGINT,
             aftersale_first_5min_pct DOUBLE,   -- first rounds answered within kpis.aftersale_first_reply_seconds
             reopened_cases BIGINT              -- sessions the same buyer reopened within kpis.reopen_hours"""
+
+# The service-standard clauses' figures (docs/metrics.md "Service-standard clauses"), columns of agent_week.
+STANDARD_COLUMNS = """promises BIGINT,                   -- look-up promises the agent made (week of the promise)
+            promises_kept BIGINT,              -- answered substantively within standard.promise_due_hours
+            promises_kept_pct DOUBLE,          -- promises_kept / promises, 0-100
+            promise_keep_median_s DOUBLE,      -- median wall-clock seconds to the answer, kept and late ones
+            reminders_sent BIGINT,             -- orders this agent reminded first (week of the order's creation)
+            reminded_paid BIGINT,              -- of those, paid after the reminder (催付成功)
+            reminder_success_pct DOUBLE,       -- 催付成功率, reminded_paid / reminders_sent, 0-100
+            reminder_recovered_amount DECIMAL(18, 2)  -- paid amount of those orders"""
 
 # Tables loaded from input files. They are appended to and never rebuilt.
 SOURCE_TABLES = {
@@ -322,6 +335,7 @@ DERIVED_TABLES = {
             violation_sessions BIGINT,         -- sessions with at least one violation by this agent
             violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
             {KPI_COLUMNS}
+            , {STANDARD_COLUMNS}
         )""",
     # agent_week's flag figures in long form, for every category a rule set declares.
     "agent_week_flags": """
@@ -433,3 +447,43 @@ DERIVED_TABLES = {
             buyer VARCHAR
         )""",
 }
+
+# The service-standard clauses (qc_pipeline/standard, docs/metrics.md "Service-standard clauses"): per-buyer
+# tables like the ones above, placed in the partition of the promise's message / the order's creation.
+STANDARD_TABLES = {
+    "promises": """
+        CREATE TABLE IF NOT EXISTS promises (
+            msg_id VARCHAR NOT NULL,           -- the promising agent message (我帮您查一下 ...)
+            shop VARCHAR NOT NULL,
+            buyer VARCHAR NOT NULL,
+            agent VARCHAR,                     -- who promised
+            promised_at TIMESTAMP NOT NULL,
+            due TIMESTAMP NOT NULL,            -- promised_at + standard.promise_due_hours (wall clock)
+            kept_at TIMESTAMP,                 -- the first substantive human reply to the buyer after it,
+                                               -- within standard.promise_follow_hours
+            kept_by VARCHAR,                   -- who answered it (a colleague, after a handover)
+            kept_msg_id VARCHAR,
+            keep_seconds DOUBLE,               -- kept_at - promised_at
+            status VARCHAR NOT NULL,           -- kept | late | broken | open
+            lexicon_id VARCHAR,                -- the first promise entry of standard/lexicons.toml it matches
+            week VARCHAR NOT NULL              -- ISO week of promised_at: its partition
+        )""",
+    "payment_reminders": """
+        CREATE TABLE IF NOT EXISTS payment_reminders (
+            order_id VARCHAR NOT NULL,         -- an order not paid when it was created
+            shop VARCHAR NOT NULL,
+            buyer VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            close_deadline TIMESTAMP NOT NULL, -- created_at + standard.payment_close_hours (auto-close)
+            paid_at TIMESTAMP,
+            status VARCHAR,                    -- the order export's status
+            amount DECIMAL(18, 2),             -- 买家实际支付金额 (0 while unpaid)
+            reminded_at TIMESTAMP,             -- the first reminder (催付) before payment and the deadline
+            reminded_by VARCHAR,               -- the agent who sent it
+            reminders BIGINT NOT NULL,         -- reminder messages to the buyer in that time
+            reminding_agents BIGINT NOT NULL,  -- distinct agents who sent them (> 1: a double-chased buyer)
+            paid_after_reminder BOOLEAN NOT NULL,
+            week VARCHAR NOT NULL              -- ISO week of created_at: its partition
+        )""",
+}
+DERIVED_TABLES.update(STANDARD_TABLES)
