@@ -371,7 +371,7 @@ def test_qc_reminders_mistakes_are_one_line(tmp_path, monkeypatch, args, message
 
 @pytest.mark.parametrize("text, message", [
     ("[standard]\npromise_due_hours = 0\n", "standard.promise_due_hours must be a positive number of hours"),
-    ("[standard]\npayment_close_hours = \"72\"\n", "standard.payment_close_hours must be a positive number"),
+    ("[standard]\npayment_close_hours = \"72\"\n", "config key 'standard.payment_close_hours' must be a number"),
     ("[standard]\npromise_due_hours = 100\n", "standard.promise_follow_hours (72) must be at least standard.promise_due_hours (100)"),
     ("[standard]\npromise_hours = 24\n", "unknown config key 'standard.promise_hours'"),
 ])
