@@ -22,6 +22,8 @@ SHOP_KEYS = ("timezone", "shifts", "targets", "sessions", "conversion", "kpis")
 # of their own).
 DERIVED_KEYS = ("timezone", "shifts", "targets", "sessions", "roster", "conversion", "kpis")
 ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
+# The [ingest] limits on one input file (default.toml): the size ones are in MiB.
+INGEST_LIMITS = ("xlsx_max_uncompressed_mb", "xlsx_max_expansion_ratio", "json_max_document_mb")
 
 
 def default_config_text() -> str:
@@ -33,6 +35,13 @@ class Shift:
     name: str
     start_s: int  # seconds after local midnight
     end_s: int  # may be <= start_s when the shift crosses midnight
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    xlsx_max_uncompressed_bytes: int
+    xlsx_max_expansion_ratio: float
+    json_max_document_bytes: int
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,15 @@ class Config:
     @property
     def auto_reply_patterns(self) -> list[str]:
         return list(self.raw["ingest"]["auto_reply_patterns"])
+
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        ingest = self.raw["ingest"]
+        return IngestLimits(
+            xlsx_max_uncompressed_bytes=int(ingest["xlsx_max_uncompressed_mb"] * (1 << 20)),
+            xlsx_max_expansion_ratio=float(ingest["xlsx_max_expansion_ratio"]),
+            json_max_document_bytes=int(ingest["json_max_document_mb"] * (1 << 20)),
+        )
 
     @property
     def aftersale_first_reply_seconds(self) -> int:
@@ -153,6 +171,10 @@ def _validate(raw: dict, source: str) -> None:
             re.compile(pattern)
         except re.error as exc:
             raise UserError(f"{source}: ingest.auto_reply_patterns: bad regular expression {pattern!r}: {exc}") from None
+    for key in INGEST_LIMITS:
+        value = raw["ingest"][key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{source}: ingest.{key} must be a positive number, got {value!r}")
     conv = raw["conversion"]
     if not (isinstance(conv["window_days"], int) and 1 <= conv["window_days"] <= 15):
         raise UserError(f"{source}: conversion.window_days must be a whole number of days from 1 to 15")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from qc_pipeline.config import Config
-from qc_pipeline.ingest import chat, page_json, wangwang_api
+from qc_pipeline.ingest import chat, jsonl_stream, page_json, stream, wangwang_api
 from qc_pipeline.ingest.columns import Layout, classify
 from qc_pipeline.ingest.jsonpos import LineIndex, loads_located
 from qc_pipeline.ingest.layouts import layout_or_fail, read_tables
@@ -17,6 +17,18 @@ TRUTH_KEY = "chat_qc_truth"
 
 
 def json_file(source: Source, config: Config) -> ParsedFile:
+    if source.size > stream.STREAM_BYTES:
+        streamed = jsonl_stream.streamed_file(source, config)
+        if streamed is not None:
+            return streamed
+    limit = config.ingest_limits.json_max_document_bytes
+    if source.size > limit:
+        # Read whole, a JSON document takes some 20 times its size in memory.
+        raise source.fail(
+            f"refused: {source.size / (1 << 20):,.0f} MiB of JSON, over the limit of {limit / (1 << 20):,.0f} MiB "
+            "for a JSON file read whole (ingest.json_max_document_mb); a chat table as JSON lines or CSV of any "
+            "size is read in pieces"
+        )
     text = source.text()
     try:
         doc = json.loads(text)

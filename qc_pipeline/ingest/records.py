@@ -36,7 +36,9 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def jsonl_items(text: str) -> list[tuple[int, object, str]]:
+def jsonl_items(text: str, *, first_line: int = 1, final: bool = True) -> list[tuple[int, object, str]]:
+    """JSON lines of ``text``, numbered from ``first_line``. Unless ``final`` (a piece of a file that
+    goes on), the text ends with a whole line, so its last line is not cut off."""
     items = []
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
@@ -47,8 +49,8 @@ def jsonl_items(text: str) -> list[tuple[int, object, str]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             last = number == len(lines) or all(not rest.strip() for rest in lines[number:])
-            value = "truncated last line (incomplete JSON)" if last and not text.endswith("\n") else (
+            value = "truncated last line (incomplete JSON)" if last and final and not text.endswith("\n") else (
                 f"invalid JSON line ({exc.msg} at column {exc.colno})"
             )
-        items.append((number, value, line))
+        items.append((number + first_line - 1, value, line))
     return items

@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 import io
+from typing import BinaryIO
 
 from qc_pipeline.ingest.columns import clean
 from qc_pipeline.ingest.tables import Table, cell_text, frame_from_rows, unique_names
 
 
-def sheet_tables(raw: bytes, classify) -> tuple[list[Table], list[str]]:
-    """Every sheet of a workbook whose header (within its first rows) ``classify`` recognises.
+def sheet_tables(data: bytes | BinaryIO, classify) -> tuple[list[Table], list[str]]:
+    """Every sheet of a workbook (its bytes, or a seekable file) whose header (within its first rows)
+    ``classify`` recognises.
 
     Returns the tables and the warnings for the sheets skipped."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, read_only=True, data_only=True)
     tables, warnings = [], []
     try:
         for sheet in workbook.worksheets:
+            # Read-only mode reads only as far as the sheet's <dimension> says, and some exporters write
+            # A1:F1 whatever the size: forget it, so every row and column in the sheet XML is read.
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()
             table = _sheet_table(sheet, classify)
             if table is None:
                 warnings.append(f"sheet '{sheet.title}' skipped: no known header in its first rows")
