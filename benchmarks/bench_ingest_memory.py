@@ -1,11 +1,11 @@
 """Peak memory and wall time of `qc ingest` on big and hostile inputs.
 
     python benchmarks/bench_ingest_memory.py SCRATCH_DIR [--csv-mb 1024] [--jsonl-mb 1024] [--json-mb 130]
-        [--bomb-mb 1024] [--only csv,jsonl,json,xlsx-bomb] [--kill-mb 12000] [--keep]
+        [--bomb-mb 1024] [--xlsx-mb 190] [--only csv,jsonl,json,xlsx-bomb,xlsx] [--kill-mb 12000] [--keep]
 
 Writes, under SCRATCH_DIR, a canonical chat CSV, the same rows as JSON lines, a JSON array of such
-records, and an XLSX zip bomb (one sheet of the same few rows repeated, about --bomb-mb of sheet XML in
-a ZIP of a few MB). Each file is then loaded by `qc ingest FILE --db X` in a process of its own, into
+records, an XLSX zip bomb (one sheet of the same few rows repeated, about --bomb-mb of sheet XML in a
+ZIP of a few MB) and a workbook of distinct rows just under the shipped size limit (--xlsx-mb). Each file is then loaded by `qc ingest FILE --db X` in a process of its own, into
 an empty warehouse; the script prints the wall seconds, the peak RSS of exactly that process
 (`os.wait4`), its exit code and the last line it printed. Target: peak RSS under 1 GB for every input.
 
@@ -133,8 +133,32 @@ def write_xlsx_bomb(path: Path, mb: int) -> int:
     return count
 
 
+def write_xlsx(path: Path, mb: int) -> int:
+    """A workbook of distinct rows whose sheet XML is about ``mb`` MB: the biggest the limits let in."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
+            sheet.write(_xml_row(HEADER).encode())
+            i, written = 0, 0
+            while written < mb << 20:
+                block = "".join(_xml_row(_row(j)) for j in range(i, i + 10_000)).encode()
+                sheet.write(block)
+                written += len(block)
+                i += 10_000
+            sheet.write(b"</sheetData></worksheet>")
+    return i
+
+
 WRITERS = {"csv": ("chats.csv", write_csv), "jsonl": ("chats.jsonl", write_jsonl),
-           "json": ("chats.json", write_json), "xlsx-bomb": ("bomb.xlsx", write_xlsx_bomb)}
+           "json": ("chats.json", write_json), "xlsx-bomb": ("bomb.xlsx", write_xlsx_bomb),
+           "xlsx": ("chats.xlsx", write_xlsx)}
 
 
 def _watch(pid: int, kill_mb: int, killed: list[bool], done: threading.Event) -> None:
@@ -180,12 +204,14 @@ def main() -> None:
     parser.add_argument("--jsonl-mb", type=int, default=1024)
     parser.add_argument("--json-mb", type=int, default=130)
     parser.add_argument("--bomb-mb", type=int, default=1024, help="uncompressed size of the bomb's sheet XML")
+    parser.add_argument("--xlsx-mb", type=int, default=190, help="sheet XML of a workbook of distinct rows")
     parser.add_argument("--only", default=",".join(WRITERS), help="comma-separated inputs to run")
     parser.add_argument("--kill-mb", type=int, default=12000, help="kill a child whose RSS passes this")
     parser.add_argument("--keep", action="store_true", help="keep the generated files for the next run")
     args = parser.parse_args()
     args.scratch.mkdir(parents=True, exist_ok=True)
-    sizes = {"csv": args.csv_mb, "jsonl": args.jsonl_mb, "json": args.json_mb, "xlsx-bomb": args.bomb_mb}
+    sizes = {"csv": args.csv_mb, "jsonl": args.jsonl_mb, "json": args.json_mb, "xlsx-bomb": args.bomb_mb,
+             "xlsx": args.xlsx_mb}
     results = []
     for kind in args.only.split(","):
         name, writer = WRITERS[kind]

@@ -4,7 +4,6 @@ The CLI is a thin shell over these functions; tests call them directly too.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from qc_pipeline.conductor import RebuildReport, rebuild
 from qc_pipeline.config import Config
 from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
+from qc_pipeline.ingest.source import file_sha256
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.scoring.scorecard import Scorecard
 from qc_pipeline.store.warehouse import LoadCounts, load_parsed, record_unreadable, scalar
@@ -105,8 +105,8 @@ def plan_files(
 
 def _sha256_or_none(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return file_sha256(path)  # a block at a time: a refused file may be far bigger than memory
+    except UnreadableFile:
         return None
 
 

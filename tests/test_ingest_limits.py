@@ -213,3 +213,22 @@ def test_big_json_lines_are_streamed_past_the_document_limit(tmp_path, monkeypat
     con = open_warehouse(tmp_path / "qc.duckdb")
     counts = load_parsed(con, parsed)
     assert counts.rows_read == 101 and counts.rows_quarantined == 4 and counts.rows_duplicate == 0
+
+
+def test_a_json_array_read_in_batches_keeps_lines_and_columns(tmp_path, monkeypatch):
+    from qc_pipeline.ingest import json_files
+
+    monkeypatch.setattr(json_files, "_RECORD_BATCH", 3)
+    records = [dict(zip(HEADER, r)) for r in chat_rows(10)]
+    records[4]["msg_id"] = "given-4"  # a key that first appears in the second batch
+    records[7]["sent_at"] = "yesterday"
+    body = ",\n".join(json.dumps(r, ensure_ascii=False, indent=1 if i == 5 else None) for i, r in enumerate(records))
+    path = write(tmp_path, "chats.json", "[\n" + body + "\n]\n")
+    parsed = parse(path)
+    assert parsed.format == "canonical-json" and parsed.rows_read == 10
+    # Each record's line is its opening brace's: one line each, but record 5 spans 8 lines.
+    expected_lines = [2 + i + (7 if i > 5 else 0) for i in range(10)]
+    got = {line: (text, msg_id) for line, text, msg_id in parsed.messages.select("source_line", "text", "msg_id").rows()}
+    assert sorted(got) == [line for i, line in enumerate(expected_lines) if i != 7]
+    assert got[expected_lines[4]] == ("第4句", "given-4") and got[expected_lines[3]][1] != "given-4"
+    assert parsed.quarantine["source_line"].to_list() == [expected_lines[7]]
