@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 from typing import BinaryIO
 
+import polars as pl
+
 from qc_pipeline.ingest.columns import clean
 from qc_pipeline.ingest.tables import Table, cell_text, frame_from_rows, unique_names
 
@@ -34,11 +36,14 @@ def sheet_tables(data: bytes | BinaryIO, classify) -> tuple[list[Table], list[st
 
 
 _HEADER_SEARCH_ROWS = 10
+# Rows turned into a frame at a time, so that a big sheet is never all held as Python lists of cells.
+_ROW_BATCH = 20_000
 
 
 def _sheet_table(sheet, classify) -> Table | None:
     header: list[str] | None = None
     rows, lines, raws = [], [], []
+    frames: list[pl.DataFrame] = []
     seen = 0
     for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
         cells = [cell_text(v) for v in values]
@@ -54,6 +59,10 @@ def _sheet_table(sheet, classify) -> Table | None:
         rows.append(cells)
         lines.append(number)
         raws.append(f"[{sheet.title}] " + "\t".join(c or "" for c in cells))
+        if len(rows) >= _ROW_BATCH:
+            frames.append(frame_from_rows(header, rows, lines, [None] * len(rows), raws))
+            rows, lines, raws = [], [], []
     if header is None:
         return None
-    return Table(header, frame_from_rows(header, rows, lines, [None] * len(rows), raws), sheet=sheet.title)
+    frames.append(frame_from_rows(header, rows, lines, [None] * len(rows), raws))
+    return Table(header, pl.concat(frames) if len(frames) > 1 else frames[0], sheet=sheet.title)
