@@ -1,7 +1,8 @@
 """Peak memory and wall time of `qc ingest` on big and hostile inputs.
 
     python benchmarks/bench_ingest_memory.py SCRATCH_DIR [--csv-mb 1024] [--jsonl-mb 1024] [--json-mb 130]
-        [--bomb-mb 1024] [--xlsx-mb 190] [--only csv,jsonl,json,xlsx-bomb,xlsx] [--kill-mb 12000] [--keep]
+        [--bomb-mb 1024] [--xlsx-mb 190] [--only csv,jsonl,json,xlsx-bomb,xlsx] [--kill-mb 12000]
+        [--config FILE] [--keep]
 
 Writes, under SCRATCH_DIR, a canonical chat CSV, the same rows as JSON lines, a JSON array of such
 records, an XLSX zip bomb (one sheet of the same few rows repeated, about --bomb-mb of sheet XML in a
@@ -177,8 +178,10 @@ def _watch(pid: int, kill_mb: int, killed: list[bool], done: threading.Event) ->
         return
 
 
-def run_ingest(path: Path, db: Path, kill_mb: int) -> dict:
+def run_ingest(path: Path, db: Path, kill_mb: int, config: Path | None = None) -> dict:
     command = [sys.executable, "-c", "from qc_pipeline.cli import main; main()", "ingest", str(path), "--db", str(db)]
+    if config is not None:
+        command += ["--config", str(config)]
     log = db.with_suffix(".log")
     with open(log, "wb") as out:
         start = time.perf_counter()
@@ -207,6 +210,7 @@ def main() -> None:
     parser.add_argument("--xlsx-mb", type=int, default=190, help="sheet XML of a workbook of distinct rows")
     parser.add_argument("--only", default=",".join(WRITERS), help="comma-separated inputs to run")
     parser.add_argument("--kill-mb", type=int, default=12000, help="kill a child whose RSS passes this")
+    parser.add_argument("--config", type=Path, help="a config file for qc ingest (to raise or lower the limits)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files for the next run")
     args = parser.parse_args()
     args.scratch.mkdir(parents=True, exist_ok=True)
@@ -226,7 +230,7 @@ def main() -> None:
         db = args.scratch / f"{kind}.duckdb"
         for stale in (db, db.with_suffix(".duckdb.wal")):
             stale.unlink(missing_ok=True)
-        result = run_ingest(path, db, args.kill_mb)
+        result = run_ingest(path, db, args.kill_mb, args.config)
         result |= {"kind": kind, "file_mb": path.stat().st_size / 2**20}
         results.append(result)
         status = "killed" if result["killed"] else f"exit {result['rc']}"

@@ -232,3 +232,46 @@ def test_a_json_array_read_in_batches_keeps_lines_and_columns(tmp_path, monkeypa
     assert sorted(got) == [line for i, line in enumerate(expected_lines) if i != 7]
     assert got[expected_lines[4]] == ("第4句", "given-4") and got[expected_lines[3]][1] != "given-4"
     assert parsed.quarantine["source_line"].to_list() == [expected_lines[7]]
+
+
+# --- memory -------------------------------------------------------------------------------------
+
+# The interpreter with polars and DuckDB loaded reserves 1.5-2 GB of address space before it reads a
+# byte (thread stacks and allocator arenas); the limit leaves it one more gigabyte.
+ADDRESS_SPACE = 3 << 30
+PEAK_RSS = 700 << 20
+
+
+def test_a_big_json_lines_chat_table_is_ingested_in_bounded_memory(tmp_path):
+    """`qc ingest` of ~100 MB of JSON lines, in a process of its own under an address-space limit: read
+    whole, the file took over 7 times its size (the old path); streamed, the peak stays far below."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.jsonl"
+    line = json.dumps(dict(zip(HEADER, chat_rows(1)[0])), ensure_ascii=False)
+    template = line.replace("第0句", "第{i}句").replace("10:00:00", "{t}")
+    with open(path, "w", encoding="utf-8") as out:
+        i = 0
+        while out.tell() < 100 << 20:
+            out.write("".join(
+                template.replace("{i}", str(j)).replace("{t}", f"{10 + j // 3600 % 12:02d}:{j // 60 % 60:02d}:{j % 60:02d}") + "\n"
+                for j in range(i, i + 20_000)
+            ))
+            i += 20_000
+    assert path.stat().st_size > stream.STREAM_BYTES
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from qc_pipeline.cli import main; main()", "ingest", str(path), "--db", str(tmp_path / "qc.duckdb")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=limited, env=os.environ | {"COLUMNS": "200"},
+    )
+    output = child.stdout.read().decode()
+    _, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output[-2000:]
+    assert f"rows: {i} read, " in output
+    assert usage.ru_maxrss * 1024 < PEAK_RSS, f"peak RSS {usage.ru_maxrss // 1024} MB"
