@@ -118,6 +118,26 @@ def test_a_zip_bomb_is_refused_alone_and_the_run_goes_on(tmp_path, limits, key):
     assert read_file(folder / "a_bomb.xlsx", roomy).rows_read == 8_000
 
 
+def test_a_bomb_whose_zip_directory_understates_its_size_is_not_inflated(tmp_path):
+    """The limits trust the sizes the ZIP directory states; a part that says it is 5,000 bytes is never
+    inflated past them, and the checksum then fails: the file is unreadable, not loaded."""
+    import struct
+
+    book = bytearray(bomb(8_000))
+    info = zipfile.ZipFile(io.BytesIO(bytes(book))).getinfo(SHEET)
+    assert info.file_size > 2 << 20
+    at = book.find(b"PK\x01\x02")
+    while at >= 0:  # the central directory entry of the sheet, then its local header
+        length = struct.unpack_from("<H", book, at + 28)[0]
+        if bytes(book[at + 46 : at + 46 + length]) == SHEET.encode():
+            struct.pack_into("<I", book, at + 24, 5000)
+        at = book.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", book, info.header_offset + 22, 5000)
+    path = write(tmp_path, "liar.xlsx", bytes(book))
+    with pytest.raises(UnreadableFile, match=r"liar\.xlsx: not a readable Excel workbook \(BadZipFile: Bad CRC-32"):
+        read_file(path, CONFIG)
+
+
 def test_a_small_member_may_compress_well(tmp_path):
     """Small XML parts compress far better than 100:1 in ordinary workbooks; only big ones count."""
     book = bomb(2_000)  # a few hundred KB of sheet XML
