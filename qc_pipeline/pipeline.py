@@ -4,7 +4,6 @@ The CLI is a thin shell over these functions; tests call them directly too.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from qc_pipeline.errors import UserError
 from qc_pipeline.ingest import UnreadableFile, discover, read_file
 from qc_pipeline.ingest.discover import Discovered
 from qc_pipeline.ingest.errors import unexpected_failure
+from qc_pipeline.ingest.source import file_sha256
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.reports.weeks import unknown_week
 from qc_pipeline.scoring.scorecard import Scorecard
@@ -143,8 +143,8 @@ def _failed(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, path: Path, me
 
 def _sha256_or_none(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return file_sha256(path)  # a block at a time: a refused file may be far bigger than memory
+    except UnreadableFile:
         return None
 
 

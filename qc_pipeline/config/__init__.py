@@ -27,6 +27,8 @@ ATTRIBUTION_MODES = ("order", "paid", "order_then_paid")
 _WINDOW_LIMITS = (dt.datetime(1900, 1, 1), dt.datetime(9000, 1, 1))
 # JSON deeper than this cannot be parsed with the interpreter's recursion limit to spare.
 JSON_DEPTH_LIMIT = 200
+# The [ingest] limits on one input file (default.toml): the size ones are in MiB.
+INGEST_LIMITS = ("xlsx_max_uncompressed_mb", "xlsx_max_expansion_ratio", "json_max_document_mb")
 
 
 def default_config_text() -> str:
@@ -38,6 +40,13 @@ class Shift:
     name: str
     start_s: int  # seconds after local midnight
     end_s: int  # may be <= start_s when the shift crosses midnight
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    xlsx_max_uncompressed_bytes: int
+    xlsx_max_expansion_ratio: float
+    json_max_document_bytes: int
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,15 @@ class Config:
     @property
     def json_max_depth(self) -> int:
         return int(self.raw["ingest"]["json_max_depth"])
+
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        ingest = self.raw["ingest"]
+        return IngestLimits(
+            xlsx_max_uncompressed_bytes=int(ingest["xlsx_max_uncompressed_mb"] * (1 << 20)),
+            xlsx_max_expansion_ratio=float(ingest["xlsx_max_expansion_ratio"]),
+            json_max_document_bytes=int(ingest["json_max_document_mb"] * (1 << 20)),
+        )
 
     @property
     def aftersale_first_reply_seconds(self) -> int:
@@ -246,6 +264,10 @@ def _validate(raw: dict, source: str) -> None:
         except re.error as exc:
             raise UserError(f"{source}: ingest.auto_reply_patterns: bad regular expression {pattern!r}: {exc}") from None
     _validate_ingest_limits(raw["ingest"], source)
+    for key in INGEST_LIMITS:
+        value = raw["ingest"][key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise UserError(f"{source}: ingest.{key} must be a positive number, got {value!r}")
     conv = raw["conversion"]
     if not (isinstance(conv["window_days"], int) and 1 <= conv["window_days"] <= 15):
         raise UserError(f"{source}: conversion.window_days must be a whole number of days from 1 to 15")

@@ -39,9 +39,12 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def jsonl_items(text: str, too_deep: set[int] = frozenset(), limit: int = 0) -> list[tuple[int, object, str]]:
-    """(line, parsed object or the reason it is none, raw line) per non-blank line. The lines in
-    ``too_deep`` nest deeper than ``limit`` and are not parsed (see jsondepth.py)."""
+def jsonl_items(text: str, too_deep: set[int] = frozenset(), limit: int = 0, *, first_line: int = 1,
+                final: bool = True) -> list[tuple[int, object, str]]:
+    """(line, parsed object or the reason it is none, raw line) per non-blank line of ``text``, numbered from
+    ``first_line``. The lines in ``too_deep`` (numbered within ``text``) nest deeper than ``limit`` and are
+    not parsed (see jsondepth.py). Unless ``final`` (a piece of a file that goes on), the text ends with a
+    whole line, so its last line is not cut off."""
     items = []
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
@@ -49,7 +52,8 @@ def jsonl_items(text: str, too_deep: set[int] = frozenset(), limit: int = 0) -> 
         if not line.strip():
             continue
         if number in too_deep:
-            items.append((number, f"line nested deeper than {limit} levels of arrays and objects", line))
+            items.append((number + first_line - 1, f"line nested deeper than {limit} levels of arrays and objects",
+                          line))
             continue
         try:
             value = json.loads(line)
@@ -57,8 +61,8 @@ def jsonl_items(text: str, too_deep: set[int] = frozenset(), limit: int = 0) -> 
                 value = NOT_AN_OBJECT  # a bare string is data, never its own reason
         except json.JSONDecodeError as exc:
             last = number == len(lines) or all(not rest.strip() for rest in lines[number:])
-            value = "truncated last line (incomplete JSON)" if last and not text.endswith("\n") else (
+            value = "truncated last line (incomplete JSON)" if last and final and not text.endswith("\n") else (
                 f"invalid JSON line ({exc.msg} at column {exc.colno})"
             )
-        items.append((number, value, line))
+        items.append((number + first_line - 1, value, line))
     return items

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from qc_pipeline.ingest.encoding import NotText, decode, decode_head, looks_binary
 from qc_pipeline.ingest.errors import UnreadableFile
@@ -34,6 +36,17 @@ class _Digest:
         return self._value
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot be read ({exc.strerror or exc})") from None
+    return digest.hexdigest()
+
+
 # Enough of the start of a file to recognise it; a bigger file is read whole only if its reader needs it.
 PREFIX_BYTES = 1 << 20
 
@@ -45,6 +58,7 @@ class Source:
         self.prefix = raw[:PREFIX_BYTES] if raw is not None else (prefix or b"")
         self.size = len(raw) if raw is not None else (size or 0)
         self._digest = _Digest(raw) if raw is not None else None
+        self._file_sha256: str | None = None
         self._text: str | None = None
         self.encoding: str | None = None
 
@@ -81,8 +95,23 @@ class Source:
     @property
     def sha256(self) -> str:
         if self._digest is None:
+            if self._raw is None:
+                # A file not read whole is hashed from disk a block at a time.
+                if self._file_sha256 is None:
+                    self._file_sha256 = file_sha256(self.path)
+                return self._file_sha256
             self._digest = _Digest(self.raw)
         return self._digest.value()
+
+    def binary(self) -> BinaryIO:
+        """The content as a seekable binary file, for readers that seek (ZIP): the bytes in hand, or
+        the file on disk (not read whole)."""
+        if self._raw is not None:
+            return io.BytesIO(self._raw)
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
 
     def fail(self, why: str) -> UnreadableFile:
         return UnreadableFile(self.path, why)
