@@ -151,7 +151,9 @@ def test_a_small_member_may_compress_well(tmp_path):
 @pytest.mark.parametrize("value", ["0", "-5", '"big"', "true"])
 def test_limits_must_be_positive_numbers(tmp_path, value):
     path = write(tmp_path, "bad.toml", f"[ingest]\nxlsx_max_expansion_ratio = {value}\n")
-    with pytest.raises(UserError, match=r"bad.toml: ingest.xlsx_max_expansion_ratio must be a positive number"):
+    # a text, a flag or a negative number is stopped by the kind-and-minimum check every setting gets
+    with pytest.raises(UserError, match=r"bad.toml: (config key 'ingest.xlsx_max_expansion_ratio' must be "
+                                        r"(a number|at least 0)|ingest.xlsx_max_expansion_ratio must be a positive number)"):
         load_config(path)
 
 
@@ -248,9 +250,11 @@ def test_a_json_array_read_in_batches_keeps_lines_and_columns(tmp_path, monkeypa
     assert parsed.format == "canonical-json" and parsed.rows_read == 10
     # Each record's line is its opening brace's: one line each, but record 5 spans 8 lines.
     expected_lines = [2 + i + (7 if i > 5 else 0) for i in range(10)]
-    got = {line: (text, msg_id) for line, text, msg_id in parsed.messages.select("source_line", "text", "msg_id").rows()}
+    # an exporter's id is kept as source_msg_id (identity stays content-based)
+    got = {line: (text, given) for line, text, given in
+           parsed.messages.select("source_line", "text", "source_msg_id").rows()}
     assert sorted(got) == [line for i, line in enumerate(expected_lines) if i != 7]
-    assert got[expected_lines[4]] == ("第4句", "given-4") and got[expected_lines[3]][1] != "given-4"
+    assert got[expected_lines[4]] == ("第4句", "given-4") and got[expected_lines[3]][1] is None
     assert parsed.quarantine["source_line"].to_list() == [expected_lines[7]]
 
 
