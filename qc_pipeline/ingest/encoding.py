@@ -2,10 +2,21 @@
 
 Order of trust: a byte-order mark, then strict UTF-8, then the Chinese national encodings (GBK, then
 its superset GB18030), and only then charset-normalizer's guess.
+
+A file that is one encoding except for a few damaged lines (a line saved in GBK inside a UTF-8 file, a
+file cut in the middle of a character, a stray invalid byte) is read in the encoding most of its lines
+are in. The bytes that do not decode become ``Decoded.mark`` (a Unicode noncharacter, which text never
+holds), so every line keeps its place and its ASCII structure (delimiters, quotes, JSON punctuation);
+``Decoded.damage`` says, by line, why and what the line holds, and the readers quarantine the records
+holding a mark (``damage.py``). The whole file is never decoded in a second encoding because of a few
+lines: that would store every other line as mojibake.
 """
 from __future__ import annotations
 
 import codecs
+import re
+import threading
+from dataclasses import dataclass, field
 
 BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -13,9 +24,37 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+# Unicode noncharacters ("never for open interchange"): the first one the file does not hold stands for
+# its undecodable bytes.
+MARKS = ("\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3")
+_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18030", "utf-16": "UTF-16",
+           "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
+# Errors closer together than one per this many bytes (after the first hundred) mean the file is not in
+# that encoding at all: stop decoding it that way early.
+_DENSE_BYTES = 200
+_NON_ASCII_LINE = re.compile(r"^.*[^\x00-\x7f]", re.M)
+
 
 class NotText(ValueError):
     """The bytes are not text in any encoding we accept."""
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A line holding bytes the file's encoding cannot read."""
+
+    line: int
+    reason: str  # for the quarantine, naming the line
+    shown: str  # the line as it can be shown: read in another encoding, or with \\x escapes
+    cut: bool = False  # the file ends in the middle of a character on this line
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    damage: dict[int, Damage] = field(default_factory=dict)
+    mark: str = MARKS[0]
 
 
 def bom_encoding(raw: bytes) -> str | None:
@@ -47,30 +86,64 @@ def looks_binary(text: str) -> bool:
     return "\x00" in sample or controls / len(sample) > 0.01
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """The text and the name of the encoding it was read with."""
+def cr_only(data: bytes | str) -> bool:
+    """Old Mac line endings: carriage returns and not a single line feed."""
+    cr, lf = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
+    return cr in data and lf not in data
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r", "\n") if cr_only(text) else text
+
+
+def decode(raw: bytes) -> Decoded:
+    """The text, the encoding it was read with, and the lines that did not decode."""
     name = bom_encoding(raw)
     if name:
         try:
-            return raw.decode(name), name
+            return Decoded(_lines(raw.decode(name)), name)
         except UnicodeDecodeError as exc:
+            damaged = _damaged(raw, name)
+            if damaged is not None and _mostly_fine(damaged, need_non_ascii=False):
+                return damaged
             raise NotText(f"starts with a {name} byte-order mark but is not valid {name} ({exc.reason})") from None
     if b"\x00" not in raw[:65536]:
-        for name in ("utf-8", "gbk", "gb18030"):
+        try:
+            return Decoded(_lines(raw.decode("utf-8")), "utf-8")
+        except UnicodeDecodeError:
+            pass
+        utf8 = _damaged(raw, "utf-8")
+        if utf8 is not None and _mostly_fine(utf8):
+            return utf8
+        for name in ("gbk", "gb18030"):
             try:
-                return raw.decode(name), name
+                return Decoded(_lines(raw.decode(name)), name)
             except UnicodeDecodeError:
                 continue
+        for name in ("gbk", "gb18030"):
+            national = _damaged(raw, name)
+            if national is not None and _mostly_fine(national):
+                return national
     name = _utf16_without_bom(raw)
     if name:
         try:
-            return raw.decode(name), name
+            return Decoded(_lines(raw.decode(name)), name)
         except UnicodeDecodeError:
-            pass
-    return _guess(raw)
+            damaged = _damaged(raw, name)
+            if damaged is not None and _mostly_fine(damaged, need_non_ascii=False):
+                return damaged
+    try:
+        return _guess(raw)
+    except NotText:
+        # Mostly ASCII with a few broken bytes (nothing for a guess to go on): read as UTF-8.
+        if b"\x00" not in raw[:65536]:
+            utf8 = _damaged(raw, "utf-8")
+            if utf8 is not None and _mostly_fine(utf8, need_non_ascii=False):
+                return utf8
+        raise
 
 
-def _guess(raw: bytes) -> tuple[str, str]:
+def _guess(raw: bytes) -> Decoded:
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw[: 1 << 20]).best()
@@ -80,7 +153,131 @@ def _guess(raw: bytes) -> tuple[str, str]:
         text = raw.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
         raise NotText("binary data, not a text export (no known text encoding fits)") from None
-    return text, best.encoding
+    return Decoded(_lines(text), best.encoding)
+
+
+# --- decoding around damaged lines -------------------------------------------------------------
+
+_local = threading.local()
+
+
+class _TooDamaged(Exception):
+    pass
+
+
+def _mark_error(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    spans = _local.spans
+    spans.append((exc.start, exc.end))
+    if len(spans) > 100 and len(spans) * _DENSE_BYTES > exc.start:
+        raise _TooDamaged()
+    return _local.mark, exc.end
+
+
+codecs.register_error("chat-qc-mark", _mark_error)
+
+
+def _damaged(raw: bytes, name: str) -> Decoded | None:
+    """``raw`` read as ``name`` with each undecodable byte run replaced by a mark; None when the errors
+    are so dense that the file is not in this encoding."""
+    for mark in MARKS:
+        _local.spans, _local.mark = [], mark
+        try:
+            text = raw.decode(name, errors="chat-qc-mark")
+        except _TooDamaged:
+            return None
+        finally:
+            spans, _local.spans = _local.spans, None
+        if text.count(mark) == len(spans):
+            break
+    else:
+        return None
+    if name == "utf-8-sig":  # its decoder counts from after the mark
+        spans = [(start + len(codecs.BOM_UTF8), end + len(codecs.BOM_UTF8)) for start, end in spans]
+    text = _lines(text)
+    return Decoded(text, name, _damage_by_line(raw, text, name, mark, spans), mark)
+
+
+def _damage_by_line(raw: bytes, text: str, name: str, mark: str, spans: list[tuple[int, int]]) -> dict[int, Damage]:
+    by_line: dict[int, list[tuple[int, int]]] = {}
+    line, pos = 1, 0
+    at = text.find(mark)
+    for span in spans:
+        line += text.count("\n", pos, at)
+        pos = at
+        by_line.setdefault(line, []).append(span)
+        at = text.find(mark, at + 1)
+    ends_mid_char = bool(spans) and spans[-1][1] == len(raw)
+    last_line = max(by_line) if by_line else 0
+    starts = _line_starts(text, by_line)
+    damage = {}
+    for number, line_spans in by_line.items():
+        line_text = text[starts[number] : _line_end(text, starts[number])]
+        label = _LABELS.get(name, name)
+        cut = number == last_line and ends_mid_char and len(line_spans) == 1 and "\n" not in text[starts[number] :]
+        shown, reading = _shown(raw, name, line_text, mark, line_spans, other_readings=not cut)
+        if cut:
+            reason = "truncated last line (the file ends in the middle of a character)"
+        elif reading:
+            reason = f"line {number} is not {label} like the rest of the file; it reads as {reading} (shown so in raw)"
+        else:
+            reason = f"line {number} holds bytes that are not valid {label} (shown as \\x escapes in raw)"
+        damage[number] = Damage(number, reason, shown, cut)
+    return damage
+
+
+def _line_starts(text: str, lines: dict[int, list]) -> dict[int, int]:
+    starts, line, pos = {}, 1, 0
+    for number in sorted(lines):
+        while line < number:
+            pos = text.index("\n", pos) + 1
+            line += 1
+        starts[number] = pos
+    return starts
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    return end - 1 if end > start and text[end - 1] == "\r" else end
+
+
+def _shown(
+    raw: bytes, name: str, line_text: str, mark: str, spans: list[tuple[int, int]], other_readings: bool
+) -> tuple[str, str | None]:
+    """The damaged line for people: its reading in GBK/GB18030 when a UTF-8 file holds a line that is
+    all in one of those (saved by another tool: hardly any of its non-ASCII bytes read as UTF-8), else
+    the line with the undecodable bytes as \\x escapes."""
+    valid = sum(1 for ch in line_text if ch > "\x7f" and ch != mark)
+    if name in ("utf-8", "utf-8-sig") and other_readings and valid * 2 <= len(spans):
+        begin = max(raw.rfind(b"\n", 0, spans[0][0]), raw.rfind(b"\r", 0, spans[0][0])) + 1
+        ends = [e for e in (raw.find(b"\n", spans[-1][1]), raw.find(b"\r", spans[-1][1])) if e >= 0]
+        line_bytes = raw[begin : min(ends) if ends else len(raw)]
+        for other in ("gbk", "gb18030"):
+            try:
+                return line_bytes.decode(other), _LABELS[other]
+            except UnicodeDecodeError:
+                continue
+    parts = line_text.split(mark)
+    out = [parts[0]]
+    for (start, end), part in zip(spans, parts[1:]):
+        out.append("".join(f"\\x{b:02x}" for b in raw[start:end]) + part)
+    return "".join(out), None
+
+
+def _mostly_fine(decoded: Decoded, need_non_ascii: bool = True) -> bool:
+    """The file is only cut off at the end, or its damaged lines are a minority: of the lines holding
+    non-ASCII text (the ones an encoding is chosen for), or, with ``need_non_ascii`` false, at most half
+    of the non-blank lines."""
+    damaged = len(decoded.damage)
+    if all(d.cut for d in decoded.damage.values()):
+        return True  # only cut off at the end
+    if need_non_ascii:
+        non_ascii = sum(1 for _ in _NON_ASCII_LINE.finditer(decoded.text))
+        return non_ascii - damaged > damaged
+    lines = decoded.text.count("\n") + 1 - decoded.text.count("\n\n")
+    return damaged * 2 <= lines
 
 
 def decode_head(raw: bytes, limit: int = 1 << 16) -> tuple[str, str] | None:

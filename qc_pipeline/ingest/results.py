@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from qc_pipeline.ingest.damage import mark_damaged, uncovered
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.normalize import RawLookup, finish_chat
 from qc_pipeline.ingest.source import Source
@@ -21,12 +22,32 @@ def chat_file(
     ids_given = "msg_id" in stage.columns and bool(
         stage.select(pl.col("msg_id").cast(pl.Utf8).str.strip_chars().fill_null("").ne("").any()).item()
     )
+    warnings = list(warnings or [])
+    if source.damage:
+        stage = _damaged_lines(source, stage, raw_of, warnings)
     messages, quarantine = finish_chat(stage, source.name, timezone, raw_of)
     return ParsedFile(
         path=source.name, sha256=source.sha256, kind="chat", format=fmt, encoding=source.encoding,
         rows_read=len(stage), messages=messages, quarantine=quarantine, noise_lines=noise,
-        warnings=list(warnings or []), ids_given=ids_given,
+        warnings=warnings, ids_given=ids_given,
     )
+
+
+def _damaged_lines(source: Source, stage: pl.DataFrame, raw_of: RawLookup | None, warnings: list[str]) -> pl.DataFrame:
+    """Records holding a damaged line quarantined with its reason; a damaged line no record holds is
+    quarantined on its own (or, before the first record, where a header or preamble is, reported)."""
+    stage, covered = mark_damaged(stage, source, raw_of=raw_of)
+    first = stage["source_line"].min() if not stage.is_empty() else None
+    alone = []
+    for damage in uncovered(source, covered):
+        if first is not None and damage.line < first:
+            warnings.append(f"{damage.reason}: {damage.shown[:120]}")
+        else:
+            alone.append({"source_line": damage.line, "problem": damage.reason, "raw": damage.shown})
+    if alone:
+        extra = pl.DataFrame(alone, schema={"source_line": pl.Int64, "problem": pl.Utf8, "raw": pl.Utf8})
+        stage = pl.concat([stage, extra], how="diagonal_relaxed")
+    return stage
 
 
 def ignored_file(source: Source, fmt: str, warning: str | None = None) -> ParsedFile:

@@ -5,7 +5,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from qc_pipeline.ingest.encoding import NotText, decode, decode_head, looks_binary
+from qc_pipeline.ingest.encoding import MARKS, Damage, NotText, cr_only, decode, decode_head, looks_binary
 from qc_pipeline.ingest.errors import UnreadableFile
 
 # Below this size hashing in the calling thread is cheaper than starting one.
@@ -47,6 +47,9 @@ class Source:
         self._digest = _Digest(raw) if raw is not None else None
         self._text: str | None = None
         self.encoding: str | None = None
+        # Lines holding bytes the encoding cannot read (see encoding.py), and the mark standing for them.
+        self.damage: dict[int, Damage] = {}
+        self.mark = MARKS[0]
 
     @classmethod
     def open(cls, path: Path) -> "Source":
@@ -90,11 +93,13 @@ class Source:
     def text(self) -> str:
         if self._text is None:
             try:
-                self._text, self.encoding = decode(self.raw)
+                decoded = decode(self.raw)
             except NotText as exc:
                 raise self.fail(str(exc)) from None
-            if looks_binary(self._text):
+            if looks_binary(decoded.text):
                 raise self.fail("binary data, not a text export")
+            self._text, self.encoding = decoded.text, decoded.encoding
+            self.damage, self.mark = decoded.damage, decoded.mark
         return self._text
 
     def head(self) -> str:
@@ -110,12 +115,13 @@ class Source:
     def utf8_bytes(self, full: bool = False) -> bytes:
         """The content as UTF-8 without BOM. Unless ``full``, UTF-8 input is passed through undecoded
         (the columnar reader validates it); the caller retries with ``full=True`` if that fails."""
-        if not full and self._text is None:
+        if not full and self._text is None and not cr_only(self.prefix):
             quick = decode_head(self.prefix)
             if quick is not None and quick[1] in ("utf-8", "utf-8-sig"):
                 self.encoding = quick[1]
                 return self.raw[3:] if quick[1] == "utf-8-sig" else self.raw
         text = self.text()
-        if self.encoding in ("utf-8", "utf-8-sig"):
+        # Damaged lines hold marks, and CR-only line ends are line feeds, only in the decoded text.
+        if self.encoding in ("utf-8", "utf-8-sig") and not self.damage and not cr_only(self.prefix):
             return self.raw[3:] if self.encoding == "utf-8-sig" else self.raw
         return text.encode("utf-8")

@@ -1,0 +1,89 @@
+"""Records holding a damaged line (bytes the file's encoding cannot read, see encoding.py) are
+quarantined, with the line and why, instead of being loaded with a hole in their text.
+
+A damaged line keeps its place in the decoded text with a mark where its bad bytes were, so whatever
+record the layout builds from it (a CSV row, a desktop message spanning several lines, a JSON line)
+holds the mark. The record is then given the damaged line's reason, and its raw text shows the line as
+it can be read. A damaged line that ended up in no record (a layout dropped it as noise) is not lost:
+``uncovered`` names it, and chat files quarantine it on its own.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Callable
+
+import polars as pl
+
+from qc_pipeline.ingest.encoding import Damage
+from qc_pipeline.ingest.source import Source
+
+RawLookup = Callable[[list[int]], list[str]]
+
+
+def mark_damaged(
+    frame: pl.DataFrame,
+    source: Source,
+    *,
+    line: str = "source_line",
+    problem: str = "problem",
+    raw: str = "raw",
+    raw_of: RawLookup | None = None,
+) -> tuple[pl.DataFrame, set[int]]:
+    """``frame`` with the records holding a damaged line given its reason (in ``problem``) and their raw
+    text (in ``raw``); and the damaged lines those records cover."""
+    damage, mark = source.damage, source.mark
+    if not damage or frame.is_empty():
+        return frame, set()
+    values = [c for c, t in frame.schema.items() if t == pl.Utf8 and c != problem]
+    held = frame.select(
+        pl.any_horizontal([pl.col(c).str.contains(mark, literal=True).fill_null(False) for c in values])
+    ).to_series()
+    rows = held.arg_true().to_list()
+    if not rows:
+        return frame, set()
+    starts = sorted(set(frame[line].drop_nulls().to_list()))
+    damaged = sorted(damage)
+    lines = frame[line].to_list()
+    raws = frame[raw].to_list()
+    missing = [lines[i] for i in rows if raws[i] is None]
+    looked_up = dict(zip(missing, raw_of(missing))) if raw_of is not None and missing else {}
+    problems = frame[problem].to_list()
+    covered: set[int] = set()
+    for i in rows:
+        first = lines[i]
+        if first is None:
+            continue
+        following = bisect.bisect_right(starts, first)
+        end = starts[following] if following < len(starts) else None
+        inside = [d for d in damaged[bisect.bisect_left(damaged, first) :] if end is None or d < end]
+        if not inside:
+            # Not laid out line by line from its start (a JSON document): the nearest damaged line after it.
+            later = damaged[bisect.bisect_left(damaged, first) :] or damaged[-1:]
+            inside = later[:1]
+        covered.update(inside)
+        problems[i] = _reason([damage[d] for d in inside])
+        raws[i] = _shown(raws[i] if raws[i] is not None else looked_up.get(first, ""), first, damage, mark)
+    frame = frame.with_columns(
+        pl.Series(problem, problems, dtype=pl.Utf8), pl.Series(raw, raws, dtype=pl.Utf8)
+    )
+    return frame, covered
+
+
+def uncovered(source: Source, covered: set[int]) -> list[Damage]:
+    return [source.damage[d] for d in sorted(source.damage) if d not in covered]
+
+
+def _reason(found: list[Damage]) -> str:
+    reason = found[0].reason
+    if len(found) > 1:
+        reason += f"; and {len(found) - 1} more damaged line(s) in this record, from line {found[1].line}"
+    return reason
+
+
+def _shown(text: str, first: int, damage: dict[int, Damage], mark: str) -> str:
+    """The record's raw text with its damaged lines as they can be read (any other mark as U+FFFD)."""
+    parts = text.split("\n")
+    for k, part in enumerate(parts):
+        if first + k in damage and mark in part:
+            parts[k] = damage[first + k].shown
+    return "\n".join(parts).replace(mark, "\ufffd")
