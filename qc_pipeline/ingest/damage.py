@@ -55,13 +55,16 @@ def mark_damaged(
             continue
         following = bisect.bisect_right(starts, first)
         end = starts[following] if following < len(starts) else None
-        inside = [d for d in damaged[bisect.bisect_left(damaged, first) :] if end is None or d < end]
-        if not inside:
-            # Not laid out line by line from its start (a JSON document): the nearest damaged line after it.
-            later = damaged[bisect.bisect_left(damaged, first) :] or damaged[-1:]
-            inside = later[:1]
-        covered.update(inside)
-        problems[i] = _reason([damage[d] for d in inside])
+        at = bisect.bisect_left(damaged, first)
+        inside = [d for d in damaged[at:] if end is None or d < end]
+        if inside:
+            covered.update(inside)
+            problems[i] = _reason([damage[d] for d in inside])
+        else:
+            # The mark came from another record's line: a sender named in a header line and given to the
+            # messages around it, or a JSON document not laid out line by line. The nearest one before.
+            near = damage[damaged[at - 1] if at else damaged[0]]
+            problems[i] = f"a name or value in this record comes from line {near.line}: {near.reason}"
         raws[i] = _shown(raws[i] if raws[i] is not None else looked_up.get(first, ""), first, damage, mark)
     frame = frame.with_columns(
         pl.Series(problem, problems, dtype=pl.Utf8), pl.Series(raw, raws, dtype=pl.Utf8)
