@@ -260,3 +260,23 @@ def test_the_cli_loads_every_damaged_file_without_a_traceback(tmp_path):
     ]
     stored = sorted(t for (t,) in con.execute("SELECT text FROM messages").fetchall())
     assert stored == sorted(text_of(r) for r in rows)
+
+
+@pytest.mark.parametrize("utf8_rows", [[7], [3, 11]])
+def test_utf8_rows_inside_a_gbk_file_cost_those_rows(tmp_path, utf8_rows):
+    # Read as GBK, UTF-8 Chinese is mojibake (and sometimes valid GBK): such rows are quarantined.
+    rows = canonical_rows(20)
+    content = (CANONICAL_HEADER + "\n").encode() + b"".join(
+        (r + "\n").encode("utf-8" if i in utf8_rows else "gbk") for i, r in enumerate(rows)
+    )
+    con = load(tmp_path, content)
+    reason = "line {n} is UTF-8, not GBK like the rest of the file (shown as UTF-8 in raw)"
+    quarantine = assert_every_row_accounted(con, rows, {i + 2: reason.format(n=i + 2) for i in utf8_rows}, "gbk")
+    assert [raw for _, raw in quarantine.values()] == [rows[i] for i in utf8_rows]
+
+
+def test_a_one_to_one_tie_is_read_as_utf8(tmp_path):
+    rows = canonical_rows(2)
+    content = (CANONICAL_HEADER + "\n" + rows[0] + "\n").encode() + (rows[1] + "\n").encode("gbk")
+    con = load(tmp_path, content)
+    assert_every_row_accounted(con, rows, {3: GBK_LINE.format(n=3)}, "utf-8")

@@ -117,13 +117,13 @@ def decode(raw: bytes) -> Decoded:
             return utf8
         for name in ("gbk", "gb18030"):
             try:
-                return Decoded(_lines(raw.decode(name)), name)
+                return _utf8_lines(raw, Decoded(_lines(raw.decode(name)), name))
             except UnicodeDecodeError:
                 continue
         for name in ("gbk", "gb18030"):
             national = _damaged(raw, name)
             if national is not None and _mostly_fine(national):
-                return national
+                return _utf8_lines(raw, national)
     name = _utf16_without_bom(raw)
     if name:
         try:
@@ -274,10 +274,56 @@ def _mostly_fine(decoded: Decoded, need_non_ascii: bool = True) -> bool:
     if all(d.cut for d in decoded.damage.values()):
         return True  # only cut off at the end
     if need_non_ascii:
-        non_ascii = sum(1 for _ in _NON_ASCII_LINE.finditer(decoded.text))
-        return non_ascii - damaged > damaged
+        good = sum(1 for _ in _NON_ASCII_LINE.finditer(decoded.text)) - damaged
+        # A tie goes to the reading being tried: UTF-8 first, whose validity is the stronger evidence.
+        return good >= damaged and good > 0
     lines = decoded.text.count("\n") + 1 - decoded.text.count("\n\n")
     return damaged * 2 <= lines
+
+
+_NON_ASCII_BYTES_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+# Valid UTF-8 with this many characters of three bytes (CJK) is UTF-8: GBK bytes line up that way by
+# chance far too rarely (a two-character GBK line reads as UTF-8 quite often).
+_UTF8_EVIDENCE = 3
+
+
+def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
+    """A GBK/GB18030 file holding lines saved in UTF-8: those lines become damaged lines (read as GBK
+    they would be mojibake), shown in their UTF-8 reading."""
+    found: dict[int, str] = {}
+    line, pos = 1, 0
+    breaks = b"\r" if cr_only(raw[: 1 << 16]) else b"\n"
+    for match in _NON_ASCII_BYTES_LINE.finditer(raw):
+        try:
+            reading = match.group().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if sum(1 for ch in reading if ch >= "\u0800") < _UTF8_EVIDENCE:
+            continue
+        line += raw.count(breaks, pos, match.start())
+        pos = match.start()
+        found[line] = reading
+    if not found:
+        return decoded
+    label = _LABELS.get(decoded.encoding, decoded.encoding)
+    text, mark = decoded.text, decoded.mark
+    starts = _line_starts(text, found)
+    parts, at = [], 0
+    for number in sorted(found):
+        reason = f"line {number} is UTF-8, not {label} like the rest of the file (shown as UTF-8 in raw)"
+        already = number in decoded.damage  # marked already where its bytes are not valid GBK
+        decoded.damage[number] = Damage(number, reason, found[number])
+        if already:
+            continue
+        start = starts[number]
+        end = _line_end(text, start)
+        line_text = text[start:end]
+        first = next((i for i, ch in enumerate(line_text) if ch > "\x7f"), 0)
+        parts += [text[at:start], line_text[:first], mark, line_text[first:]]
+        at = end
+    parts.append(text[at:])
+    decoded.text = "".join(parts)
+    return decoded
 
 
 def decode_head(raw: bytes, limit: int = 1 << 16) -> tuple[str, str] | None:
