@@ -280,3 +280,12 @@ def test_a_one_to_one_tie_is_read_as_utf8(tmp_path):
     content = (CANONICAL_HEADER + "\n" + rows[0] + "\n").encode() + (rows[1] + "\n").encode("gbk")
     con = load(tmp_path, content)
     assert_every_row_accounted(con, rows, {3: GBK_LINE.format(n=3)}, "utf-8")
+
+
+def test_cr_line_ends_with_a_line_feed_inside_a_quoted_text(tmp_path):
+    rows = canonical_rows(10)
+    rows[4] = rows[4].rsplit(",", 1)[0] + ',"两行\n第二行"'
+    con = load(tmp_path, ("\r".join([CANONICAL_HEADER, *rows]) + "\r").encode())
+    (_, read, loaded, _, held), messages, _ = outcome(con)
+    assert (read, loaded, held) == (10, 10, 0)
+    assert messages[6] == "两行\n第二行" and messages[8] == text_of(rows[5])  # the quoted break is line 7

@@ -55,6 +55,7 @@ class Decoded:
     encoding: str
     damage: dict[int, Damage] = field(default_factory=dict)
     mark: str = MARKS[0]
+    cr_lines: bool = False  # lone carriage returns were read as line ends: the text's bytes are not the file's
 
 
 def bom_encoding(raw: bytes) -> str | None:
@@ -87,13 +88,33 @@ def looks_binary(text: str) -> bool:
 
 
 def cr_only(data: bytes | str) -> bool:
-    """Old Mac line endings: carriage returns and not a single line feed."""
+    """Old Mac line endings: lone carriage returns end the lines (more of them than line feeds; a
+    stray line feed inside a quoted field does not make it a line-feed file)."""
     cr, lf = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
-    return cr in data and lf not in data
+    lone = data.count(cr) - data.count(cr + lf)
+    return lone > 0 and lone > data.count(lf)
 
 
-def _lines(text: str) -> str:
-    return text.replace("\r", "\n") if cr_only(text) else text
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _lines(text: str) -> tuple[str, bool]:
+    """Lone carriage returns as line feeds when they are the file's line ends (the readers split on
+    line feeds; the line numbers stay those of the file), and whether they were."""
+    if cr_only(text):
+        return _LONE_CR.sub("\n", text), True
+    return text, False
+
+
+def _read(text: str, name: str) -> Decoded:
+    text, cr = _lines(text)
+    return Decoded(text, name, cr_lines=cr)
+
+
+def _breaks(raw: bytes, start: int, end: int, cr: bool) -> int:
+    if not cr:
+        return raw.count(b"\n", start, end)
+    return raw.count(b"\n", start, end) + raw.count(b"\r", start, end) - raw.count(b"\r\n", start, end)
 
 
 def decode(raw: bytes) -> Decoded:
@@ -101,7 +122,7 @@ def decode(raw: bytes) -> Decoded:
     name = bom_encoding(raw)
     if name:
         try:
-            return Decoded(_lines(raw.decode(name)), name)
+            return _read(raw.decode(name), name)
         except UnicodeDecodeError as exc:
             damaged = _damaged(raw, name)
             if damaged is not None and _mostly_fine(damaged, need_non_ascii=False):
@@ -109,7 +130,7 @@ def decode(raw: bytes) -> Decoded:
             raise NotText(f"starts with a {name} byte-order mark but is not valid {name} ({exc.reason})") from None
     if b"\x00" not in raw[:65536]:
         try:
-            return Decoded(_lines(raw.decode("utf-8")), "utf-8")
+            return _read(raw.decode("utf-8"), "utf-8")
         except UnicodeDecodeError:
             pass
         utf8 = _damaged(raw, "utf-8")
@@ -117,7 +138,7 @@ def decode(raw: bytes) -> Decoded:
             return utf8
         for name in ("gbk", "gb18030"):
             try:
-                return _utf8_lines(raw, Decoded(_lines(raw.decode(name)), name))
+                return _utf8_lines(raw, _read(raw.decode(name), name))
             except UnicodeDecodeError:
                 continue
         for name in ("gbk", "gb18030"):
@@ -127,7 +148,7 @@ def decode(raw: bytes) -> Decoded:
     name = _utf16_without_bom(raw)
     if name:
         try:
-            return Decoded(_lines(raw.decode(name)), name)
+            return _read(raw.decode(name), name)
         except UnicodeDecodeError:
             damaged = _damaged(raw, name)
             if damaged is not None and _mostly_fine(damaged, need_non_ascii=False):
@@ -153,7 +174,7 @@ def _guess(raw: bytes) -> Decoded:
         text = raw.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
         raise NotText("binary data, not a text export (no known text encoding fits)") from None
-    return Decoded(_lines(text), best.encoding)
+    return _read(text, best.encoding)
 
 
 # --- decoding around damaged lines -------------------------------------------------------------
@@ -195,8 +216,8 @@ def _damaged(raw: bytes, name: str) -> Decoded | None:
         return None
     if name == "utf-8-sig":  # its decoder counts from after the mark
         spans = [(start + len(codecs.BOM_UTF8), end + len(codecs.BOM_UTF8)) for start, end in spans]
-    text = _lines(text)
-    return Decoded(text, name, _damage_by_line(raw, text, name, mark, spans), mark)
+    text, cr = _lines(text)
+    return Decoded(text, name, _damage_by_line(raw, text, name, mark, spans), mark, cr)
 
 
 def _damage_by_line(raw: bytes, text: str, name: str, mark: str, spans: list[tuple[int, int]]) -> dict[int, Damage]:
@@ -292,7 +313,7 @@ def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
     they would be mojibake), shown in their UTF-8 reading."""
     found: dict[int, str] = {}
     line, pos = 1, 0
-    breaks = b"\r" if cr_only(raw[: 1 << 16]) else b"\n"
+    cr = decoded.cr_lines
     for match in _NON_ASCII_BYTES_LINE.finditer(raw):
         try:
             reading = match.group().decode("utf-8")
@@ -300,7 +321,7 @@ def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
             continue
         if sum(1 for ch in reading if ch >= "\u0800") < _UTF8_EVIDENCE:
             continue
-        line += raw.count(breaks, pos, match.start())
+        line += _breaks(raw, pos, match.start(), cr)
         pos = match.start()
         found[line] = reading
     if not found:

@@ -50,6 +50,7 @@ class Source:
         # Lines holding bytes the encoding cannot read (see encoding.py), and the mark standing for them.
         self.damage: dict[int, Damage] = {}
         self.mark = MARKS[0]
+        self._cr_lines = False
 
     @classmethod
     def open(cls, path: Path) -> "Source":
@@ -99,7 +100,7 @@ class Source:
             if looks_binary(decoded.text):
                 raise self.fail("binary data, not a text export")
             self._text, self.encoding = decoded.text, decoded.encoding
-            self.damage, self.mark = decoded.damage, decoded.mark
+            self.damage, self.mark, self._cr_lines = decoded.damage, decoded.mark, decoded.cr_lines
         return self._text
 
     def head(self) -> str:
@@ -122,6 +123,6 @@ class Source:
                 return self.raw[3:] if quick[1] == "utf-8-sig" else self.raw
         text = self.text()
         # Damaged lines hold marks, and CR-only line ends are line feeds, only in the decoded text.
-        if self.encoding in ("utf-8", "utf-8-sig") and not self.damage and not cr_only(self.prefix):
+        if self.encoding in ("utf-8", "utf-8-sig") and not self.damage and not self._cr_lines:
             return self.raw[3:] if self.encoding == "utf-8-sig" else self.raw
         return text.encode("utf-8")
