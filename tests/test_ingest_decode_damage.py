@@ -289,3 +289,22 @@ def test_cr_line_ends_with_a_line_feed_inside_a_quoted_text(tmp_path):
     (_, read, loaded, _, held), messages, _ = outcome(con)
     assert (read, loaded, held) == (10, 10, 0)
     assert messages[6] == "两行\n第二行" and messages[8] == text_of(rows[5])  # the quoted break is line 7
+
+
+def test_a_utf8_file_starting_with_many_gbk_rows_stays_utf8(tmp_path):
+    # The first 64 KiB hold only GBK rows: the vote is over the whole file, not its start.
+    rows = canonical_rows(3000)
+    content = (CANONICAL_HEADER + "\n").encode() + b"".join(
+        (r + "\n").encode("gbk" if i < 150 else "utf-8") for i, r in enumerate(rows)
+    )
+    con = load(tmp_path, content)
+    assert_every_row_accounted(con, rows, {i + 2: GBK_LINE.format(n=i + 2) for i in range(150)}, "utf-8")
+
+
+def test_a_one_row_file_with_a_stray_byte_stays_utf8(tmp_path):
+    rows = canonical_rows(1)
+    content = (CANONICAL_HEADER + "\n" + rows[0] + "\n").encode().replace("亲".encode(), "亲".encode() + b"\xff")
+    con = load(tmp_path, content)
+    reason = "line 2 holds bytes that are not valid UTF-8 (shown as \\x escapes in raw)"
+    quarantine = assert_every_row_accounted(con, rows, {2: reason}, "utf-8")
+    assert quarantine[2][1] == rows[0].replace("亲", "亲\\xff")

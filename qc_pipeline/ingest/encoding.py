@@ -29,10 +29,14 @@ BOMS = (
 MARKS = ("\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3")
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "gb18030": "GB18030", "utf-16": "UTF-16",
            "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
-# Errors closer together than one per this many bytes (after the first hundred) mean the file is not in
-# that encoding at all: stop decoding it that way early.
-_DENSE_BYTES = 200
+# More errors than one per this many bytes of the file (and over a thousand) mean the file is not in that
+# encoding at all: stop decoding it that way.
+_DENSE_BYTES = 8
+# How much of a file's start, middle and end the UTF-8-or-not vote looks at before decoding it all.
+_SAMPLE_BYTES = 256 << 10
 _NON_ASCII_LINE = re.compile(r"^.*[^\x00-\x7f]", re.M)
+_NON_ASCII_BYTES_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+_UTF8_PAIR = re.compile(rb"[\xe2-\xef][\x80-\xbf]{2}[\xe2-\xef][\x80-\xbf]{2}")
 
 
 class NotText(ValueError):
@@ -47,6 +51,8 @@ class Damage:
     reason: str  # for the quarantine, naming the line
     shown: str  # the line as it can be shown: read in another encoding, or with \\x escapes
     cut: bool = False  # the file ends in the middle of a character on this line
+    # The rest of the line reads as UTF-8 (Chinese characters around a stray byte): evidence for UTF-8.
+    mostly_utf8: bool = False
 
 
 @dataclass
@@ -133,7 +139,7 @@ def decode(raw: bytes) -> Decoded:
             return _read(raw.decode("utf-8"), "utf-8")
         except UnicodeDecodeError:
             pass
-        utf8 = _damaged(raw, "utf-8")
+        utf8 = _damaged(raw, "utf-8") if _utf8_sample(raw) else None
         if utf8 is not None and _mostly_fine(utf8):
             return utf8
         for name in ("gbk", "gb18030"):
@@ -141,9 +147,11 @@ def decode(raw: bytes) -> Decoded:
                 return _utf8_lines(raw, _read(raw.decode(name), name))
             except UnicodeDecodeError:
                 continue
-        for name in ("gbk", "gb18030"):
-            national = _damaged(raw, name)
-            if national is not None and _mostly_fine(national):
+        # Damaged GBK: GB18030 when it explains more of the lines (four-byte characters), else GBK.
+        readings = [d for d in (_damaged(raw, name) for name in ("gbk", "gb18030")) if d is not None]
+        if readings:
+            national = min(readings, key=lambda d: len(d.damage))
+            if _mostly_fine(national):
                 return _utf8_lines(raw, national)
     name = _utf16_without_bom(raw)
     if name:
@@ -191,7 +199,7 @@ def _mark_error(exc: UnicodeError) -> tuple[str, int]:
         raise exc
     spans = _local.spans
     spans.append((exc.start, exc.end))
-    if len(spans) > 100 and len(spans) * _DENSE_BYTES > exc.start:
+    if len(spans) > 1000 and len(spans) * _DENSE_BYTES > _local.size:
         raise _TooDamaged()
     return _local.mark, exc.end
 
@@ -203,7 +211,7 @@ def _damaged(raw: bytes, name: str) -> Decoded | None:
     """``raw`` read as ``name`` with each undecodable byte run replaced by a mark; None when the errors
     are so dense that the file is not in this encoding."""
     for mark in MARKS:
-        _local.spans, _local.mark = [], mark
+        _local.spans, _local.mark, _local.size = [], mark, len(raw)
         try:
             text = raw.decode(name, errors="chat-qc-mark")
         except _TooDamaged:
@@ -244,7 +252,8 @@ def _damage_by_line(raw: bytes, text: str, name: str, mark: str, spans: list[tup
             reason = f"line {number} is not {label} like the rest of the file; it reads as {reading} (shown so in raw)"
         else:
             reason = f"line {number} holds bytes that are not valid {label} (shown as \\x escapes in raw)"
-        damage[number] = Damage(number, reason, shown, cut)
+        mostly_utf8 = name.startswith("utf-8") and _utf8_evidence(line_text, len(line_spans))
+        damage[number] = Damage(number, reason, shown, cut, mostly_utf8)
     return damage
 
 
@@ -287,6 +296,35 @@ def _shown(
     return "".join(out), None
 
 
+def _utf8_sample(raw: bytes) -> bool:
+    """Whether the lines holding non-ASCII bytes in the file's start, middle and end are at least as
+    often valid UTF-8 as not (or there are none): worth decoding the whole file as UTF-8 to find out."""
+    if len(raw) <= 3 * _SAMPLE_BYTES:
+        chunks = [raw]
+    else:
+        chunks = []
+        for start in (0, len(raw) // 2, len(raw) - _SAMPLE_BYTES):
+            chunk = raw[start : start + _SAMPLE_BYTES]
+            first = 0 if start == 0 else chunk.find(b"\n") + 1  # whole lines only
+            last = len(chunk) if start + _SAMPLE_BYTES >= len(raw) else chunk.rfind(b"\n") + 1
+            chunks.append(chunk[first:last])
+    good = bad = 0
+    for chunk in chunks:
+        for match in _NON_ASCII_BYTES_LINE.finditer(chunk):
+            try:
+                match.group().decode("utf-8")
+                good += 1
+            except UnicodeDecodeError as exc:
+                # The file's last line cut in the middle of a character is UTF-8 as far as it goes.
+                cut = chunk is chunks[-1] and match.end() == len(chunk) and exc.reason == "unexpected end of data"
+                reading = match.group().decode("utf-8", errors="replace")
+                if cut or _utf8_evidence(reading, reading.count("\ufffd")):
+                    good += 1
+                else:
+                    bad += 1
+    return good >= bad
+
+
 def _mostly_fine(decoded: Decoded, need_non_ascii: bool = True) -> bool:
     """The file is only cut off at the end, or its damaged lines are a minority: of the lines holding
     non-ASCII text (the ones an encoding is chosen for), or, with ``need_non_ascii`` false, at most half
@@ -295,6 +333,8 @@ def _mostly_fine(decoded: Decoded, need_non_ascii: bool = True) -> bool:
     if all(d.cut for d in decoded.damage.values()):
         return True  # only cut off at the end
     if need_non_ascii:
+        evidence = sum(1 for d in decoded.damage.values() if d.mostly_utf8)
+        damaged -= evidence
         good = sum(1 for _ in _NON_ASCII_LINE.finditer(decoded.text)) - damaged
         # A tie goes to the reading being tried: UTF-8 first, whose validity is the stronger evidence.
         return good >= damaged and good > 0
@@ -302,10 +342,16 @@ def _mostly_fine(decoded: Decoded, need_non_ascii: bool = True) -> bool:
     return damaged * 2 <= lines
 
 
-_NON_ASCII_BYTES_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
 # Valid UTF-8 with this many characters of three bytes (CJK) is UTF-8: GBK bytes line up that way by
 # chance far too rarely (a two-character GBK line reads as UTF-8 quite often).
 _UTF8_EVIDENCE = 3
+
+
+def _utf8_evidence(reading: str, errors: int) -> bool:
+    """Whether a line read as UTF-8 holds enough three-byte characters (CJK) to be UTF-8 whatever else
+    it holds: at least ``_UTF8_EVIDENCE``, and no fewer than its undecodable byte runs."""
+    cjk = sum(1 for ch in reading if "\u0800" <= ch < "\ufdd0" or "\ufdef" < ch < "\ufffd")  # not marks
+    return cjk >= max(_UTF8_EVIDENCE, errors)
 
 
 def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
@@ -314,16 +360,22 @@ def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
     found: dict[int, str] = {}
     line, pos = 1, 0
     cr = decoded.cr_lines
-    for match in _NON_ASCII_BYTES_LINE.finditer(raw):
+    # Only lines holding two Chinese characters in a row as UTF-8 are looked at (GBK bytes form that
+    # pattern about once in 40,000 positions), so a GBK file is scanned at regular-expression speed.
+    hit = _UTF8_PAIR.search(raw)
+    while hit is not None:
+        start = max(raw.rfind(b"\n", 0, hit.start()), raw.rfind(b"\r", 0, hit.start())) + 1
+        ends = [e for e in (raw.find(b"\n", hit.end()), raw.find(b"\r", hit.end())) if e >= 0]
+        end = min(ends) if ends else len(raw)
         try:
-            reading = match.group().decode("utf-8")
+            reading = raw[start:end].decode("utf-8")
         except UnicodeDecodeError:
-            continue
-        if sum(1 for ch in reading if ch >= "\u0800") < _UTF8_EVIDENCE:
-            continue
-        line += _breaks(raw, pos, match.start(), cr)
-        pos = match.start()
-        found[line] = reading
+            reading = None
+        if reading is not None and _utf8_evidence(reading, 0):
+            line += _breaks(raw, pos, start, cr)
+            pos = start
+            found[line] = reading
+        hit = _UTF8_PAIR.search(raw, end)
     if not found:
         return decoded
     label = _LABELS.get(decoded.encoding, decoded.encoding)
