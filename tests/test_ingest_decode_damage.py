@@ -247,19 +247,20 @@ def test_the_cli_loads_every_damaged_file_without_a_traceback(tmp_path):
     (folder / "mac.csv").write_bytes(text.replace("\n", "\r").encode())
     (folder / "gbk_cut.csv").write_bytes(text.encode("gbk")[:-2])
     (folder / "utf16_cut.csv").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le")[:-3])
+    (folder / "desktop.txt").write_bytes(b"\r\n".join(line.encode("gbk" if i == 8 else "utf-8") for i, line in enumerate(DESKTOP)))
     result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "qc.duckdb")])
     assert result.exit_code == 0, result.output
     assert result.exception is None and "Traceback" not in result.output
     con = open_warehouse(tmp_path / "qc.duckdb")
     assert con.execute(
         "SELECT sum(rows_read), sum(rows_loaded), sum(rows_duplicate), sum(rows_quarantined) FROM ingested_files"
-    ).fetchone() == (500, 100, 396, 4)
+    ).fetchone() == (504, 103, 396, 5)
     held = con.execute("SELECT source_path, source_line FROM quarantine ORDER BY source_path").fetchall()
     assert [(path.rsplit("/", 1)[1], line) for path, line in held] == [
-        ("cut.csv", 101), ("gbk_cut.csv", 101), ("mixed.csv", 52), ("utf16_cut.csv", 101)
+        ("cut.csv", 101), ("desktop.txt", 7), ("gbk_cut.csv", 101), ("mixed.csv", 52), ("utf16_cut.csv", 101)
     ]
     stored = sorted(t for (t,) in con.execute("SELECT text FROM messages").fetchall())
-    assert stored == sorted(text_of(r) for r in rows)
+    assert stored == sorted([text_of(r) for r in rows] + ["在吗", "在的，M码有货哦", "不会的亲"])
 
 
 @pytest.mark.parametrize("utf8_rows", [[7], [3, 11]])

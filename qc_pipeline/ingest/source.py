@@ -89,6 +89,8 @@ class Source:
         return self._digest.value()
 
     def fail(self, why: str) -> UnreadableFile:
+        if self.damage:  # a message quoting a damaged line (a header): its bad bytes as U+FFFD
+            why = why.replace(self.mark, "\ufffd")
         return UnreadableFile(self.path, why)
 
     def text(self) -> str:
