@@ -309,3 +309,17 @@ def test_a_one_row_file_with_a_stray_byte_stays_utf8(tmp_path):
     reason = "line 2 holds bytes that are not valid UTF-8 (shown as \\x escapes in raw)"
     quarantine = assert_every_row_accounted(con, rows, {2: reason}, "utf-8")
     assert quarantine[2][1] == rows[0].replace("亲", "亲\\xff")
+
+
+def test_damage_in_a_column_that_is_not_stored_costs_no_row(tmp_path):
+    rows = [f"{r},备注{i}" for i, r in enumerate(canonical_rows(10))]
+    lines = [(CANONICAL_HEADER + ",备注").encode()] + [r.encode() for r in rows]
+    lines[4] = lines[4].replace("备注3".encode(), "备注3".encode("gbk"))
+    parsed = read_file(write(tmp_path, "chat.csv", b"\n".join(lines) + b"\n"), CONFIG)
+    assert_accounting(parsed)
+    assert (parsed.rows_read, len(parsed.messages), len(parsed.quarantine)) == (10, 10, 0)
+    assert parsed.messages["text"].to_list() == [text_of(r.rsplit(",", 1)[0]) for r in rows]
+    assert len(parsed.warnings) == 1
+    assert parsed.warnings[0].startswith("line 5 holds bytes that are not valid UTF-8")
+    # The bytes that are not UTF-8 as escapes (a GBK pair may happen to be a valid UTF-8 character).
+    assert "in nothing that is stored: " + rows[3].rsplit(",", 1)[0] + ",\\xb1\\xb8" in parsed.warnings[0]

@@ -4,8 +4,8 @@ quarantined, with the line and why, instead of being loaded with a hole in their
 A damaged line keeps its place in the decoded text with a mark where its bad bytes were, so whatever
 record the layout builds from it (a CSV row, a desktop message spanning several lines, a JSON line)
 holds the mark. The record is then given the damaged line's reason, and its raw text shows the line as
-it can be read. A damaged line that ended up in no record (a layout dropped it as noise) is not lost:
-``uncovered`` names it, and chat files quarantine it on its own.
+it can be read. A damaged line whose bytes ended up in no field that is kept (a header or a preamble
+line, a column the layout does not read) costs no record; ``uncovered`` names it for a warning.
 """
 from __future__ import annotations
 

@@ -34,19 +34,11 @@ def chat_file(
 
 
 def _damaged_lines(source: Source, stage: pl.DataFrame, raw_of: RawLookup | None, warnings: list[str]) -> pl.DataFrame:
-    """Records holding a damaged line quarantined with its reason; a damaged line no record holds is
-    quarantined on its own (or, before the first record, where a header or preamble is, reported)."""
+    """Records holding a damaged line quarantined with its reason. A damaged line no stored field came
+    from (a header or preamble line, a column the layout does not read) costs no record: it is reported."""
     stage, covered = mark_damaged(stage, source, raw_of=raw_of)
-    first = stage["source_line"].min() if not stage.is_empty() else None
-    alone = []
     for damage in uncovered(source, covered):
-        if first is not None and damage.line < first:
-            warnings.append(f"{damage.reason}: {damage.shown[:120]}")
-        else:
-            alone.append({"source_line": damage.line, "problem": damage.reason, "raw": damage.shown})
-    if alone:
-        extra = pl.DataFrame(alone, schema={"source_line": pl.Int64, "problem": pl.Utf8, "raw": pl.Utf8})
-        stage = pl.concat([stage, extra], how="diagonal_relaxed")
+        warnings.append(f"{damage.reason}, in nothing that is stored: {damage.shown[:120]}")
     return stage
 
 
