@@ -323,3 +323,14 @@ def test_damage_in_a_column_that_is_not_stored_costs_no_row(tmp_path):
     assert parsed.warnings[0].startswith("line 5 holds bytes that are not valid UTF-8")
     # The bytes that are not UTF-8 as escapes (a GBK pair may happen to be a valid UTF-8 character).
     assert "in nothing that is stored: " + rows[3].rsplit(",", 1)[0] + ",\\xb1\\xb8" in parsed.warnings[0]
+
+
+def test_many_gbk_rows_across_pieces_each_name_their_own_line(tmp_path, streamed):
+    # A piece's last record must not take the damaged lines of the pieces after it.
+    rows = canonical_rows(400)
+    bad = set(range(0, 400, 7))
+    content = (CANONICAL_HEADER + "\n").encode() + b"".join(
+        (r + "\n").encode("gbk" if i in bad else "utf-8") for i, r in enumerate(rows)
+    )
+    con = load(tmp_path, content)
+    assert_every_row_accounted(con, rows, {i + 2: GBK_LINE.format(n=i + 2) for i in sorted(bad)}, "utf-8")

@@ -51,12 +51,17 @@ def mark_damaged(
     covered: set[int] = set()
     for i in rows:
         first = lines[i]
+        row = frame.row(i, named=True)
         if first is None:
             continue
         following = bisect.bisect_right(starts, first)
-        end = starts[following] if following < len(starts) else None
+        if following < len(starts):
+            end = starts[following]
+        else:  # the frame's last record (of the file, or of a piece): as many lines as its text holds
+            text = raws[i] if raws[i] is not None else looked_up.get(first, "")
+            end = first + 1 + max(text.count("\n"), sum((row[c] or "").count("\n") for c in values if c != raw))
         at = bisect.bisect_left(damaged, first)
-        inside = [d for d in damaged[at:] if end is None or d < end]
+        inside = [d for d in damaged[at:] if d < end]
         if inside:
             covered.update(inside)
             problems[i] = _reason([damage[d] for d in inside])
