@@ -230,21 +230,24 @@ def _damaged(raw: bytes, name: str) -> Decoded | None:
 
 def _damage_by_line(raw: bytes, text: str, name: str, mark: str, spans: list[tuple[int, int]]) -> dict[int, Damage]:
     by_line: dict[int, list[tuple[int, int]]] = {}
+    starts: dict[int, int] = {}
     line, pos = 1, 0
     at = text.find(mark)
     for span in spans:
         line += text.count("\n", pos, at)
         pos = at
-        by_line.setdefault(line, []).append(span)
+        if line not in by_line:
+            by_line[line] = []
+            starts[line] = text.rfind("\n", 0, at) + 1
+        by_line[line].append(span)
         at = text.find(mark, at + 1)
     ends_mid_char = bool(spans) and spans[-1][1] == len(raw)
     last_line = max(by_line) if by_line else 0
-    starts = _line_starts(text, by_line)
     damage = {}
     for number, line_spans in by_line.items():
         line_text = text[starts[number] : _line_end(text, starts[number])]
         label = _LABELS.get(name, name)
-        cut = number == last_line and ends_mid_char and len(line_spans) == 1 and "\n" not in text[starts[number] :]
+        cut = number == last_line and ends_mid_char and len(line_spans) == 1 and text.find("\n", starts[number]) < 0
         shown, reading = _shown(raw, name, line_text, mark, line_spans, other_readings=not cut)
         if cut:
             reason = "truncated last line (the file ends in the middle of a character)"
