@@ -4,10 +4,11 @@ from __future__ import annotations
 from qc_pipeline.config import Config
 from qc_pipeline.ingest import chat, orders, roster
 from qc_pipeline.ingest.columns import Layout, classify
+from qc_pipeline.ingest.damage import mark_damaged
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.results import ignored_file
 from qc_pipeline.ingest.source import Source
-from qc_pipeline.ingest.tables import Table
+from qc_pipeline.ingest.tables import LINE, PROBLEM, RAW, Table
 
 ITEM_REPORT_WARNING = "a Taobao item report (宝贝报表) names no buyer; it is not loaded (load the order report instead)"
 
@@ -42,6 +43,13 @@ def read_tables(
         return ignored_file(source, fmt, ITEM_REPORT_WARNING)
     if first.kind == "chat":
         return chat.tables_file(source, fmt, tables, config, warnings)
+    if source.damage:  # chat records are marked with the rest of their stage (results.chat_file)
+        tables = [(_marked(source, table), layout) for table, layout in tables]
     if first.kind == "orders":
         return orders.orders_file(source, fmt, tables, config, warnings)
     return roster.roster_file(source, fmt, tables, config, warnings)
+
+
+def _marked(source: Source, table: Table) -> Table:
+    frame, _ = mark_damaged(table.frame, source, line=LINE, problem=PROBLEM, raw=RAW, raw_of=table.raw_of)
+    return Table(table.columns, frame, table.sheet, table.raw_of)

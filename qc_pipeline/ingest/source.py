@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from qc_pipeline.ingest.encoding import NotText, decode, decode_head, looks_binary
+from qc_pipeline.ingest.encoding import MARKS, Damage, NotText, cr_only, decode, decode_head, looks_binary
 from qc_pipeline.ingest.errors import UnreadableFile
 
 # Below this size hashing in the calling thread is cheaper than starting one.
@@ -61,6 +61,10 @@ class Source:
         self._file_sha256: str | None = None
         self._text: str | None = None
         self.encoding: str | None = None
+        # Lines holding bytes the encoding cannot read (see encoding.py), and the mark standing for them.
+        self.damage: dict[int, Damage] = {}
+        self.mark = MARKS[0]
+        self._cr_lines = False
 
     @classmethod
     def open(cls, path: Path) -> "Source":
@@ -114,16 +118,20 @@ class Source:
             raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
 
     def fail(self, why: str) -> UnreadableFile:
+        if self.damage:  # a message quoting a damaged line (a header): its bad bytes as U+FFFD
+            why = why.replace(self.mark, "\ufffd")
         return UnreadableFile(self.path, why)
 
     def text(self) -> str:
         if self._text is None:
             try:
-                self._text, self.encoding = decode(self.raw)
+                decoded = decode(self.raw)
             except NotText as exc:
                 raise self.fail(str(exc)) from None
-            if looks_binary(self._text):
+            if looks_binary(decoded.text):
                 raise self.fail("binary data, not a text export")
+            self._text, self.encoding = decoded.text, decoded.encoding
+            self.damage, self.mark, self._cr_lines = decoded.damage, decoded.mark, decoded.cr_lines
         return self._text
 
     def head(self) -> str:
@@ -139,12 +147,13 @@ class Source:
     def utf8_bytes(self, full: bool = False) -> bytes:
         """The content as UTF-8 without BOM. Unless ``full``, UTF-8 input is passed through undecoded
         (the columnar reader validates it); the caller retries with ``full=True`` if that fails."""
-        if not full and self._text is None:
+        if not full and self._text is None and not cr_only(self.prefix):
             quick = decode_head(self.prefix)
             if quick is not None and quick[1] in ("utf-8", "utf-8-sig"):
                 self.encoding = quick[1]
                 return self.raw[3:] if quick[1] == "utf-8-sig" else self.raw
         text = self.text()
-        if self.encoding in ("utf-8", "utf-8-sig"):
+        # Damaged lines hold marks, and CR-only line ends are line feeds, only in the decoded text.
+        if self.encoding in ("utf-8", "utf-8-sig") and not self.damage and not self._cr_lines:
             return self.raw[3:] if self.encoding == "utf-8-sig" else self.raw
         return text.encode("utf-8")

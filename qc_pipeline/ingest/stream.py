@@ -23,6 +23,7 @@ import polars as pl
 
 from qc_pipeline.ingest.chat import canonical_stage
 from qc_pipeline.ingest.columns import Layout
+from qc_pipeline.ingest.damage import mark_damaged
 from qc_pipeline.ingest.delimited import Header, header_of
 from qc_pipeline.ingest.normalize import finish_chat
 from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
@@ -107,6 +108,8 @@ class ChatStream:
             self.rows_read += len(stage)
             if stage.is_empty():
                 continue
+            if self.source.damage:
+                stage, _ = mark_damaged(stage, self.source, raw_of=table.raw_of)
             messages, quarantine = finish_chat(
                 stage, self.source.name, self.timezone, table.raw_of, window=self.window, ids=False
             )
