@@ -112,3 +112,30 @@ def test_accounting_holds_with_encoding_damage(tmp_path_factory, rows, damage, c
         assert line_of[damaged] in held
         reason = held[line_of[damaged]]
         assert ("truncated last line" in reason) if damage == "cut character" else (f"line {line_of[damaged]} " in reason)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(good_row(), min_size=2, max_size=25), data=st.data(),
+       opener=st.sampled_from(['"', '"亲，', '"a,b']))
+def test_accounting_holds_with_an_unclosed_quote(tmp_path_factory, rows, data, opener):
+    """One text field opens a quote that never closes (counted from the outside: the raw line count).
+    Every other row is loaded with its own line; only the broken row is quarantined, with its line."""
+    at = data.draw(st.integers(0, len(rows) - 1))
+    # Plain one-line texts, so that each row is one physical line and the file's lines can be counted.
+    for i, r in enumerate(rows):
+        r[6] = f"第{i}句"
+    lines = ["shop,buyer,agent,role,sent_at,text"]
+    for i, r in enumerate(rows):
+        cells = [c.replace(",", "").replace('"', "") or "x" for c in r[1:6]]
+        text = opener + r[6] if i == at else r[6]
+        lines.append(",".join([*cells, text]))
+    raw = "\n".join(lines) + "\n"
+    path = tmp_path_factory.mktemp("quote") / "chat.csv"
+    path.write_bytes(raw.encode("utf-8"))
+    parsed = parse(path)
+    physical = raw.count("\n") - 1  # data lines, counted from the bytes
+    assert parsed.rows_read == physical == len(rows)
+    assert len(parsed.messages) + len(parsed.quarantine) == physical
+    assert parsed.quarantine["source_line"].to_list() == [at + 2]
+    assert sorted(parsed.messages["source_line"].to_list()) == [i + 2 for i in range(len(rows)) if i != at]
+    assert all(len(t) < 8 for t in parsed.messages["text"].to_list())  # nothing swallowed the rows after it
