@@ -566,8 +566,8 @@ def check_rule_text(
     considered and why it was kept or dropped (some classes read the buyer's message, see --context)."""
     from qc_pipeline.rules import check_text, format_hits, load_ruleset
 
-    if role not in ("agent", "auto"):
-        raise UserError(f"--role {role!r}: expected agent or auto (buyer messages are never flagged)")
+    if role not in ("agent", "auto", "buyer", "system"):
+        raise UserError(f"--role {role!r}: expected agent, auto, buyer or system (only agent and auto are flagged)")
     cfg = load_config(config)
     ruleset = load_ruleset([*cfg.rule_files, *(rules or [])])
     if context is not None:

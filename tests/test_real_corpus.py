@@ -50,9 +50,13 @@ def test_ecd_true_response_turns_lose_segmentation_spaces_between_cjk_only(tmp_p
 
 def test_dev2_is_a_deterministic_sample_of_whole_windows(tmp_path):
     root = sources(tmp_path)
-    rows = [r for r in real_corpus.build([root], dev2_size=2) if r["source"] == "jddc2018"]
-    assert len(rows) == 2 and {r["split"] for r in rows} == {"dev2"}
+    pool = [r for r in real_corpus.build([root], dev2_size=2) if r["source"] == "jddc2018"]
+    rows = [r for r in pool if r["split"] == "dev2"]
+    rest = [r for r in pool if r["split"] != "dev2"]
+    assert len(rows) == 2 and {r["split"] for r in rest} <= {"dev3"}
+    # the rest of the pool is dev3, from other windows
+    assert not {r["dialogue_id"] for r in rows} & {r["dialogue_id"] for r in rest}
     assert all(r["text"].startswith("好的,亲") and not r["text"].endswith(",") for r in rows)
     assert all(r["context"].endswith("问") for r in rows)
     again = [r for r in real_corpus.build([root], dev2_size=2) if r["source"] == "jddc2018"]
-    assert again == rows
+    assert again == pool
