@@ -44,7 +44,7 @@ def test_writes_every_report_file(reports):
     folder, paths = reports
     names = sorted(p.relative_to(folder).as_posix() for p in paths)
     assert names == sorted([
-        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv",
+        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv", "stale_auto_replies.csv",
         "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
     ])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
@@ -307,7 +307,7 @@ def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
     broken.load_ruleset = load_ruleset
     monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
     paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
-    assert len(paths) == 8
+    assert len(paths) == 9
 
 
 def test_stale_agent_pages_are_removed(warehouse, tmp_path):
