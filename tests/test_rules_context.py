@@ -126,6 +126,9 @@ RECALLED = [
     ("是明天到的", "delivery_promise", "明天到"),
     ("只能确保预计的时间给您配送到", "delivery_promise", "确保预计的时间"),
     ("真的灰常抱歉", "slang", "灰常"),
+    ("请问您是么有收到吗", "slang", "么有"),
+    ("这个咩有显示的亲", "slang", "咩有"),
+    ("好de", "slang", "好de"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
@@ -163,6 +166,11 @@ def test_shop_address_forms_and_particles_are_not_slang(rules, text):
 @pytest.mark.parametrize("text", ["这款yyds", "老铁放心拍", "还有木有其他问题", "感动得不要不要的", "真香"])
 def test_internet_slang_is(rules, text):
     assert "slang" in categories(text, rules)
+
+
+@pytest.mark.parametrize("text", ["怎么有两个订单", "这么有诚意", "为什么有运费", "咋么有发票", "好der"])
+def test_the_words_around_a_homophone_spelling_are_not_slang(rules, text):
+    assert "slang" not in categories(text, rules)
 
 
 def test_a_shop_can_tighten_slang_and_add_a_context_class(tmp_path):
