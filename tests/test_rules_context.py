@@ -84,6 +84,11 @@ FALSE_ALARMS = [
     ("货到付款的话也可以微信转账给师傅", "off_platform", "pays-courier"),
     ("您到时候发送到这个邮箱就可以 [邮箱x]", "off_platform", None),
     ("型号GP[数字x]NB[数字x]", "slang", None),
+    # the dev3 round
+    ("咋么有发票呢", "slang", "me-you"),
+    ("站点告知今天可以送货的", "delivery_promise", "estimate"),
+    ("预计明天才到", "delivery_promise", "estimate"),
+    ("明天才到站点", "delivery_promise", None),
 ]
 
 
@@ -129,6 +134,9 @@ RECALLED = [
     ("请问您是么有收到吗", "slang", "么有"),
     ("这个咩有显示的亲", "slang", "咩有"),
     ("好de", "slang", "好de"),
+    ("您的订单预计[数字x]月[数字x]日送达您手中,明天可以配送", "delivery_promise", "明天可以配送"),
+    ("今天我们尽快送达的", "delivery_promise", "今天我们尽快送达"),
+    ("商品明天才到，现在还没有发货", "delivery_promise", "明天才到"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
