@@ -89,6 +89,8 @@ FALSE_ALARMS = [
     ("站点告知今天可以送货的", "delivery_promise", "estimate"),
     ("预计明天才到", "delivery_promise", "estimate"),
     ("明天才到站点", "delivery_promise", None),
+    ("还请您再仔细找找哦，应该是在某个角落呢", "hedging", "buyer-search"),
+    ("每个批次不一样，可能会有一点差别", "hedging", "explained"),
 ]
 
 
@@ -137,6 +139,9 @@ RECALLED = [
     ("您的订单预计[数字x]月[数字x]日送达您手中,明天可以配送", "delivery_promise", "明天可以配送"),
     ("今天我们尽快送达的", "delivery_promise", "今天我们尽快送达"),
     ("商品明天才到，现在还没有发货", "delivery_promise", "明天才到"),
+    ("这个调货不知道的", "hedging", "不知道"),
+    ("具体多大这个不清楚的呢", "hedging", "不清楚"),
+    ("可能需要您自取下 每个地方是不一样的哈", "hedging", "可能"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
