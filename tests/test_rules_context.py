@@ -91,6 +91,8 @@ FALSE_ALARMS = [
     ("明天才到站点", "delivery_promise", None),
     ("还请您再仔细找找哦，应该是在某个角落呢", "hedging", "buyer-search"),
     ("每个批次不一样，可能会有一点差别", "hedging", "explained"),
+    ("现在没办法补货了", "flat_refusal", "reason"),
+    ("如需安装，或者微信 关注“美的服务”，在线报装报修更便捷哦", "off_platform", "brand-service"),
 ]
 
 
@@ -142,6 +144,7 @@ RECALLED = [
     ("这个调货不知道的", "hedging", "不知道"),
     ("具体多大这个不清楚的呢", "hedging", "不清楚"),
     ("可能需要您自取下 每个地方是不一样的哈", "hedging", "可能"),
+    ("麻烦提供您的qq 这边让技术人员给您调试", "off_platform", "提供您的qq"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
