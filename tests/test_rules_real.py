@@ -40,7 +40,7 @@ FLOORS = {
              "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
     "dev3": {"all": (0.9, 0.61, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.8, 0.14),
              "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
-    "test": {"all": (0.73, 0.70, 3.5), "delivery_promise": (0.87, 0.82), "flat_refusal": (0.63, 0.7)},
+    "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
 }
 MISSED = {
     "dev2": "target not met on dev2: flat_refusal recall 0.059 (1 of 17). Its buyer turns are not "
@@ -50,8 +50,8 @@ MISSED = {
             "退不了了, are judged without the request they answer, as in dev2) and hedging 0.667 / 0.462 "
             "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.909, "
             "0.9 false flags per 1,000",
-    "test": "target not met on the real test split: precision 0.733, recall 0.702, 3.5 false flags "
-            "per 1,000 (docs/rules.md)",
+    "test": "target not met on the real test split: precision 0.756, recall 0.723, 3.2 false flags "
+            "per 1,000 after the dev3 round (docs/rules.md)",
 }
 
 _REPORTS = {}
