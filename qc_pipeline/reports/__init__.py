@@ -103,6 +103,7 @@ def write_reports(
         agents = agent_views(data, config, T, file_names, details)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
+    week_rows = agent_week_frame(con, week)
     owned = _pack_names(week, agent_week)
     with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
         with _phase("html"):
@@ -115,9 +116,12 @@ def write_reports(
             written.append(write_csv(details.flags, stage / FLAGS_CSV))
             written.append(write_csv(stale_auto_replies_frame(con, week), stage / STALE_AUTO_REPLIES_CSV))
         with _phase("workbook"):
+            targets = {role: (config.target_seconds(role, True), config.target_seconds(role, False))
+                       for role in sorted(roles)}
             written.append(write_workbook(stage / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
-                                          details.flags.height, T, mask, generated_at, lists))
+                                          details.flags.height, T, mask, generated_at, lists,
+                                          agent_week=week_rows, targets=targets))
         written.append(_write_text(stage / "summary.md", render_markdown(summary, T, mask, stamp)))
         if agent_week:
-            written.append(write_csv(agent_week_frame(con, week), stage / AGENT_WEEK_CSV))
+            written.append(write_csv(week_rows, stage / AGENT_WEEK_CSV))
     return [folder / p.relative_to(stage) for p in written]
