@@ -24,7 +24,8 @@ def session_weeks(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def window(con: duckdb.DuckDBPyConnection, weeks: int, end_week: str | None) -> list[str]:
-    """`weeks` ISO weeks ending with `end_week` (default: the latest week the warehouse holds)."""
+    """The weeks the warehouse holds among the `weeks` ISO weeks ending with `end_week` (default: the latest
+    week it holds): a page never names a week there is nothing of."""
     if weeks < 1:
         raise UserError(f"--weeks {weeks}: must be at least 1")
     held = session_weeks(con)
@@ -38,7 +39,7 @@ def window(con: duckdb.DuckDBPyConnection, weeks: int, end_week: str | None) -> 
     out = [end_week]
     while len(out) < weeks:
         out.append(previous_week(out[-1]))
-    return sorted(out)
+    return sorted(w for w in out if w in held)
 
 
 def topic_name(terms: list[str], topic_id: int) -> str:
