@@ -123,6 +123,8 @@ def handovers_table(rounds: pl.DataFrame, ordered: pl.DataFrame, sessions: pl.Da
     ).filter(pl.col("replied_at").is_null() | (pl.col("replied_at") >= pl.col("shift_ended_at")))
     if candidates.is_empty():
         return empty_handovers()
+    # Only the sessions of rounds open at a shift end matter from here on (a few of all).
+    ordered = ordered.join(candidates.select("session_id").unique(), on="session_id", how="semi")
     # An unanswered round waits while its session lasts: until idle on-duty seconds after its last message.
     last = ordered.group_by("session_id").agg(pl.col("on_duty_us").max().alias("_last_on_duty"))
     candidates = candidates.join(last, on="session_id", how="left")
