@@ -223,3 +223,67 @@ def test_a_handover_across_sunday_midnight_answered_in_a_later_run(con, tmp_path
             assert con.sql(sql).fetchall() == once.sql(sql).fetchall()
     finally:
         once.close()
+
+
+# --- the sample, recomputed in plain Python ----------------------------------------------------------------
+
+def _on_duty_seconds(a: dt.datetime, b: dt.datetime) -> float:
+    """Seconds of [a, b) outside 00:30-08:30 (the shipped shifts' off-duty hours)."""
+    total, day = 0.0, dt.datetime.combine(a.date() - dt.timedelta(days=1), dt.time())
+    while day < b:
+        for lo, hi in ((day, day + dt.timedelta(minutes=30)), (day + dt.timedelta(hours=8, minutes=30),
+                                                               day + dt.timedelta(days=1))):
+            total += max(0.0, (min(hi, b) - max(lo, a)).total_seconds())
+        day += dt.timedelta(days=1)
+    return total
+
+
+def _expected_handovers(con) -> list[tuple]:
+    sessions = {s: (start, end, primary) for s, start, end, primary in con.execute(
+        "SELECT session_id, started_at, ended_at, primary_agent FROM sessions").fetchall()}
+    named: dict[tuple, list] = {}
+    for shop, buyer, at, agent in con.execute(
+            "SELECT shop, buyer, sent_at, agent FROM messages WHERE role IN ('buyer', 'agent') AND agent IS NOT NULL"
+    ).fetchall():
+        named.setdefault((shop, buyer), []).append((at, agent))
+    out = []
+    for session_id, shop, buyer, round_no, started, replied, agent in con.execute(
+            "SELECT session_id, shop, buyer, round_no, started_at, replied_at, agent FROM rounds").fetchall():
+        midnight = dt.datetime.combine(started.date(), dt.time())
+        ends = sorted(midnight + dt.timedelta(days=d, hours=h, minutes=30) for d in (0, 1) for h in (0, 16))
+        end = next(e for e in ends if e > started)
+        s_start, s_end, primary = sessions[session_id]
+        if replied is not None and replied < end:
+            continue
+        if replied is None and _on_duty_seconds(s_end, end) >= 1800:
+            continue
+        late_end = end.hour == 16
+        next_start = end if late_end else end.replace(hour=8, minute=30)
+        before = [a for at, a in sorted(named.get((shop, buyer), []), key=lambda x: x[0]) if s_start <= at < end]
+        left_by = before[-1] if before else primary
+        wait = None if replied is None else (_on_duty_seconds(next_start, replied) if replied > next_start else 0.0)
+        out.append((session_id, round_no, left_by, "早班" if late_end else "晚班", end, "晚班" if late_end else "早班",
+                    next_start, replied, agent if replied else None, wait,
+                    "answered" if replied else "unanswered"))
+    return sorted(out)
+
+
+def test_the_sample_handovers_equal_a_plain_python_recount(tmp_path):
+    from pathlib import Path
+
+    from qc_pipeline.pipeline import ingest_paths
+
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    try:
+        config = load_config()
+        ingest_paths(con, [Path(__file__).resolve().parents[1] / "sample_logs"], config)
+        rebuild(con, config)
+        got = con.execute(
+            "SELECT session_id, round_no, left_by, shift_name, shift_ended_at, next_shift, next_shift_started_at, "
+            "answered_at, answered_by, wait_after_shift_start_s, status FROM handovers ORDER BY ALL").fetchall()
+        want = _expected_handovers(con)
+        assert got == want and len(want) >= 3
+        received = dict(con.execute("SELECT shift, sum(handovers_received) FROM shift_week GROUP BY shift").fetchall())
+        assert received == {"早班": sum(r[5] == "早班" for r in want), "晚班": sum(r[5] == "晚班" for r in want)}
+    finally:
+        con.close()
