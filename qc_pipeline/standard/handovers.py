@@ -124,7 +124,8 @@ def handovers_table(rounds: pl.DataFrame, ordered: pl.DataFrame, sessions: pl.Da
     if candidates.is_empty():
         return empty_handovers()
     # Only the sessions of rounds open at a shift end matter from here on (a few of all).
-    ordered = ordered.join(candidates.select("session_id").unique(), on="session_id", how="semi")
+    ordered = ordered.join(candidates.select("session_id").unique(), on="session_id", how="semi",
+                           maintain_order="left")
     # An unanswered round waits while its session lasts: until idle on-duty seconds after its last message.
     last = ordered.group_by("session_id").agg(pl.col("on_duty_us").max().alias("_last_on_duty"))
     candidates = candidates.join(last, on="session_id", how="left")
@@ -148,7 +149,7 @@ def handovers_table(rounds: pl.DataFrame, ordered: pl.DataFrame, sessions: pl.Da
         pl.when(replied).then(pl.col("agent")).alias("answered_by"),
         pl.when(replied).then(pl.Series(waited / US_PER_S, dtype=pl.Float64)).alias("wait_after_shift_start_s"),
         pl.when(replied).then(pl.lit("answered")).otherwise(pl.lit("unanswered")).alias("status"),
-    ).select(list(HANDOVER_SCHEMA)).cast(HANDOVER_SCHEMA).sort("shop", "buyer", "started_at", "session_id")
+    ).select(list(HANDOVER_SCHEMA)).cast(HANDOVER_SCHEMA).sort("shop", "buyer", "started_at", "session_id", "round_no")
 
 
 def _left_by(candidates: pl.DataFrame, ordered: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
@@ -158,7 +159,7 @@ def _left_by(candidates: pl.DataFrame, ordered: pl.DataFrame, sessions: pl.DataF
     named = (
         ordered.filter(pl.col("role").is_in(["buyer", "agent"]) & pl.col("agent").is_not_null())
         .select("session_id", pl.col("sent_at").alias("_named_at"), pl.col("agent").alias("_named"))
-        .sort("_named_at")
+        .sort("_named_at", maintain_order=True)
     )
     # Of several such messages in one second, the last in conversation order.
     named = named.group_by("session_id", "_named_at", maintain_order=True).agg(pl.col("_named").last())
