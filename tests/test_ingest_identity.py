@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from qc_pipeline.cli import app
 from qc_pipeline.ingest import pieces, read_file, stream
 from qc_pipeline.pipeline import ingest_paths
+from qc_pipeline.store.schema import SCHEMA_VERSION
 from qc_pipeline.store.warehouse import load_parsed, open_warehouse
 from qc_pipeline.store.schema import SCHEMA_VERSION
 from tests.conftest_ingest import CONFIG, write

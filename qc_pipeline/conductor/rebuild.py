@@ -35,6 +35,7 @@ BATCH_MESSAGES = 500_000
 REQUEST_COLUMNS = ["shop", "buyer", "lo", "hi", "target_lo", "target_hi"]
 # The per-buyer tables the weekly ones are aggregated from.
 WEEKLY_INPUTS = ("rounds", "flags", "inquiries", "session_scores", "sessions", "promises", "payment_reminders")
+WEEKLY_INPUTS += ("handovers",)  # shift handovers: agent_week's handover columns and shift_week
 # Reading further for a buyer whose conversation runs past the margin: at most this many times.
 MAX_WIDENINGS = 8
 
@@ -357,7 +358,8 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
         touched = new.touched
         rows = {name: store.read_partitions(con, name, touched) for name in WEEKLY_INPUTS}
         weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
-                                     roster, settings, rows["sessions"], rows["promises"], rows["payment_reminders"])
+                                     roster, settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
+                                     rows["handovers"])
         for name, frame in weekly.items():
             _replace(con, report, name, frame.join(touched, on=["shop", "week"], how="semi"), touched, None)
         clock.lap("weekly")
@@ -380,7 +382,7 @@ def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) 
     shops = touched["shop"].unique().to_list()
     weekly = weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], attribution,
                            rows["session_scores"], roster, store.order_span(con, shops), settings, rows["sessions"],
-                           rows["promises"], rows["payment_reminders"])
+                           rows["promises"], rows["payment_reminders"], rows["handovers"])
     keys = touched.select("shop", "week")
     return {name: frame.join(keys, on=["shop", "week"], how="semi") for name, frame in weekly.items()}
 

@@ -54,6 +54,9 @@ class Reach:
     # How far after a promise its answer is looked for, and after an order's creation its reminders
     # (promises, payment_reminders): the service-standard clauses' look-ahead.
     standard: dt.timedelta = dt.timedelta(0)
+    # How far after a round's first message its handover row looks (handovers): to the round's reply, or
+    # to its session's end, which is never further than `session_span` past the session's last message.
+    handover: dt.timedelta = dt.timedelta(0)
 
     @classmethod
     def of(cls, config: Config) -> "Reach":
@@ -64,14 +67,17 @@ class Reach:
         span = dt.timedelta(seconds=idle) + DAY * (int(idle // on_duty_per_day) + (0 if calendar.always_on else 1))
         return cls(session_span=span, window=DAY * int(config.conversion["window_days"]),
                    reopen=dt.timedelta(hours=config.reopen_hours),
-                   standard=dt.timedelta(hours=max(config.promise_follow_hours, config.payment_close_hours)))
+                   standard=dt.timedelta(hours=max(config.promise_follow_hours, config.payment_close_hours)),
+                   handover=span)
 
     @property
     def reach(self) -> dt.timedelta:
         # An inquiry's day starts up to a day before its first reply; its window then runs `window`.
         # A promise or an unpaid order depends on the buyer's messages up to `standard` after it (and
         # nothing before it), so input within `standard` of a week's start can change the previous week.
-        return max(self.session_span, self.window + DAY, self.reopen + self.session_span, self.standard)
+        # A handover row depends on its round's own session only: the reply, or the session's end.
+        return max(self.session_span, self.window + DAY, self.reopen + self.session_span, self.standard,
+                   self.handover)
 
     @property
     def margin(self) -> dt.timedelta:

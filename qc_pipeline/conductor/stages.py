@@ -33,6 +33,9 @@ from qc_pipeline.standard import (
 from qc_pipeline.standard.auto_replies import auto_reply_dates, stale_auto_replies_table
 from qc_pipeline.standard.promises import PROMISE_SCHEMA
 from qc_pipeline.standard.reminders import REMINDER_SCHEMA
+from qc_pipeline.standard.handovers import (
+    HANDOVER_COUNTS, agent_week_handovers, empty_handovers, handovers_table, shift_week_table,
+)
 
 # The tables decided per buyer, each with the (shop, week, buyer) columns that place a row in a partition.
 BUYER_TABLES = (
@@ -40,6 +43,9 @@ BUYER_TABLES = (
     "promises", "payment_reminders", "stale_auto_replies",
 )
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
+# Shift handovers (qc_pipeline/standard/handovers.py): per-buyer rows and the per-shift weekly table.
+BUYER_TABLES += ("handovers",)
+WEEKLY_TABLES += ("shift_week",)
 # What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
 RULE_TABLES = ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags")
 SCORE_TABLES = ("session_scores", "score_deductions", "agent_week", "agent_week_flags")
@@ -131,6 +137,7 @@ def buyer_tables(
         "order_attribution": attribution,
         **score_tables(sessions, rounds, flags, frames["inquiries"], ruleset, scorecard),
         **standard_tables(messages, texts, orders, config, shop_latest(messages) if latest is None else latest),
+        "handovers": handovers_table(rounds, ordered, sessions, config.shifts, config.idle_seconds),
     }
 
 
@@ -158,31 +165,37 @@ def weekly_tables(
     sessions: pl.DataFrame | None = None,
     promises: pl.DataFrame | None = None,
     reminders: pl.DataFrame | None = None,
+    handovers: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """agent_week, agent_week_flags and shop_week of the (week, shop) partitions the rows belong to.
-    `order_span` holds each shop's first and last order-creation day (shop, first_day, last_day);
-    `sessions` (of those partitions) feed the after-sale KPIs, `promises` and `reminders` (rows of
-    payment_reminders) the service-standard figures."""
+    """agent_week, agent_week_flags, shop_week and shift_week of the (week, shop) partitions the rows
+    belong to. `order_span` holds each shop's first and last order-creation day (shop, first_day,
+    last_day); `sessions` (of those partitions) feed the after-sale KPIs, `promises` and `reminders` (rows
+    of payment_reminders) the service-standard figures, `handovers` the shift-handover ones."""
+    handovers = empty_handovers() if handovers is None else handovers
     return {
-        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions, promises, reminders),
+        **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions, promises, reminders,
+                              handovers),
         "shop_week": shop_week_table(inquiries, attribution, order_span),
+        "shift_week": shift_week_table(rounds, handovers, config.shifts, config.wait_cap_seconds),
     }
 
 
 def agent_weekly_tables(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame,
                         scores: pl.DataFrame, roster: pl.DataFrame, config: Config,
                         sessions: pl.DataFrame | None = None, promises: pl.DataFrame | None = None,
-                        reminders: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
-    """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week reads
-    neither)."""
+                        reminders: pl.DataFrame | None = None,
+                        handovers: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week and
+    shift_week read neither)."""
     return {"agent_week": agent_period_table(rounds, flags, inquiries, scores, roster, config, sessions,
-                                             promises, reminders),
+                                             promises, reminders, handovers),
             "agent_week_flags": agent_week_flags(flags)}
 
 
 def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
                        roster: pl.DataFrame, config: Config, sessions: pl.DataFrame | None,
-                       promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None) -> pl.DataFrame:
+                       promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None,
+                       handovers: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (week, shop, agent) of the rows given, whatever their `week` holds: agent_month calls
     it with each row's month in that column."""
     conv = config.conversion
@@ -206,7 +219,9 @@ def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.
             order_kpis(inquiries),
             aftersale_kpis(sessions, rounds, roster, config.default_role, config.aftersale_first_reply_seconds),
             agent_week_standard(promises, reminders),
+            agent_week_handovers(empty_handovers() if handovers is None else handovers),
         ),
     )
-    # An agent-week without promises or reminders made none: 0, not unknown.
-    return table.with_columns(*[pl.col(c).fill_null(0) for c in (*STANDARD_COUNTS, "reminder_recovered_amount")])
+    # An agent-week without promises, reminders or handovers made none: 0, not unknown.
+    return table.with_columns(*[pl.col(c).fill_null(0) for c in (*STANDARD_COUNTS, "reminder_recovered_amount",
+                                                                 *HANDOVER_COUNTS)])

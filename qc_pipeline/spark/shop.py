@@ -71,7 +71,7 @@ def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFra
         pl.col("created_at").min().dt.date().alias("first_day"), pl.col("created_at").max().dt.date().alias("last_day"))
     weekly = weekly_tables(out["rounds"], out["flags"], out["inquiries"], pl.concat([attribution, paid_elsewhere]),
                            out["session_scores"], roster, span, settings, out["sessions"], out["promises"],
-                           out["payment_reminders"])
+                           out["payment_reminders"], out["handovers"])
     for name, rows in weekly.items():
         out[name] = stored(name, rows.join(parts, on=["shop", "week"], how="semi"))
     out["partitions"] = stored("partitions", parts.with_columns(

@@ -11,6 +11,8 @@ from __future__ import annotations
 #    New derived tables are created, and agent_week, whose columns changed, is recreated empty, which
 #    marks every partition stale (store/warehouse.py `_create_or_migrate`): the next run rebuilds them.
 # 7: stale_auto_replies (auto-reply hygiene); partitions are rebuilt so that it fills.
+#    And shift handovers: tables handovers and shift_week, agent_week's HANDOVER_COLUMNS (agent_week is
+#    recreated empty, so every partition is rebuilt on the next run).
 SCHEMA_VERSION = 7
 
 # One agent_week column per flag category (the shipped rule set's categories).
@@ -49,6 +51,11 @@ STANDARD_COLUMNS = """promises BIGINT,                   -- look-up promises the
             reminded_paid BIGINT,              -- of those, paid after the reminder (催付成功)
             reminder_success_pct DOUBLE,       -- 催付成功率, reminded_paid / reminders_sent, 0-100
             reminder_recovered_amount DECIMAL(18, 2)  -- paid amount of those orders"""
+
+# Shift handovers (docs/metrics.md "Shift handovers"), columns of agent_week.
+HANDOVER_COLUMNS = """handovers_left BIGINT,             -- rounds still waiting at the end of the agent's shift
+            handovers_answered BIGINT,         -- handed-over rounds this agent answered (the incoming shift)
+            handover_answer_median_s DOUBLE    -- their median on-duty seconds from the shift's start"""
 
 # Tables loaded from input files. They are appended to and never rebuilt.
 SOURCE_TABLES = {
@@ -337,6 +344,7 @@ DERIVED_TABLES = {
             violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
             {KPI_COLUMNS}
             , {STANDARD_COLUMNS}
+            , {HANDOVER_COLUMNS}
         )""",
     # agent_week's flag figures in long form, for every category a rule set declares.
     "agent_week_flags": """
@@ -500,3 +508,50 @@ STANDARD_TABLES = {
         )""",
 }
 DERIVED_TABLES.update(STANDARD_TABLES)
+
+# Shift handovers (qc_pipeline/standard/handovers.py, docs/metrics.md "Shift handovers"): one row per round
+# left waiting at a shift end, in the partition of the round's first buyer message, and the per-shift
+# weekly figures beside agent_week.
+HANDOVER_TABLES = {
+    "handovers": """
+        CREATE TABLE IF NOT EXISTS handovers (
+            session_id VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            buyer VARCHAR NOT NULL,
+            round_no INTEGER NOT NULL,         -- the round (rounds.session_id, rounds.round_no)
+            first_msg_id VARCHAR,
+            started_at TIMESTAMP NOT NULL,     -- the round's first buyer message
+            left_by VARCHAR,                   -- the agent the buyer was last talking to before the shift end
+            shift_name VARCHAR NOT NULL,       -- the shift that ended with the round waiting
+            shift_ended_at TIMESTAMP NOT NULL, -- the first shift end after started_at
+            next_shift VARCHAR,                -- the shift on duty next
+            next_shift_started_at TIMESTAMP NOT NULL,  -- the first on-duty moment at or after the shift end
+            answered_at TIMESTAMP,             -- the round's human reply (rounds.replied_at)
+            answered_by VARCHAR,
+            wait_after_shift_start_s DOUBLE,   -- on-duty seconds from next_shift_started_at to the reply (0 before)
+            status VARCHAR NOT NULL,           -- answered | unanswered
+            week VARCHAR NOT NULL              -- ISO week of started_at: its partition
+        )""",
+    "shift_week": """
+        CREATE TABLE IF NOT EXISTS shift_week (
+            week VARCHAR NOT NULL,
+            shop VARCHAR NOT NULL,
+            shift VARCHAR NOT NULL,            -- rounds belong to the shift on duty at their clock_start
+            sessions BIGINT,
+            rounds BIGINT,
+            first_rounds BIGINT,
+            first_median_s DOUBLE,
+            first_p90_s DOUBLE,
+            first_within_target_pct DOUBLE,
+            follow_median_s DOUBLE,
+            follow_p90_s DOUBLE,
+            follow_within_target_pct DOUBLE,
+            unanswered_rounds BIGINT,
+            avg_wait_capped_s DOUBLE,
+            handovers_left BIGINT,             -- rounds still waiting when this shift ended
+            handovers_received BIGINT,         -- rounds waiting when this shift came on duty
+            handovers_answered BIGINT,         -- of those, answered
+            handover_answer_median_s DOUBLE    -- their median on-duty seconds from the shift's start
+        )""",
+}
+DERIVED_TABLES.update(HANDOVER_TABLES)
