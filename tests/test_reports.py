@@ -14,7 +14,10 @@ import pytest
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports import write_reports
-from qc_pipeline.reports.figures import AGENT_KEYS, FIGURES, PCT, SUMMARY_KEYS, fmt_figure
+from qc_pipeline.config import load_config
+from qc_pipeline.reports.figures import (
+    AGENT_KEYS, AGENT_SECTIONS, FIGURES, PCT, RANKING_FIGURES, SUMMARY_KEYS, fmt_figure,
+)
 from qc_pipeline.reports.labels import Labels, catalogue
 from qc_pipeline.reports.naming import agent_file_names, agent_sheet_names
 from qc_pipeline.reports.weeks import previous_week
@@ -50,12 +53,17 @@ def test_writes_every_report_file(reports):
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
 
 
+def _ranking_keys(role: str) -> list[str]:
+    """The ranking table's figures for a role: after-sale agents have no conversion."""
+    return [k for group, keys in RANKING_FIGURES.items() for k in keys if group != "conversion" or role == "presale"]
+
+
 def test_summary_figures_are_the_warehouse_figures(warehouse, reports):
     folder, _ = reports
     page = read_page(folder / "summary.html")
     T = Labels("zh")
     for row in agent_week_rows(warehouse.con, WEEK):
-        for key in SUMMARY_KEYS:
+        for key in _ranking_keys(row["agent_role"]):
             cell = page.figure(key, row["agent"], "ranking")
             expected = _number(row[key])
             assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
@@ -64,17 +72,27 @@ def test_summary_figures_are_the_warehouse_figures(warehouse, reports):
     assert page.figure("first_median_s", XIAOYA, "ranking")["text"] == "15.0 秒"
     assert page.figure("conversion_rate", XIAOYA, "ranking")["text"] == "62.5%"
     assert page.figure("sales_amount", AJIE, "ranking")["text"] == "¥2,890.40"
-    assert page.figure("conversion_rate", XIAOMEI, "ranking")["text"] == "—"
+    # 平响 is 平均响应时长: the mean capped wait of answered rounds (not the follow-up median).
+    assert page.figure("avg_response_s", XIAOYA, "ranking")["text"] == "53.3 秒"  # (10+15+22+5+31+50+120+70+20+190)/10
+    # After-sale agents have no conversion column, so no empty one.
+    assert not [k for (sec, r, k) in page.cells if sec == "ranking" and r == XIAOMEI and k in RANKING_FIGURES["conversion"]]
 
 
-def test_summary_ranks_by_qc_score_then_conversion(warehouse, reports):
+def test_summary_ranks_each_role_apart_by_qc_score_then_conversion(warehouse, reports):
     folder, _ = reports
     page = read_page(folder / "summary.html")
-    ranked = [(int(a["data-rank"]), a["data-agent"]) for t, a in page.tags if t == "tr" and "data-rank" in a]
+    ranked = [(a["data-role"], int(a["data-rank"]), a["data-agent"]) for t, a in page.tags
+              if t == "tr" and "data-rank" in a]
     rows = agent_week_rows(warehouse.con, WEEK)
-    expected = sorted(rows, key=lambda r: (-(r["qc_score_avg"] or 0), -(r["conversion_rate"] or 0)))
-    assert [agent for _, agent in ranked] == [r["agent"] for r in expected]
-    assert [rank for rank, _ in ranked] == [1, 2, 3]
+    expected = []
+    for role in ("presale", "aftersale"):
+        members = sorted((r for r in rows if r["agent_role"] == role),
+                         key=lambda r: (-(r["qc_score_avg"] or 0), -(r["conversion_rate"] or 0)))
+        expected += [(role, i, r["agent"]) for i, r in enumerate(members, start=1)]
+    assert ranked == expected
+    assert [role for role, _, _ in ranked] == ["presale", "presale", "aftersale"]
+    tables = [a["data-role"] for t, a in page.tags if t == "table" and "data-role" in a]
+    assert tables == ["presale", "aftersale"]
 
 
 def test_summary_bands_and_flag_matrix_come_from_agent_week(warehouse, reports):
@@ -97,7 +115,11 @@ def test_agent_pages_show_the_warehouse_figures(warehouse, reports):
     for row in agent_week_rows(warehouse.con, WEEK):
         page = read_page(_agent_page(folder, row["agent"]))
         assert row["agent"] in "".join(page.text)
-        for key in AGENT_KEYS:
+        keys = AGENT_KEYS if row["agent_role"] == "presale" else [
+            k for k in AGENT_KEYS if k not in AGENT_SECTIONS["conversion"]]
+        sections = {a.get("id") for t, a in page.tags if t == "section"}
+        assert ("conversion" in sections) == (row["agent_role"] == "presale")  # no empty section after-sale
+        for key in keys:
             cell = page.figure(key)
             expected = _number(row[key])
             assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
@@ -184,7 +206,7 @@ def test_week_over_week_deltas(warehouse, reports):
     now = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}
     before = {r["agent"]: r for r in agent_week_rows(warehouse.con, PREV)}
     for agent in now:
-        for key in SUMMARY_KEYS:
+        for key in _ranking_keys(now[agent]["agent_role"]):
             cur, prev = _number(now[agent][key]), _number(before[agent][key])
             cell = page.figure(key, agent, "ranking")
             if cur is None or prev is None:
@@ -324,8 +346,14 @@ def test_summary_links_every_agent_page(reports):
 
     page = read_page(folder / "summary.html")
     links = [unquote(a["href"]) for t, a in page.tags if t == "a" and a.get("href", "").startswith("agents/")]
-    assert sorted(links) == sorted(f"agents/{n}" for n in agent_file_names([XIAOYA, AJIE, XIAOMEI]).values())
-    assert all((folder / link).is_file() for link in links)
+    ranking = [unquote(a["href"]) for t, a in page.tags if t == "a" and a.get("href", "").startswith("agents/")
+               and "#" not in a["href"]]
+    assert set(ranking) == {f"agents/{n}" for n in agent_file_names([XIAOYA, AJIE, XIAOMEI]).values()}
+    for link in links:
+        target, _, fragment = link.partition("#")
+        assert (folder / target).is_file()
+        if fragment:  # the auto-failed sessions' place on the agent's page
+            assert f'id="{fragment}"' in (folder / target).read_text(encoding="utf-8")
 
 
 def test_safe_unique_file_and_sheet_names():
