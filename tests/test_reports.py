@@ -479,6 +479,11 @@ def test_attention_lists_exactly_the_targets_missed_in_agent_week(warehouse, rep
     assert "询单转化率 <strong>46.7%</strong> · 目标 合格 ≥ 50%" in block
     assert "<code>AD-EXTREME-001</code>, <code>OFF-PLATFORM-001</code>" in block and "#kind-auto_failed" in block
     assert block.index(XIAOYA) > block.index(AJIE)  # in ranking order: 阿杰 ranks first among presale
+    # The Markdown for the team chat opens with the same block, one line per agent below target.
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    listed = [line for line in md.split("**团队合计**")[0].splitlines() if line.startswith("- ")]
+    assert sorted(line[2:].split(" ")[0].rstrip(":") for line in listed) == sorted({a for a, _ in _misses(rows, 80.0)})
+    assert "首响达标率 40.0% (目标 ≥ 80%)" in md
 
 
 def test_attention_follows_the_configured_share(warehouse, tmp_path):
