@@ -192,6 +192,9 @@ def test_workbook_sheets_agents_and_flags(warehouse, reports):
     values = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=4, max_row=40) if r[0].value}
     xiaoya = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}[XIAOYA]
     assert values["首响中位数"] == xiaoya["first_median_s"]
+    targets = {r[0].value: (r[2].value, r[2].number_format) for r in sheet.iter_rows(min_row=4, max_row=40) if r[0].value}
+    assert targets["首响中位数"][0] == 30 and "秒" in targets["首响中位数"][1]
+    assert targets["首响达标率"][0] == pytest.approx(0.8) and "%" in targets["首响达标率"][1]
     assert values["询单转化率"] == xiaoya["conversion_rate"]
     assert values["销售额"] == float(xiaoya["sales_amount"])
     flags = wb["违规明细"]
