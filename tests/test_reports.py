@@ -581,3 +581,17 @@ def test_report_targets_are_validated(tmp_path, text, key):
     with pytest.raises(UserError) as err:
         load_config(config)
     assert key in str(err.value) and str(config) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_attention_says_when_every_target_is_met(tmp_path):
+    built = build(tmp_path / "met.duckdb")
+    built.con.execute("UPDATE agent_week SET auto_failed_sessions = 0, unanswered_rounds = 0, "
+                      "first_within_target_pct = 100.0, conversion_band = 'good' WHERE week = ?", [WEEK])
+    write_reports(built.con, WEEK, tmp_path / "out", lang="en", generated_at=GENERATED)
+    built.con.close()
+    html = (tmp_path / "out" / WEEK / "summary.html").read_text(encoding="utf-8")
+    assert _attention(tmp_path / "out" / WEEK / "summary.html") == []
+    assert 'id="attention-none"' in html and "Every agent met every target this week." in html
+    assert "Needs attention" in html and "Presale ranking" in html and "After-sale ranking" in html
+    md = (tmp_path / "out" / WEEK / "summary.md").read_text(encoding="utf-8")
+    assert "Every agent met every target this week." in md and "Auto-failed sessions 0" in md
