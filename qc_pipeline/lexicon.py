@@ -25,11 +25,18 @@ class Entry:
     severity: str
     explanation: str
     source: str
+    extra: tuple[tuple[str, str], ...] = ()  # a table's own text fields (`extra_keys`), as (key, value)
+
+    def get(self, key: str) -> str:
+        return dict(self.extra)[key]
 
 
-def parse_lexicons(text: str, where: str, tables: tuple[str, ...]) -> dict[str, tuple[Entry, ...]]:
+def parse_lexicons(text: str, where: str, tables: tuple[str, ...],
+                   extra_keys: dict[str, tuple[str, ...]] | None = None) -> dict[str, tuple[Entry, ...]]:
     """The entries of each `[[table]]` array named in `tables` (each needs at least one); any other key
-    of the file is an error. Ids are unique across the file."""
+    of the file is an error. Ids are unique across the file. `extra_keys` names the further text fields a
+    table's entries must have (checked like the others)."""
+    extra_keys = extra_keys or {}
     try:
         raw = loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError
@@ -43,17 +50,18 @@ def parse_lexicons(text: str, where: str, tables: tuple[str, ...]) -> dict[str, 
         entries = raw.get(table)
         if not isinstance(entries, list) or not entries:
             raise UserError(f"{where}: needs at least one [[{table}]] entry")
-        found[table] = tuple(_entry(entry, f"{where}: {table}[{i}]", seen) for i, entry in enumerate(entries))
+        found[table] = tuple(_entry(entry, f"{where}: {table}[{i}]", seen, extra_keys.get(table, ()))
+                             for i, entry in enumerate(entries))
     return found
 
 
-def _entry(entry, at: str, seen: set[str]) -> Entry:
+def _entry(entry, at: str, seen: set[str], extra: tuple[str, ...] = ()) -> Entry:
     if not isinstance(entry, dict):
         raise UserError(f"{at}: must be a table")
-    unknown = set(entry) - set(FIELDS)
+    unknown = set(entry) - set(FIELDS) - set(extra)
     if unknown:
         raise UserError(f"{at}: unknown key '{sorted(unknown)[0]}'")
-    for key in FIELDS:
+    for key in (*FIELDS, *extra):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise UserError(f"{at}: '{key}' must be a non-empty text")
     if entry["id"] in seen:
@@ -69,7 +77,7 @@ def _entry(entry, at: str, seen: set[str]) -> Entry:
     except pl.exceptions.PolarsError:
         raise UserError(f"{at}: regular expression {pattern!r} is not supported by the matcher "
                         "(no look-around or back-references)") from None
-    return Entry(**{k: entry[k] for k in FIELDS})
+    return Entry(**{k: entry[k] for k in FIELDS}, extra=tuple((k, entry[k]) for k in extra))
 
 
 def alternation(entries: tuple[Entry, ...]) -> str:

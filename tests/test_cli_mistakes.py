@@ -120,8 +120,22 @@ def test_an_unexpected_error_is_one_line_naming_the_way_to_the_details(world, mo
     assert isinstance(result.exception, KeyError)
 
 
+def every_command():
+    """Every command line the app offers, groups included, found from the app itself."""
+    import typer.main
+
+    def walk(command, path):
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
 def test_help_shows_words_not_python_types():
-    for command in (["run"], ["sample"], ["topics"], ["cases"], ["rules", "check"]):
+    commands = every_command()
+    assert ["reminders"] in commands and ["rules", "precision"] in commands and ["lake", "attach"] in commands
+    for command in commands:
         result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
         for leak in ("<bool>", "<list[", " .", "[default: ]"):

@@ -14,6 +14,7 @@ from qc_pipeline.cli import app
 from qc_pipeline.ingest import pieces, read_file, stream
 from qc_pipeline.pipeline import ingest_paths
 from qc_pipeline.store.warehouse import load_parsed, open_warehouse
+from qc_pipeline.store.schema import SCHEMA_VERSION
 from tests.conftest_ingest import CONFIG, write
 
 HEADER = "msg_id,shop,buyer,agent,role,sent_at,text"
@@ -181,7 +182,7 @@ def test_a_schema_5_warehouse_gets_content_ids(tmp_path):
     con.close()
 
     con = open_warehouse(db)
-    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     assert con.execute("SELECT msg_id, source_msg_id FROM messages ORDER BY sent_at").fetchall() == want
     assert con.execute("SELECT order_id, state, sha256 FROM order_versions").fetchall() == [("9001", "created", None)]
     # Schema 5 stored both m2 rows under one id: now two messages, and their clash is on record.

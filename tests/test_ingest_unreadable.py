@@ -37,6 +37,9 @@ def zipped(name: str, data: bytes) -> bytes:
         ("sheets.xlsx", xlsx_bytes({"Sheet1": [["a", "b"], [1, 2]]}), "no sheet with a known header"),
         ("unknown.csv", "colour,size,price\nred,M,10\n".encode(), "not a known export layout"),
         ("bad.parquet", b"PAR1" + junk(100) + b"PAR1", "not a readable Parquet file"),
+        # not even the container's magic bytes: the name, not the content, says what it was meant to be
+        ("cut.xlsx", junk(3000), "named like an Excel workbook, but its content is neither that nor text"),
+        ("cut.parquet", junk(3000, seed=8), "named like a Parquet file"),
     ],
 )
 def test_unreadable_files_name_themselves_and_the_reason(tmp_path, name, data, why):

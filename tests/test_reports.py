@@ -48,7 +48,7 @@ def test_writes_every_report_file(reports):
     folder, paths = reports
     names = sorted(p.relative_to(folder).as_posix() for p in paths)
     assert names == sorted([
-        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv",
+        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv", "stale_auto_replies.csv",
         "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
     ])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
@@ -182,8 +182,8 @@ def test_workbook_holds_real_numbers_equal_to_the_warehouse(warehouse, reports):
 def test_workbook_sheets_agents_and_flags(warehouse, reports):
     folder, _ = reports
     wb = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")
-    assert wb.sheetnames[:4] == ["汇总", "环比", "趋势", "违规明细"]
-    agent_sheets = wb.sheetnames[4:]
+    assert wb.sheetnames[:5] == ["汇总", "客服KPI", "环比", "趋势", "违规明细"]
+    agent_sheets = wb.sheetnames[5:]
     assert sorted(agent_sheets) == sorted(["小雅", "阿杰", "小美"])
     for name in wb.sheetnames:
         assert len(name) <= 31 and not set(name) & set("[]:*?/\\")
@@ -261,7 +261,7 @@ def test_english_labels(warehouse, tmp_path):
     agent = next(p for p in paths if "小雅" in p.name).read_text(encoding="utf-8")
     assert "Response times" in agent and "Good" in agent
     wb = openpyxl.load_workbook(tmp_path / WEEK / f"qc-{WEEK}.xlsx")
-    assert wb.sheetnames[:4] == ["Summary", "Week over week", "Trend", "Flags"]
+    assert wb.sheetnames[:5] == ["Summary", "Agent KPIs", "Week over week", "Trend", "Flags"]
     assert "First response median" in (tmp_path / WEEK / "summary.md").read_text(encoding="utf-8")
 
 
@@ -333,7 +333,7 @@ def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
     broken.load_ruleset = load_ruleset
     monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
     paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
-    assert len(paths) == 8
+    assert len(paths) == 9
 
 
 def test_stale_agent_pages_are_removed(warehouse, tmp_path):
@@ -595,3 +595,40 @@ def test_attention_says_when_every_target_is_met(tmp_path):
     assert "Needs attention" in html and "Presale ranking" in html and "After-sale ranking" in html
     md = (tmp_path / "out" / WEEK / "summary.md").read_text(encoding="utf-8")
     assert "Every agent met every target this week." in md and "Auto-failed sessions 0" in md
+
+
+def test_the_kpi_sheet_holds_every_figure_sortable_with_the_pages_colours(warehouse, reports):
+    """One header row, one row per agent with every agent_week figure as a real number, an autofilter over
+    the whole table, and conditional formats that colour a median against the row's own target."""
+    from qc_pipeline.reports.figures import tone
+
+    folder, _ = reports
+    ws = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")["客服KPI"]
+    T = Labels("zh")
+    header = [c.value for c in ws[1]]
+    rows = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}
+    assert ws.max_row == 1 + len(rows) and ws.freeze_panes == "C2"
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{1 + len(rows)}"
+    column = {label: i for i, label in enumerate(header)}
+    for line in ws.iter_rows(min_row=2):
+        want = rows[line[column["客服"]].value]
+        for key in ("first_median_s", "follow_within_target_pct", "consulted_buyers", "answer_ratio",
+                    "qc_score_avg", "reply_rate_pct"):
+            label = T.figures[key] if key in FIGURES else T.columns[key]
+            got, expected = line[column[label]].value, _number(want[key])
+            if expected is None:
+                assert got is None, (key, got)
+            else:
+                assert got == pytest.approx(expected / 100 if key.endswith("_pct") else expected), key
+    # The median's colour rules compare it with the first-response target column of the same row, as the
+    # pages do (figures.tone): red above the target, green at or below.
+    letter = {label: openpyxl.utils.get_column_letter(i + 1) for i, label in enumerate(header)}
+    median, target = letter[T.figures["first_median_s"]], letter[T.columns["first_target_s"]]
+    rules = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in ws.conditional_formatting}
+    assert rules[f"{median}2:{median}{1 + len(rows)}"] == [
+        f"AND(ISNUMBER(${median}2),ISNUMBER(${target}2),${median}2>${target}2)",
+        f"AND(ISNUMBER(${median}2),ISNUMBER(${target}2),${median}2<=${target}2)"]
+    for line in ws.iter_rows(min_row=2):
+        value, limit = line[column[T.figures["first_median_s"]]].value, line[column[T.columns["first_target_s"]]].value
+        if value is not None:
+            assert (value > limit) == (tone("first_median_s", value, {"first": limit, "follow": 0}) == "bad")

@@ -84,6 +84,15 @@ FALSE_ALARMS = [
     ("货到付款的话也可以微信转账给师傅", "off_platform", "pays-courier"),
     ("您到时候发送到这个邮箱就可以 [邮箱x]", "off_platform", None),
     ("型号GP[数字x]NB[数字x]", "slang", None),
+    # the dev3 round
+    ("咋么有发票呢", "slang", "me-you"),
+    ("站点告知今天可以送货的", "delivery_promise", "estimate"),
+    ("预计明天才到", "delivery_promise", "estimate"),
+    ("明天才到站点", "delivery_promise", None),
+    ("还请您再仔细找找哦，应该是在某个角落呢", "hedging", "buyer-search"),
+    ("每个批次不一样，可能会有一点差别", "hedging", "explained"),
+    ("现在没办法补货了", "flat_refusal", "reason"),
+    ("如需安装，或者微信 关注“美的服务”，在线报装报修更便捷哦", "off_platform", "brand-service"),
 ]
 
 
@@ -126,6 +135,16 @@ RECALLED = [
     ("是明天到的", "delivery_promise", "明天到"),
     ("只能确保预计的时间给您配送到", "delivery_promise", "确保预计的时间"),
     ("真的灰常抱歉", "slang", "灰常"),
+    ("请问您是么有收到吗", "slang", "么有"),
+    ("这个咩有显示的亲", "slang", "咩有"),
+    ("好de", "slang", "好de"),
+    ("您的订单预计[数字x]月[数字x]日送达您手中,明天可以配送", "delivery_promise", "明天可以配送"),
+    ("今天我们尽快送达的", "delivery_promise", "今天我们尽快送达"),
+    ("商品明天才到，现在还没有发货", "delivery_promise", "明天才到"),
+    ("这个调货不知道的", "hedging", "不知道"),
+    ("具体多大这个不清楚的呢", "hedging", "不清楚"),
+    ("可能需要您自取下 每个地方是不一样的哈", "hedging", "可能"),
+    ("麻烦提供您的qq 这边让技术人员给您调试", "off_platform", "提供您的qq"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
 ]
 
@@ -163,6 +182,11 @@ def test_shop_address_forms_and_particles_are_not_slang(rules, text):
 @pytest.mark.parametrize("text", ["这款yyds", "老铁放心拍", "还有木有其他问题", "感动得不要不要的", "真香"])
 def test_internet_slang_is(rules, text):
     assert "slang" in categories(text, rules)
+
+
+@pytest.mark.parametrize("text", ["怎么有两个订单", "这么有诚意", "为什么有运费", "咋么有发票", "好der"])
+def test_the_words_around_a_homophone_spelling_are_not_slang(rules, text):
+    assert "slang" not in categories(text, rules)
 
 
 def test_a_shop_can_tighten_slang_and_add_a_context_class(tmp_path):

@@ -1,13 +1,13 @@
 """The rules on real agent replies labelled by hand against docs/rules.md's labelling rubric.
 
 The replies are third-party text that may not be redistributed, so only their labels are in the
-repository (tests/data/real/labels/, offsets and a hash of each reply, no text). dev.jsonl, dev2.jsonl
-and test.jsonl in tests/data/real/ join them onto the corpus extracted from the public dialogue sets
+repository (tests/data/real/labels/, offsets and a hash of each reply, no text). dev.jsonl, dev2.jsonl,
+dev3.jsonl and test.jsonl in tests/data/real/ join them onto the corpus extracted from the public dialogue sets
 (scripts/real_corpus.py, then scripts/real_labels.py assemble; tests/data/real/README.md); or point
-CHAT_QC_REAL_LABELS at a folder holding such files. Without them the tests skip. The rules were tuned on dev and dev2 only; test is only
-measured. Each reply is checked with the buyer's message it answers when the file gives it as a turn of
-its own (dev); dev2's context is one unsegmented string of earlier turns, so its replies are checked
-without one.
+CHAT_QC_REAL_LABELS at a folder holding such files. Without them the tests skip. The rules were tuned on dev, dev2 and dev3
+only; test is only measured. Each reply is checked with the buyer's message it answers when the file
+gives it as a turn of its own (dev); the context of dev2 and dev3 is one unsegmented string of earlier
+turns, so their replies are checked without one.
 
 Targets (issue 12): precision >= 0.9 overall and in every category with >= 10 labelled positives,
 recall >= 0.7 in those categories, and at most 3 false flags per 1,000 real replies. Dev meets them and
@@ -36,16 +36,22 @@ MIN_PRECISION, MIN_RECALL, MAX_FALSE_PER_1000, MIN_POSITIVES = 0.9, 0.7, 3.0, 10
 # (precision, recall, false flags per 1,000) overall, and per category with enough positives.
 FLOORS = {
     "dev": {"all": (0.94, 0.89, 0.7), "delivery_promise": (1.0, 0.93)},
-    "dev2": {"all": (1.0, 0.64, 0.0), "hedging": (1.0, 0.84), "flat_refusal": (1.0, 0.05),
+    "dev2": {"all": (1.0, 0.65, 0.0), "hedging": (1.0, 0.84), "flat_refusal": (1.0, 0.05),
              "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
-    "test": {"all": (0.73, 0.70, 3.5), "delivery_promise": (0.87, 0.82), "flat_refusal": (0.63, 0.7)},
+    "dev3": {"all": (0.9, 0.61, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.8, 0.14),
+             "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
+    "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
 }
 MISSED = {
     "dev2": "target not met on dev2: flat_refusal recall 0.059 (1 of 17). Its buyer turns are not "
             "segmented, so its bare refusals (不可以的, 无法修改的) are judged without the request they "
             "answer, which is ambiguous, and are not flagged; precision 1.000, 0.0 false flags per 1,000",
-    "test": "target not met on the real test split: precision 0.733, recall 0.702, 3.5 false flags "
-            "per 1,000 (docs/rules.md)",
+    "dev3": "target not met on dev3: flat_refusal recall 0.148 (4 of 27; its bare refusals, 这个无法修改呢, "
+            "退不了了, are judged without the request they answer, as in dev2) and hedging 0.667 / 0.462 "
+            "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.909, "
+            "0.9 false flags per 1,000",
+    "test": "target not met on the real test split: precision 0.756, recall 0.723, 3.2 false flags "
+            "per 1,000 after the dev3 round (docs/rules.md)",
 }
 
 _REPORTS = {}
@@ -105,7 +111,7 @@ def _targets(split: str, category: str | None):
     assert r.recall(category) >= MIN_RECALL, r.table()
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test"])
 def test_labelled_split_is_big_enough(split):
     r = report(split)
     assert r.replies >= 1500
@@ -121,7 +127,7 @@ def test_dev_meets_the_targets_where_a_category_has_enough_positives(category):
     _targets("dev", category)
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test"])
 def test_no_regression_below_the_measured_figures(split):
     r = report(split)
     for category, floor in FLOORS[split].items():
@@ -133,7 +139,7 @@ def test_no_regression_below_the_measured_figures(split):
 
 
 @pytest.mark.parametrize("split", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=MISSED[s]))
-                                   for s in ("dev2", "test")])
+                                   for s in ("dev2", "dev3", "test")])
 def test_the_targets_overall_and_per_category(split):
     r = report(split)
     assert r.precision() >= MIN_PRECISION and r.false_per_1000() <= MAX_FALSE_PER_1000, r.table()

@@ -30,13 +30,14 @@ from qc_pipeline.standard import (
     COUNT_COLUMNS as STANDARD_COUNTS, agent_week_standard, payment_reminders_table, promises_table, shop_latest,
     standard_lexicons,
 )
+from qc_pipeline.standard.auto_replies import auto_reply_dates, stale_auto_replies_table
 from qc_pipeline.standard.promises import PROMISE_SCHEMA
 from qc_pipeline.standard.reminders import REMINDER_SCHEMA
 
 # The tables decided per buyer, each with the (shop, week, buyer) columns that place a row in a partition.
 BUYER_TABLES = (
     "sessions", "rounds", "flags", "inquiries", "order_attribution", "session_scores", "score_deductions",
-    "promises", "payment_reminders",
+    "promises", "payment_reminders", "stale_auto_replies",
 )
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
 # What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
@@ -135,12 +136,13 @@ def buyer_tables(
 
 def standard_tables(messages: pl.DataFrame, texts: pl.DataFrame, orders: pl.DataFrame, config: Config,
                     latest: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """promises and payment_reminders of the given buyers (qc_pipeline/standard)."""
+    """promises, payment_reminders and stale_auto_replies of the given buyers (qc_pipeline/standard)."""
     lexicons = standard_lexicons()
     return {
         "promises": promises_table(messages, texts, latest, lexicons, config.promise_due_hours,
                                    config.promise_follow_hours),
         "payment_reminders": payment_reminders_table(orders, messages, texts, lexicons, config.payment_close_hours),
+        "stale_auto_replies": stale_auto_replies_table(messages, texts, auto_reply_dates()),
     }
 
 

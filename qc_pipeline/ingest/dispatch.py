@@ -16,6 +16,7 @@ from qc_pipeline.ingest.qianniu_desktop import BRACKETED, HEADER
 from qc_pipeline.ingest.qianniu_web import DATE_LINE, TIME_LINE
 from qc_pipeline.ingest.source import Source
 from qc_pipeline.ingest.delimited import csv_table, read_table
+from qc_pipeline.ingest.errors import UnreadableFile
 from qc_pipeline.ingest.pieces import NotUtf8
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -35,7 +36,7 @@ def read_source(source: Source, config: Config) -> ParsedFile:
         raise source.fail("an Excel 97-2003 (.xls) or other OLE file, which is not supported; save it as .xlsx or CSV")
     if raw.startswith(containers.PARQUET_MAGIC):
         return containers.parquet(source, config)
-    lines = [line.strip() for line in source.head().splitlines() if line.strip()]
+    lines = [line.strip() for line in _head(source).splitlines() if line.strip()]
     if not lines:
         raise source.fail("empty file")
     if lines[0][0] in "{[" and not BRACKETED.match(lines[0]):
@@ -49,6 +50,23 @@ def read_source(source: Source, config: Config) -> ParsedFile:
     if text_layout == "web":
         return chat.web_file(source, config)
     raise source.fail(f"not a known export layout (first line: {lines[0][:80]!r})")
+
+
+# The content decides the format; a name only makes the message for a damaged binary file clearer.
+_BINARY_NAMES = {".xlsx": "Excel workbook", ".xlsm": "Excel workbook", ".xls": "Excel workbook",
+                 ".parquet": "Parquet file"}
+
+
+def _head(source: Source) -> str:
+    try:
+        return source.head()
+    except UnreadableFile as exc:
+        kind = _BINARY_NAMES.get(Path(source.name).suffix.lower())
+        if kind is None or not exc.why.startswith("binary data"):
+            raise
+        article = "an" if kind[0] in "AEIOU" else "a"
+        raise source.fail(f"named like {article} {kind}, but its content is neither that nor text: a damaged, cut "
+                          "or renamed file") from None
 
 
 def _sniff_delimiter(line: str) -> str | None:

@@ -26,7 +26,8 @@ from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
 from qc_pipeline.reports.staging import is_staging, staged_folder
-from qc_pipeline.reports.weekly_tables import AGENT_WEEK_CSV, agent_week_frame, write_csv, write_parquet
+from qc_pipeline.reports.weekly_tables import (AGENT_WEEK_CSV, STALE_AUTO_REPLIES_CSV, agent_week_frame,
+                                               stale_auto_replies_frame, write_csv, write_parquet)
 from qc_pipeline.reports.workbook import write_workbook
 from qc_pipeline.review.report import review_section
 
@@ -58,7 +59,8 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def _pack_names(week: str, agent_week: bool) -> set[str]:
-    names = {"summary.html", "agents", SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md"}
+    names = {"summary.html", "agents", SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md",
+             STALE_AUTO_REPLIES_CSV}
     return names | {AGENT_WEEK_CSV} if agent_week else names
 
 
@@ -101,6 +103,7 @@ def write_reports(
         agents = agent_views(data, config, T, file_names, details)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
+    week_rows = agent_week_frame(con, week)
     owned = _pack_names(week, agent_week)
     with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
         with _phase("html"):
@@ -111,10 +114,14 @@ def write_reports(
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
             written.append(write_csv(details.flags, stage / FLAGS_CSV))
+            written.append(write_csv(stale_auto_replies_frame(con, week), stage / STALE_AUTO_REPLIES_CSV))
         with _phase("workbook"):
+            targets = {role: (config.target_seconds(role, True), config.target_seconds(role, False))
+                       for role in sorted(roles)}
             written.append(write_workbook(stage / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
-                                          details.flags.height, T, mask, generated_at, lists))
+                                          details.flags.height, T, mask, generated_at, lists,
+                                          agent_week=week_rows, targets=targets))
         written.append(_write_text(stage / "summary.md", render_markdown(summary, T, mask, stamp)))
         if agent_week:
-            written.append(write_csv(agent_week_frame(con, week), stage / AGENT_WEEK_CSV))
+            written.append(write_csv(week_rows, stage / AGENT_WEEK_CSV))
     return [folder / p.relative_to(stage) for p in written]

@@ -52,3 +52,18 @@ def write_agent_week_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, week: st
         return write_csv(agent_week_frame(con, week), target)
     except OSError as exc:
         raise write_error(target, exc) from None
+
+
+STALE_AUTO_REPLIES_CSV = "stale_auto_replies.csv"
+
+
+def stale_auto_replies_frame(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
+    """The week's stale auto-replies per shop and text, first and last time seen: what to replace."""
+    from qc_pipeline.reports.masking import mask_text
+
+    frame = con.sql(
+        "SELECT shop, text, lexicon_id, announced_end, min(sent_at) AS first_seen, max(sent_at) AS last_seen, "
+        "count(*) AS times FROM stale_auto_replies WHERE week = $week "
+        "GROUP BY shop, text, lexicon_id, announced_end ORDER BY shop, first_seen, text", params={"week": week}).pl()
+    # the shop's own words, but a canned text can carry a phone number like any other message
+    return frame.with_columns(pl.col("text").map_elements(mask_text, return_dtype=pl.String))

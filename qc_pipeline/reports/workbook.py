@@ -11,9 +11,10 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+import xlsxwriter.utility
 
 from qc_pipeline.reports import limits
-from qc_pipeline.reports.figures import COUNT, FIGURES, PCT, RATE, SCORE, SECONDS, SUMMARY_KEYS
+from qc_pipeline.reports.figures import COUNT, FIGURES, MONEY, PCT, RATE, SCORE, SECONDS, SUMMARY_KEYS
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.naming import agent_sheet_names
 from qc_pipeline.reports.detail import SessionView
@@ -32,9 +33,11 @@ def _created(generated_at: dt.datetime) -> dt.datetime:
 def write_workbook(
     path: Path, summary: SummaryView, agents: list[AgentView], flags: pl.DataFrame, flags_total: int, T: Labels,
     masked: bool, generated_at: dt.datetime, lists: dict[str, str] | None = None,
+    agent_week: pl.DataFrame | None = None, targets: dict[str, tuple[int, int]] | None = None,
 ) -> Path:
     """``flags`` are the flags the pages show (of ``flags_total``); ``lists`` names the files beside the
-    workbook that hold what the sheets leave out."""
+    workbook that hold what the sheets leave out. With ``agent_week`` (the week's rows) and ``targets``
+    (role: first and follow-up response targets), a KPI sheet holds every figure of every agent."""
     # xlsxwriter gives the zip entries of the temporary files a fixed timestamp: same data, same bytes.
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -46,10 +49,12 @@ def write_workbook(
         "comments": T.ui.masked_note if masked else T.ui.unmasked_banner,
     })
     f = formats(wb, T.units.seconds)
-    reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet}
+    reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet, T.ui.kpi_sheet}
     sheet_names = agent_sheet_names([a.row.agent for a in agents], reserved)
 
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
+    if agent_week is not None:
+        _kpi_sheet(SheetWriter(wb, T.ui.kpi_sheet, f), agent_week, targets or {}, T, _tone_formats(wb))
     _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
     _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
@@ -71,6 +76,7 @@ def _summary_sheet(s: SheetWriter, view: SummaryView, T: Labels, masked: bool) -
     _banner(s, 1, T, masked)
     head = [T.ui.rank, T.ui.agent, T.ui.agent_name, T.ui.agent_role] + [T.figures[k] for k in SUMMARY_KEYS] + [T.ui.band]
     s.header(3, 0, head)
+    s.ws.autofilter(3, 0, 3 + max(len(view.agents), 1), len(head) - 1)
     row = 4
     for a in view.agents:
         s.number(row, 0, a.rank, COUNT)
@@ -282,3 +288,88 @@ def _sessions_table(s: SheetWriter, row: int, sessions: list[SessionView], T: La
         s.text(row, 8, "\n".join(f"−{d['points']:g} {d['category_label']}: {d['reason']}" for d in sv.deductions))
         row += 1
     return row
+
+
+# The HTML pages' colours (templates/_style.html), as fills a spreadsheet keeps when it is sorted or edited.
+_TONES = {"ok": ("#1a7f37", "#dafbe1"), "warn": ("#9a6700", "#fff8c5"), "bad": ("#b42318", "#ffebe9"),
+          "band-fail": ("#b42318", "#ffebe9"), "band-pass": ("#7d4e00", "#fff8c5"),
+          "band-good": ("#0550ae", "#ddf4ff"), "band-excellent": ("#116329", "#dafbe1")}
+
+
+def _tone_formats(wb) -> dict:
+    return {tone: wb.add_format({"font_color": fg, "bg_color": bg}) for tone, (fg, bg) in _TONES.items()}
+
+
+def _kind(column: str, dtype: pl.DataType) -> str | None:
+    """How a column is written: its figure's kind, else read from its name and type; None for text."""
+    if column in FIGURES:
+        return FIGURES[column].kind
+    if column.endswith("_pct"):
+        return PCT
+    if column.endswith("_s"):
+        return SECONDS
+    if column.endswith("amount"):
+        return MONEY
+    if dtype.is_integer():
+        return COUNT
+    if dtype.is_numeric():
+        return SCORE
+    return None
+
+
+def _kpi_sheet(s: SheetWriter, frame: pl.DataFrame, targets: dict[str, tuple[int, int]], T: Labels,
+               tones: dict) -> None:
+    """Every agent_week figure of every agent, one header row at the top, an autofilter over the whole table
+    (a supervisor sorts by any KPI), and the pages' colours as conditional formats: against each row's own
+    response targets (pre-sale and after-sale differ), on auto-fails, critical flags and unanswered rounds,
+    and on the conversion band."""
+    text_cols = ["shop", "agent", "agent_name", "agent_role"]
+    skip = {"week", *text_cols, "band"}
+    numeric = [c for c in frame.columns if c not in skip and frame.schema[c] != pl.String and _kind(c, frame.schema[c])]
+    columns = [*text_cols, "band", "first_target_s", "follow_target_s", *numeric]
+
+    def label(column: str) -> str:
+        return T.figures[column] if column in FIGURES else T.of("columns", column)
+
+    s.header(0, 0, [label(c) for c in columns])
+    rows = frame.sort(["shop", "agent"]).rows(named=True)
+    for r_index, row in enumerate(rows, start=1):
+        first, follow = targets.get(row.get("agent_role") or "", (None, None))
+        values = {**row, "first_target_s": first, "follow_target_s": follow,
+                  "agent_role": T.of("roles", row.get("agent_role")) if row.get("agent_role") else None,
+                  "band": T.of("bands", row["band"]) if row.get("band") else None}
+        for c_index, column in enumerate(columns):
+            if column in ("shop", "agent", "agent_name", "agent_role", "band"):
+                s.text(r_index, c_index, values[column])
+            elif column in ("first_target_s", "follow_target_s"):
+                s.number(r_index, c_index, values[column], SECONDS)
+            else:
+                s.number(r_index, c_index, values[column], _kind(column, frame.schema[column]))
+    last = max(len(rows), 1)
+    s.finish(freeze_row=1, freeze_col=2)
+    s.ws.autofilter(0, 0, last, len(columns) - 1)
+    where = {c: i for i, c in enumerate(columns)}
+
+    def ref(column: str, row: int = 1, absolute_col: bool = True) -> str:
+        col = xlsxwriter.utility.xl_col_to_name(where[column])
+        return f"{'$' if absolute_col else ''}{col}{row + 1}"
+
+    def rule(column: str, formula: str, tone: str) -> None:
+        if column in where:
+            s.ws.conditional_format(1, where[column], last, where[column],
+                                    {"type": "formula", "criteria": formula, "format": tones[tone]})
+
+    for column, target, p90 in (("first_median_s", "first_target_s", False), ("first_p90_s", "first_target_s", True),
+                                ("follow_median_s", "follow_target_s", False), ("follow_p90_s", "follow_target_s", True)):
+        if column not in where:
+            continue
+        value, limit = ref(column), ref(target)
+        rule(column, f'=AND(ISNUMBER({value}),ISNUMBER({limit}),{value}>{limit})', "warn" if p90 else "bad")
+        rule(column, f'=AND(ISNUMBER({value}),ISNUMBER({limit}),{value}<={limit})', "ok")
+    for column, tone in (("auto_failed_sessions", "bad"), ("flags_critical", "bad"), ("unanswered_rounds", "warn"),
+                         ("flags_major", "warn"), ("flags_minor", "warn")):
+        if column in where:
+            rule(column, f"=AND(ISNUMBER({ref(column)}),{ref(column)}>0)", tone)
+    for band in ("fail", "pass", "good", "excellent"):
+        text = T.of("bands", band).replace('"', '""')
+        rule("band", f'={ref("band")}="{text}"', f"band-{band}")

@@ -36,9 +36,9 @@ def _categories(ruleset) -> list[str]:
 def sample_review_command(
     week: str = typer.Option(..., "--week", help="The ISO week to sample, e.g. 2026-W47."),
     per_agent: Optional[int] = typer.Option(
-        None, "--per-agent", min=0, help="Flagged plus unflagged sessions per agent-week at most [default: config review.per_agent]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed draws the same sample [default: config review.seed]."),
-    out: Optional[Path] = typer.Option(None, "--out", help="The review workbook to write (.xlsx) [default: review-<week>.xlsx]; the HTML goes beside it."),
+        None, "--per-agent", min=0, help="Flagged plus unflagged sessions per agent-week at most.", show_default="config review.per_agent"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed draws the same sample.", show_default="config review.seed"),
+    out: Optional[Path] = typer.Option(None, "--out", help="The review workbook to write (.xlsx); the HTML goes beside it.", show_default="review-<week>.xlsx"),
     db: Path = DB_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
     rules: Optional[List[Path]] = RULES_OPTION,
@@ -149,8 +149,8 @@ def _precision_scope(db: Path, weeks: Optional[int], week: Optional[str], config
 
 @command(rules_app, "precision")
 def rules_precision_command(
-    weeks: Optional[int] = typer.Option(None, "--weeks", min=1, help="How many ISO weeks, ending at --week [default: config review.precision_weeks]."),
-    week: Optional[str] = typer.Option(None, "--week", help="The last week [default: the latest in the warehouse]."),
+    weeks: Optional[int] = typer.Option(None, "--weeks", min=1, help="How many ISO weeks, ending at --week.", show_default="config review.precision_weeks"),
+    week: Optional[str] = typer.Option(None, "--week", help="The last week.", show_default="the latest in the warehouse"),
     db: Path = DB_OPTION,
     config: Optional[Path] = CONFIG_OPTION,
     rules: Optional[List[Path]] = RULES_OPTION,
@@ -208,7 +208,7 @@ def rules_precision_command(
 @command(rules_app, "diff")
 def rules_diff_command(
     rules: List[Path] = typer.Option(..., "--rules", help="The rule file(s) to try, applied after the config's as in `qc rebuild --rules`."),
-    weeks: Optional[str] = typer.Option(None, "--weeks", help="ISO weeks: 2026-W40..2026-W47, or one week [default: every week held]."),
+    weeks: Optional[str] = typer.Option(None, "--weeks", help="ISO weeks: 2026-W40..2026-W47, or one week.", show_default="every week held"),
     examples: int = typer.Option(3, "--examples", min=0, help="Example messages per rule and direction."),
     db: Path = DB_OPTION,
     config: Optional[Path] = CONFIG_OPTION,

@@ -10,7 +10,8 @@ from __future__ import annotations
 #    And the service-standard clauses: tables promises and payment_reminders, agent_week's STANDARD_COLUMNS.
 #    New derived tables are created, and agent_week, whose columns changed, is recreated empty, which
 #    marks every partition stale (store/warehouse.py `_create_or_migrate`): the next run rebuilds them.
-SCHEMA_VERSION = 6
+# 7: stale_auto_replies (auto-reply hygiene); partitions are rebuilt so that it fills.
+SCHEMA_VERSION = 7
 
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
@@ -484,6 +485,18 @@ STANDARD_TABLES = {
             reminding_agents BIGINT NOT NULL,  -- distinct agents who sent them (> 1: a double-chased buyer)
             paid_after_reminder BOOLEAN NOT NULL,
             week VARCHAR NOT NULL              -- ISO week of created_at: its partition
+        )""",
+    "stale_auto_replies": """
+        CREATE TABLE IF NOT EXISTS stale_auto_replies (
+            msg_id VARCHAR NOT NULL,           -- an auto-reply announcing a sales event or a date already past
+            shop VARCHAR NOT NULL,
+            buyer VARCHAR NOT NULL,
+            agent VARCHAR,                     -- the account it was sent from
+            sent_at TIMESTAMP NOT NULL,
+            text VARCHAR,
+            lexicon_id VARCHAR NOT NULL,       -- the entry of standard/auto_reply_dates.toml that read the date
+            announced_end DATE NOT NULL,       -- the event's last day, or the closing date the text gives
+            week VARCHAR NOT NULL              -- ISO week of sent_at: its partition
         )""",
 }
 DERIVED_TABLES.update(STANDARD_TABLES)
