@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from qc_pipeline.weekly import agent_week_response
+from qc_pipeline.weekly import agent_week_response, reception_kpis, weekly_flag_counts
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 from qc_pipeline.store.warehouse import open_warehouse
 
@@ -56,6 +56,7 @@ class Flagged:
     category: str
     severity: str
     role: str = "agent"
+    also: tuple[str, ...] = ()  # more hits of the same rule in the same message: one violation, several spans
 
     @property
     def start(self) -> int:
@@ -74,7 +75,8 @@ FLAGGED = {
     ("2026-W47", XIAOYA, 1): Flagged(f"+1 亲加我微信{AGENT_PHONE}发你链接", f"加我微信{AGENT_PHONE}", "OFF-PLATFORM-001",
                                      "off_platform", "critical"),
     ("2026-W47", AJIE, 0): Flagged("@SUM(1) 卧槽这也太快了", "卧槽", "SLANG-001", "slang", "minor"),
-    ("2026-W47", AJIE, 2): Flagged(f"{SCRIPT}绝对是全网第一", "全网第一", "AD-EXTREME-002", "extreme_word", "critical"),
+    ("2026-W47", AJIE, 2): Flagged(f"{SCRIPT}绝对是全网第一", "全网第一", "AD-EXTREME-002", "extreme_word", "critical",
+                                  also=("绝对",)),
     ("2026-W47", XIAOMEI, 1): Flagged("-这个可能要等等吧", "可能", "HEDGE-001", "hedging", "minor"),
     ("2026-W46", AJIE, 1): Flagged("应该明天能到吧", "应该", "HEDGE-001", "hedging", "minor"),
     # Auto-replies are shown, not counted.
@@ -213,11 +215,14 @@ def _session(con, built, week, agent, role, k, start, buyer, first_wait, follow_
     auto_failed = False
     if flagged is not None:
         flag_msg = next(m for m in msgs if m["text"] == flagged.text)
-        con.execute(
-            "INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-            [flag_msg["msg_id"], session_id, SHOP, agent, flagged.role, flag_msg["sent_at"], week, flagged.rule_id,
-             flagged.category, flagged.severity, flagged.start, flagged.end, flagged.matched, "rules-2026.11"],
-        )
+        for matched in (flagged.matched, *flagged.also):
+            start = flagged.text.index(matched)
+            con.execute(
+                "INSERT INTO flags VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                [flag_msg["msg_id"], session_id, SHOP, agent, flagged.role, flag_msg["sent_at"], week,
+                 flagged.rule_id, flagged.category, flagged.severity, start, start + len(matched), matched,
+                 "rules-2026.11"],
+            )
         if flagged.role == "agent":
             points = {"critical": 100.0, "major": 35.0, "minor": 10.0}[flagged.severity]
             deductions.append(("compliance", points,
@@ -250,21 +255,19 @@ def _agent_week(con: duckdb.DuckDBPyConnection, weeks: tuple[str, ...]) -> None:
     con.execute("INSERT INTO agent_week BY NAME SELECT * FROM _response")
     con.unregister("_response")
     con.execute("UPDATE agent_week SET agent_role = a.role FROM agents a WHERE a.agent = agent_week.agent")
-    category_sums = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS flags_{c}" for c in FLAG_CATEGORIES)
-    category_sets = ", ".join(f"flags_{c} = f.flags_{c}" for c in FLAG_CATEGORIES)
-    zero_sets = ", ".join(f"flags_{c} = 0" for c in FLAG_CATEGORIES)
-    con.execute(f"UPDATE agent_week SET flags_total = 0, flags_critical = 0, flags_major = 0, flags_minor = 0, "
-                f"{zero_sets}")
-    con.execute(
-        f"""UPDATE agent_week SET flags_total = f.n, flags_critical = f.c, flags_major = f.ma, flags_minor = f.mi,
-                   {category_sets}
-            FROM (SELECT week, agent, count(*) AS n,
-                         count(*) FILTER (WHERE severity = 'critical') AS c,
-                         count(*) FILTER (WHERE severity = 'major') AS ma,
-                         count(*) FILTER (WHERE severity = 'minor') AS mi, {category_sums}
-                  FROM flags WHERE role = 'agent' GROUP BY week, agent) f
-            WHERE f.week = agent_week.week AND f.agent = agent_week.agent"""
-    )
+    # The pipeline's own functions: flag figures count violations (flagged messages), not spans, and
+    # 平均响应时长 (avg_response_s) is the mean capped wait of answered rounds.
+    rounds = con.sql("SELECT * FROM rounds").pl()
+    flags = con.sql("SELECT * FROM flags").pl()
+    for part in (reception_kpis(rounds, 600), weekly_flag_counts(flags)):
+        con.register("_part", part.to_arrow())
+        columns = [c for c in part.columns if c not in ("week", "shop", "agent")]
+        con.execute(f"UPDATE agent_week SET {', '.join(f'{c} = p.{c}' for c in columns)} FROM _part p "
+                    "WHERE p.week = agent_week.week AND p.shop = agent_week.shop AND p.agent = agent_week.agent")
+        con.unregister("_part")
+    zero = [f"flags_{c}" for c in ("total", "critical", "major", "minor", *FLAG_CATEGORIES)] + ["violation_sessions"]
+    con.execute(f"UPDATE agent_week SET {', '.join(f'{c} = coalesce({c}, 0)' for c in zero)}")
+    con.execute("UPDATE agent_week SET violation_session_pct = 100.0 * violation_sessions / sessions WHERE sessions > 0")
     con.execute(
         """UPDATE agent_week SET scored_sessions = s.n, qc_score_avg = s.avg, auto_failed_sessions = s.failed
            FROM (SELECT week, agent, count(*) AS n, round(avg(score), 2) AS avg,

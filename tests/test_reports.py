@@ -3,6 +3,7 @@ the same bytes on every run."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import types
 import zipfile
@@ -14,7 +15,10 @@ import pytest
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports import write_reports
-from qc_pipeline.reports.figures import AGENT_KEYS, FIGURES, PCT, SUMMARY_KEYS, fmt_figure
+from qc_pipeline.config import load_config
+from qc_pipeline.reports.figures import (
+    AGENT_KEYS, AGENT_SECTIONS, FIGURES, PCT, RANKING_FIGURES, SUMMARY_KEYS, fmt_figure,
+)
 from qc_pipeline.reports.labels import Labels, catalogue
 from qc_pipeline.reports.naming import agent_file_names, agent_sheet_names
 from qc_pipeline.reports.weeks import previous_week
@@ -50,12 +54,17 @@ def test_writes_every_report_file(reports):
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
 
 
+def _ranking_keys(role: str) -> list[str]:
+    """The ranking table's figures for a role: after-sale agents have no conversion."""
+    return [k for group, keys in RANKING_FIGURES.items() for k in keys if group != "conversion" or role == "presale"]
+
+
 def test_summary_figures_are_the_warehouse_figures(warehouse, reports):
     folder, _ = reports
     page = read_page(folder / "summary.html")
     T = Labels("zh")
     for row in agent_week_rows(warehouse.con, WEEK):
-        for key in SUMMARY_KEYS:
+        for key in _ranking_keys(row["agent_role"]):
             cell = page.figure(key, row["agent"], "ranking")
             expected = _number(row[key])
             assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
@@ -64,17 +73,27 @@ def test_summary_figures_are_the_warehouse_figures(warehouse, reports):
     assert page.figure("first_median_s", XIAOYA, "ranking")["text"] == "15.0 秒"
     assert page.figure("conversion_rate", XIAOYA, "ranking")["text"] == "62.5%"
     assert page.figure("sales_amount", AJIE, "ranking")["text"] == "¥2,890.40"
-    assert page.figure("conversion_rate", XIAOMEI, "ranking")["text"] == "—"
+    # 平响 is 平均响应时长: the mean capped wait of answered rounds (not the follow-up median).
+    assert page.figure("avg_response_s", XIAOYA, "ranking")["text"] == "53.3 秒"  # (10+15+22+5+31+50+120+70+20+190)/10
+    # After-sale agents have no conversion column, so no empty one.
+    assert not [k for (sec, r, k) in page.cells if sec == "ranking" and r == XIAOMEI and k in RANKING_FIGURES["conversion"]]
 
 
-def test_summary_ranks_by_qc_score_then_conversion(warehouse, reports):
+def test_summary_ranks_each_role_apart_by_qc_score_then_conversion(warehouse, reports):
     folder, _ = reports
     page = read_page(folder / "summary.html")
-    ranked = [(int(a["data-rank"]), a["data-agent"]) for t, a in page.tags if t == "tr" and "data-rank" in a]
+    ranked = [(a["data-role"], int(a["data-rank"]), a["data-agent"]) for t, a in page.tags
+              if t == "tr" and "data-rank" in a]
     rows = agent_week_rows(warehouse.con, WEEK)
-    expected = sorted(rows, key=lambda r: (-(r["qc_score_avg"] or 0), -(r["conversion_rate"] or 0)))
-    assert [agent for _, agent in ranked] == [r["agent"] for r in expected]
-    assert [rank for rank, _ in ranked] == [1, 2, 3]
+    expected = []
+    for role in ("presale", "aftersale"):
+        members = sorted((r for r in rows if r["agent_role"] == role),
+                         key=lambda r: (-(r["qc_score_avg"] or 0), -(r["conversion_rate"] or 0)))
+        expected += [(role, i, r["agent"]) for i, r in enumerate(members, start=1)]
+    assert ranked == expected
+    assert [role for role, _, _ in ranked] == ["presale", "presale", "aftersale"]
+    tables = [a["data-role"] for t, a in page.tags if t == "table" and "data-role" in a]
+    assert tables == ["presale", "aftersale"]
 
 
 def test_summary_bands_and_flag_matrix_come_from_agent_week(warehouse, reports):
@@ -97,7 +116,11 @@ def test_agent_pages_show_the_warehouse_figures(warehouse, reports):
     for row in agent_week_rows(warehouse.con, WEEK):
         page = read_page(_agent_page(folder, row["agent"]))
         assert row["agent"] in "".join(page.text)
-        for key in AGENT_KEYS:
+        keys = AGENT_KEYS if row["agent_role"] == "presale" else [
+            k for k in AGENT_KEYS if k not in AGENT_SECTIONS["conversion"]]
+        sections = {a.get("id") for t, a in page.tags if t == "section"}
+        assert ("conversion" in sections) == (row["agent_role"] == "presale")  # no empty section after-sale
+        for key in keys:
             cell = page.figure(key)
             expected = _number(row[key])
             assert (float(cell["value"]) if cell["value"] else None) == expected, (row["agent"], key)
@@ -169,6 +192,9 @@ def test_workbook_sheets_agents_and_flags(warehouse, reports):
     values = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=4, max_row=40) if r[0].value}
     xiaoya = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}[XIAOYA]
     assert values["首响中位数"] == xiaoya["first_median_s"]
+    targets = {r[0].value: (r[2].value, r[2].number_format) for r in sheet.iter_rows(min_row=4, max_row=40) if r[0].value}
+    assert targets["首响中位数"][0] == 30 and "秒" in targets["首响中位数"][1]
+    assert targets["首响达标率"][0] == pytest.approx(0.8) and "%" in targets["首响达标率"][1]
     assert values["询单转化率"] == xiaoya["conversion_rate"]
     assert values["销售额"] == float(xiaoya["sales_amount"])
     flags = wb["违规明细"]
@@ -184,7 +210,7 @@ def test_week_over_week_deltas(warehouse, reports):
     now = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}
     before = {r["agent"]: r for r in agent_week_rows(warehouse.con, PREV)}
     for agent in now:
-        for key in SUMMARY_KEYS:
+        for key in _ranking_keys(now[agent]["agent_role"]):
             cur, prev = _number(now[agent][key]), _number(before[agent][key])
             cell = page.figure(key, agent, "ranking")
             if cur is None or prev is None:
@@ -324,8 +350,14 @@ def test_summary_links_every_agent_page(reports):
 
     page = read_page(folder / "summary.html")
     links = [unquote(a["href"]) for t, a in page.tags if t == "a" and a.get("href", "").startswith("agents/")]
-    assert sorted(links) == sorted(f"agents/{n}" for n in agent_file_names([XIAOYA, AJIE, XIAOMEI]).values())
-    assert all((folder / link).is_file() for link in links)
+    ranking = [unquote(a["href"]) for t, a in page.tags if t == "a" and a.get("href", "").startswith("agents/")
+               and "#" not in a["href"]]
+    assert set(ranking) == {f"agents/{n}" for n in agent_file_names([XIAOYA, AJIE, XIAOMEI]).values()}
+    for link in links:
+        target, _, fragment = link.partition("#")
+        assert (folder / target).is_file()
+        if fragment:  # the auto-failed sessions' place on the agent's page
+            assert f'id="{fragment}"' in (folder / target).read_text(encoding="utf-8")
 
 
 def test_safe_unique_file_and_sheet_names():
@@ -402,6 +434,167 @@ def test_histogram_counts_every_first_round(warehouse, reports):
     first_rounds = {r["agent"]: r for r in agent_week_rows(warehouse.con, WEEK)}[XIAOMEI]["first_rounds"]
     assert sum(r[1] for r in rows[start:end]) == first_rounds
     assert [r[0] for r in rows[start:end]][-3:] == ["300–600", ">600", "未回复"]  # after-sale target 300 s
+
+
+def _misses(rows: list[dict], share: float) -> list[tuple[str, str]]:
+    """(agent, kind) for every target an agent missed, from agent_week alone."""
+    out = []
+    for r in rows:
+        if r["auto_failed_sessions"]:
+            out.append((r["agent"], "auto_failed"))
+        if r["first_within_target_pct"] is not None and r["first_within_target_pct"] < share:
+            out.append((r["agent"], "first_within_target"))
+        if r["unanswered_rounds"]:
+            out.append((r["agent"], "unanswered"))
+        if r["agent_role"] == "presale" and r["conversion_band"] == "fail":
+            out.append((r["agent"], "band_fail"))
+    return sorted(out)
+
+
+def _attention(path: Path) -> list[tuple[str, str, str | None]]:
+    """(agent, kind, value) of every line of the page's 需关注 block."""
+    page = read_page(path)
+    out, agent = [], None
+    for tag, attrs in page.tags:
+        if tag == "li" and "data-attention" in attrs:
+            agent = attrs["data-attention"]
+        elif tag == "li" and "data-miss" in attrs:
+            out.append((agent, attrs["data-kind"], attrs["data-value"]))
+    return out
+
+
+def test_attention_lists_exactly_the_targets_missed_in_agent_week(warehouse, reports):
+    folder, _ = reports
+    rows = agent_week_rows(warehouse.con, WEEK)
+    shown = _attention(folder / "summary.html")
+    assert sorted((a, k) for a, k, _ in shown) == _misses(rows, 80.0)
+    # 小雅's 80.0 % is exactly the share: met. 阿杰 40 %, 小美 60 % (after-sale, 300 s target) are below.
+    assert (XIAOYA, "first_within_target") not in {(a, k) for a, k, _ in shown}
+    by_agent = {r["agent"]: r for r in rows}
+    for agent, kind, value in shown:
+        key = {"auto_failed": "auto_failed_sessions", "first_within_target": "first_within_target_pct",
+               "unanswered": "unanswered_rounds", "band_fail": "conversion_rate"}[kind]
+        assert float(value) == _number(by_agent[agent][key])
+    html = (folder / "summary.html").read_text(encoding="utf-8")
+    block = html.split('id="attention"')[1].split("</section>")[0]
+    # Who, which figure, the value and the target; auto-fails name their rules and lead to the sessions.
+    assert "首响达标率 <strong>40.0%</strong> · 目标 ≥ 80%" in block
+    assert "询单转化率 <strong>46.7%</strong> · 目标 合格 ≥ 50%" in block
+    assert "<code>AD-EXTREME-001</code>, <code>OFF-PLATFORM-001</code>" in block and "#kind-auto_failed" in block
+    assert block.index(XIAOYA) > block.index(AJIE)  # in ranking order: 阿杰 ranks first among presale
+    # The Markdown for the team chat opens with the same block, one line per agent below target.
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    listed = [line for line in md.split("**团队合计**")[0].splitlines() if line.startswith("- ")]
+    assert sorted(line[2:].split(" ")[0].rstrip(":") for line in listed) == sorted({a for a, _ in _misses(rows, 80.0)})
+    assert "首响达标率 40.0% (目标 ≥ 80%)" in md
+
+
+def test_attention_follows_the_configured_share(warehouse, tmp_path):
+    config = tmp_path / "qc.toml"
+    config.write_text("[reports]\nfirst_within_target_pct = 50\n", encoding="utf-8")
+    write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED, config=load_config(config))
+    shown = _attention(tmp_path / WEEK / "summary.html")
+    assert sorted((a, k) for a, k, _ in shown) == _misses(agent_week_rows(warehouse.con, WEEK), 50.0)
+    assert (AJIE, "first_within_target") in {(a, k) for a, k, _ in shown}
+    assert (XIAOMEI, "first_within_target") not in {(a, k) for a, k, _ in shown}  # 60 % meets 50 %
+    page = read_page(tmp_path / WEEK / "summary.html")
+    assert page.figure("first_within_target_pct", XIAOMEI, "ranking")["value"] == "60.0"
+    tones = {a.get("class") for t, a in page.tags if a.get("data-figure") == "first_within_target_pct"}
+    assert tones == {"num ok", "num bad"}
+
+
+def test_team_totals_come_from_agent_week(warehouse, reports):
+    folder, _ = reports
+    rows = agent_week_rows(warehouse.con, WEEK)
+    page = read_page(folder / "summary.html")
+    totals = {a["data-total"] for t, a in page.tags if "data-total" in a and t == "tr"}
+    html = (folder / "summary.html").read_text(encoding="utf-8")
+    block = html.split('id="totals"')[1].split("</table>")[0]
+    for key in ("auto_failed_sessions", "flags_total", "violation_sessions", "unanswered_rounds"):
+        assert key in totals
+        expected = sum(r[key] for r in rows)
+        assert f'data-total="{key}"' in block and f'data-value="{expected}"' in block.split(f'data-total="{key}"')[1]
+    # Violations are flagged messages: 阿杰's 全网第一 message has two hits (spans) and counts once.
+    spans = warehouse.con.execute("SELECT count(*) FROM flags WHERE week = ? AND agent = ? AND role = 'agent'",
+                                  [WEEK, AJIE]).fetchone()[0]
+    ajie = {r["agent"]: r for r in rows}[AJIE]
+    assert (spans, ajie["flags_total"]) == (3, 2)
+    assert float(page.figure("flags_total", AJIE, "ranking")["value"]) == 2
+    assert float(page.figure("violation_session_pct", AJIE, "ranking")["value"]) == 40.0
+
+
+def test_first_reply_rate_is_coloured_and_heads_show_targets(reports):
+    folder, _ = reports
+    page = read_page(folder / "summary.html")
+    tone = {a["data-agent"] for t, a in page.tags if t == "tr" and "data-rank" in a}
+    cells = [(a.get("class"), a.get("data-value")) for t, a in page.tags
+             if t == "td" and a.get("data-figure") == "first_within_target_pct"]
+    assert len(cells) == len(tone) == 3
+    assert {(c, v) for c, v in cells} == {("num ok", "80.0"), ("num bad", "40.0"), ("num bad", "60.0")}
+    html = (folder / "summary.html").read_text(encoding="utf-8")
+    presale, aftersale = html.split('<table class="agents" data-role="presale">')[1].split(
+        '<table class="agents" data-role="aftersale">')
+    assert "目标 ≥ 80%" in presale and "目标 ≤ 30 秒" in presale
+    assert "目标 ≥ 80%" in aftersale.split("</table>")[0] and "目标 ≤ 300 秒" in aftersale.split("</table>")[0]
+
+
+def test_bands_count_only_agents_with_conversion(reports):
+    folder, _ = reports
+    page = read_page(folder / "summary.html")
+    bands = {a["data-band-count"] for t, a in page.tags if "data-band-count" in a}
+    assert "none" not in bands  # the after-sale agent is not a "—" bar
+
+
+def test_small_samples_show_changes_without_judging_them(warehouse, reports, tmp_path):
+    folder, _ = reports
+    html = (folder / "summary.html").read_text(encoding="utf-8")
+    # Five sessions each, below the shipped 20: every agent is marked, no change is green or red.
+    assert html.count("data-small-sample=") == 3 and "会话少于 20 个" in html
+    tones = set(re.findall(r'<span class="(delta [a-z]+)"', html.split('id="ranking"')[1].split("</section>")[0]))
+    assert tones and not tones & {"delta better", "delta worse"}
+    config = tmp_path / "qc.toml"
+    config.write_text("[reports]\nmin_sessions = 5\n", encoding="utf-8")
+    write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED, config=load_config(config))
+    again = (tmp_path / WEEK / "summary.html").read_text(encoding="utf-8")
+    assert "data-small-sample=" not in again
+    page = read_page(tmp_path / WEEK / "summary.html")
+    tones = set(re.findall(r'<span class="(delta [a-z]+)"', again.split('id="ranking"')[1].split("</section>")[0]))
+    assert {"delta better", "delta worse"} <= tones
+    assert page.figure("first_median_s", XIAOYA, "ranking")["delta_text"] == "▼ 3.0 秒"
+
+
+def test_pinxiang_is_the_average_response_time():
+    zh = Labels("zh").figures
+    assert zh["avg_response_s"].startswith("平响")
+    assert all("平响" not in zh[k] for k in zh if k != "avg_response_s")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[reports]\nfirst_within_target_pct = 101\n", "reports.first_within_target_pct"),
+    ("[reports]\nfirst_within_target_pct = -1\n", "reports.first_within_target_pct"),
+    ("[reports]\nfirst_within_target_pct = \"80%\"\n", "reports.first_within_target_pct"),
+    ("[reports]\nmin_sessions = 2.5\n", "reports.min_sessions"),
+])
+def test_report_targets_are_validated(tmp_path, text, key):
+    config = tmp_path / "qc.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        load_config(config)
+    assert key in str(err.value) and str(config) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_attention_says_when_every_target_is_met(tmp_path):
+    built = build(tmp_path / "met.duckdb")
+    built.con.execute("UPDATE agent_week SET auto_failed_sessions = 0, unanswered_rounds = 0, "
+                      "first_within_target_pct = 100.0, conversion_band = 'good' WHERE week = ?", [WEEK])
+    write_reports(built.con, WEEK, tmp_path / "out", lang="en", generated_at=GENERATED)
+    built.con.close()
+    html = (tmp_path / "out" / WEEK / "summary.html").read_text(encoding="utf-8")
+    assert _attention(tmp_path / "out" / WEEK / "summary.html") == []
+    assert 'id="attention-none"' in html and "Every agent met every target this week." in html
+    assert "Needs attention" in html and "Presale ranking" in html and "After-sale ranking" in html
+    md = (tmp_path / "out" / WEEK / "summary.md").read_text(encoding="utf-8")
+    assert "Every agent met every target this week." in md and "Auto-failed sessions 0" in md
 
 
 def test_the_kpi_sheet_holds_every_figure_sortable_with_the_pages_colours(warehouse, reports):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from qc_pipeline.config import load_config
 from qc_pipeline.reports import write_reports
-from tests.report_fixtures import AGENTS, XIAOYA, build
+from tests.report_fixtures import AGENTS, XIAOMEI, XIAOYA, agent_week_rows, build
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -20,6 +21,9 @@ LAUNCH_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 WEEK = "2026-W47"
+LAPTOP, PHONE = 1400, 390
+# How the page reports sideways scrolling of its body: wider content than the window.
+SCROLL_WIDTH = "[document.documentElement.scrollWidth, window.innerWidth]"
 
 pytestmark = pytest.mark.skipif(os.environ.get("QC_SKIP_BROWSER") == "1", reason="QC_SKIP_BROWSER=1")
 
@@ -37,9 +41,9 @@ def _require_browser():
     return sync_playwright
 
 
-def _open(browser, path: Path, shot: Path):
+def _open(browser, path: Path, shot: Path, width: int = 1680):
     """Open a page from disk with every non-file request refused; returns the page and what went wrong."""
-    context = browser.new_context(viewport={"width": 1680, "height": 1000}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
     problems: list[str] = []
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                   else (problems.append(f"request: {route.request.url}"), route.abort()))
@@ -99,3 +103,64 @@ def _check_pages(browser, tmp_path: Path) -> None:
     assert "加我微信138****5678" in marks and "最好" in marks
     assert page.locator("#unmasked").count() == 0
     assert (tmp_path / "agent.png").stat().st_size > 10_000
+
+
+def _below_target(rows: list[dict], share: float) -> set[str]:
+    """The agents who missed a target this week, from agent_week alone."""
+    return {r["agent"] for r in rows
+            if r["auto_failed_sessions"] or r["unanswered_rounds"]
+            or (r["first_within_target_pct"] is not None and r["first_within_target_pct"] < share)
+            or (r["agent_role"] == "presale" and r["conversion_band"] == "fail")}
+
+
+@pytest.mark.parametrize("width", [LAPTOP, PHONE])
+def test_pages_fit_a_laptop_and_a_phone(tmp_path, width):
+    sync_playwright = _require_browser()
+    built = build(tmp_path / "qc.duckdb")
+    config = load_config()
+    write_reports(built.con, WEEK, tmp_path / "reports", generated_at=dt.datetime(2026, 11, 23, 8, 0), config=config)
+    rows = agent_week_rows(built.con, WEEK)
+    built.con.close()
+    expected = _below_target(rows, config.first_within_target_share)
+    assert expected  # the fixture's week has agents below target: the check below can fail
+    folder = tmp_path / "reports" / WEEK
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, timeout=20_000)
+        try:
+            page, problems = _open(browser, folder / "summary.html", tmp_path / f"summary-{width}.png", width)
+            scroll, inner = page.evaluate(SCROLL_WIDTH)
+            assert scroll <= inner == width  # the body never scrolls sideways; wide tables scroll in their box
+            shown = set(page.locator("#attention li[data-attention]").evaluate_all(
+                "els => els.map(e => e.dataset.attention)"))
+            assert shown == expected
+            assert page.locator("#attention li[data-attention]").first.is_visible()
+            if width == LAPTOP:
+                # The sort key and the auto-fails sit on screen in every ranking table, no scrolling needed.
+                for key in ("qc_score_avg", "auto_failed_sessions"):
+                    for box in page.locator(f'table.agents td[data-figure="{key}"]').evaluate_all(
+                            "els => els.map(e => e.getBoundingClientRect().right)"):
+                        assert box <= width
+                tables = page.locator("table.agents").evaluate_all(
+                    "els => els.map(e => e.parentElement.scrollWidth <= e.parentElement.clientWidth)")
+                assert tables == [True, True]  # the whole ranking fits at 1,400 px
+            else:
+                # On a phone the ranking scrolls inside its own box, its agent column first and in view.
+                box = page.locator(f'table.agents tr[data-agent="{XIAOYA}"] td.agent-cell').bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+            assert problems == []
+
+            for agent in (XIAOYA, XIAOMEI):
+                page.goto((folder / "summary.html").as_uri())
+                page.locator(f'section#ranking tr[data-agent="{agent}"] a').click()
+                page.wait_for_load_state("load")
+                assert page.locator("h1").inner_text() == agent
+                name = "presale" if agent == XIAOYA else "aftersale"
+                page.screenshot(path=str(tmp_path / f"agent-{name}-{width}.png"), full_page=True)
+                scroll, inner = page.evaluate(SCROLL_WIDTH)
+                assert scroll <= inner, agent
+                assert (page.locator("section#conversion").count() == 1) == (agent == XIAOYA)
+            assert problems == []
+        finally:
+            browser.close()
+    for shot in tmp_path.glob("*.png"):
+        assert shot.stat().st_size > 10_000, shot.name

@@ -120,6 +120,16 @@ class Config:
         return float(self.raw["standard"]["payment_close_hours"])
 
     @property
+    def first_within_target_share(self) -> float:
+        """The 首响达标率 the standard asks for, 0-100 (reports.first_within_target_pct)."""
+        return float(self.raw["reports"]["first_within_target_pct"])
+
+    @property
+    def min_sessions(self) -> int:
+        """Fewer sessions in a week than this make an agent's figures a small sample (reports.min_sessions)."""
+        return int(self.raw["reports"]["min_sessions"])
+
+    @property
     def conversion(self) -> dict:
         return self.raw["conversion"]
 
@@ -304,6 +314,12 @@ def _validate(raw: dict, source: str) -> None:
     for key in ("idle_minutes",):
         if float(raw["sessions"][key]) <= 0:
             raise UserError(f"{source}: sessions.{key} must be positive")
+    share = raw["reports"]["first_within_target_pct"]
+    if not 0 <= share <= 100:
+        raise UserError(f"{source}: reports.first_within_target_pct is a percentage from 0 to 100, got {share!r}")
+    min_sessions = raw["reports"]["min_sessions"]
+    if not isinstance(min_sessions, int) or min_sessions < 0:
+        raise UserError(f"{source}: reports.min_sessions must be a whole number of sessions ≥ 0, got {min_sessions!r}")
 
 
 def _validate_shops(raw: dict, source: str) -> None:

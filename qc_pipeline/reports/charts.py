@@ -72,5 +72,9 @@ def trend_charts(view: SummaryView, T: Labels) -> list[tuple[str, Markup]]:
                 PCT: lambda v: f"{svg.num(v)}%"}[kind]
         y_max = 100.0 if kind in (SCORE, PCT) else (1.0 if kind == RATE else None)
         title = T.figures[key]
-        out.append((key, svg.line_chart(view.trend_weeks, series, title, axis, y_max=y_max, width=520)))
+        lines = []
+        if key == "first_within_target_pct" and view.first_share is not None:
+            # The share the standard asks for, so a line below it reads as a miss at a glance.
+            lines.append(svg.Line(view.first_share, f"{T.ui.target} {svg.num(view.first_share)}%", "target-line"))
+        out.append((key, svg.line_chart(view.trend_weeks, series, title, axis, y_max=y_max, width=520, lines=lines)))
     return out

@@ -37,7 +37,8 @@ class WeekData:
     first_buckets: dict[str, dict[int, int]] = field(default_factory=dict)  # agent -> bucket -> answered
     first_unanswered: dict[str, int] = field(default_factory=dict)
     daily: dict[str, list[dict]] = field(default_factory=dict)         # agent -> per-day figures
-    auto_flags_by_category: dict[str, int] = field(default_factory=dict)
+    auto_flags_by_category: dict[str, int] = field(default_factory=dict)   # flagged auto-replies per category
+    auto_fail_rules: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # agent -> (rule, sessions)
     meta: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)             # what the week was built with
 
@@ -77,12 +78,23 @@ def load_week(con: duckdb.DuckDBPyConnection, week: str, targets: set[int] = fro
         versions=week_versions(con, week, meta),
     )
     _load_rounds(con, data)
+    # Flagged messages, as agent_week counts the agents' violations: two hits in one message are one.
     data.auto_flags_by_category = {
         c: n for c, n in con.execute(
-            "SELECT category, count(*) FROM flags WHERE week = ? AND role = 'auto' GROUP BY category ORDER BY category",
+            "SELECT category, count(DISTINCT msg_id) FROM flags WHERE week = ? AND role = 'auto' "
+            "GROUP BY category ORDER BY category",
             [week],
         ).fetchall()
     }
+    # Why each auto-failed session failed: the critical flags on the agents' messages in it (scoring/sessions.py).
+    for agent, rule, n in con.execute(
+        """SELECT s.agent, f.rule_id, count(DISTINCT s.session_id) AS n
+           FROM session_scores s JOIN flags f ON f.session_id = s.session_id
+           WHERE s.week = ? AND s.auto_failed AND s.agent IS NOT NULL AND f.role = 'agent' AND f.severity = 'critical'
+           GROUP BY ALL ORDER BY s.agent, n DESC, f.rule_id""",
+        [week],
+    ).fetchall():
+        data.auto_fail_rules.setdefault(agent, []).append((rule, n))
     return data
 
 

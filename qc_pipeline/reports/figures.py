@@ -17,7 +17,9 @@ class Figure:
     key: str          # the agent_week column
     kind: str         # SECONDS | PCT (0-100) | RATE (0-1) | MONEY | COUNT | SCORE
     better: str | None = None  # "lower" | "higher" | None (a volume: neither)
-    target: str | None = None  # "first" | "follow": compared with the role's response target
+    # "first" | "follow": compared with the role's response target (seconds, at most); "first_share": with
+    # reports.first_within_target_pct (a share, at least).
+    target: str | None = None
 
 
 FIGURES = {
@@ -28,12 +30,13 @@ FIGURES = {
         Figure("first_rounds", COUNT),
         Figure("first_median_s", SECONDS, "lower", "first"),
         Figure("first_p90_s", SECONDS, "lower", "first"),
-        Figure("first_within_target_pct", PCT, "higher"),
+        Figure("first_within_target_pct", PCT, "higher", "first_share"),
         Figure("follow_median_s", SECONDS, "lower", "follow"),
         Figure("follow_p90_s", SECONDS, "lower", "follow"),
         Figure("follow_within_target_pct", PCT, "higher"),
         Figure("unanswered_rounds", COUNT, "lower"),
         Figure("avg_wait_capped_s", SECONDS, "lower"),
+        Figure("avg_response_s", SECONDS, "lower"),
         Figure("flags_total", COUNT, "lower"),
         Figure("flags_critical", COUNT, "lower"),
         Figure("flags_major", COUNT, "lower"),
@@ -50,26 +53,41 @@ FIGURES = {
         Figure("scored_sessions", COUNT),
         Figure("qc_score_avg", SCORE, "higher"),
         Figure("auto_failed_sessions", COUNT, "lower"),
+        Figure("violation_sessions", COUNT, "lower"),
+        Figure("violation_session_pct", PCT, "lower"),
         Figure("silent_orders", COUNT),
         Figure("silent_amount", MONEY),
     )
 }
 
-# The columns of the team table, the workbook summary and the week-over-week comparison.
+# The columns of the workbook summary and the week-over-week comparison.
 SUMMARY_FIGURES = {
     "response": (
         "sessions", "rounds", "first_median_s", "first_p90_s", "first_within_target_pct", "follow_median_s",
-        "follow_p90_s", "follow_within_target_pct", "unanswered_rounds", "avg_wait_capped_s",
+        "follow_p90_s", "follow_within_target_pct", "unanswered_rounds", "avg_response_s", "avg_wait_capped_s",
     ),
     "conversion": ("inquiries", "paying_buyers", "conversion_rate", "sales_amount", "aov", "refund_amount"),
-    "quality": ("flags_total", "qc_score_avg", "auto_failed_sessions"),
+    "quality": ("flags_total", "violation_session_pct", "qc_score_avg", "auto_failed_sessions"),
 }
 SUMMARY_KEYS = tuple(k for keys in SUMMARY_FIGURES.values() for k in keys)
+
+# The columns of the summary page's ranking tables, few enough to fit a laptop screen: the sort key and the
+# auto-fails first, then what the standard counts. Each agent's page holds the rest. Groups whose figures a
+# role does not have (conversion, for after-sale) are left out of that role's table.
+RANKING_FIGURES = {
+    "quality": ("qc_score_avg", "auto_failed_sessions", "flags_total", "violation_session_pct"),
+    "response": ("first_within_target_pct", "first_median_s", "avg_response_s", "unanswered_rounds", "sessions"),
+    "conversion": ("conversion_rate", "sales_amount"),
+}
+RANKING_KEYS = tuple(k for keys in RANKING_FIGURES.values() for k in keys)
+# Conversion is credited to presale replies only (conversion/inquiries.py): other roles have no such figures.
+CONVERSION_ROLES = ("presale",)
 
 AGENT_SECTIONS = {
     "response": (
         "sessions", "rounds", "first_rounds", "first_median_s", "first_p90_s", "first_within_target_pct",
-        "follow_median_s", "follow_p90_s", "follow_within_target_pct", "unanswered_rounds", "avg_wait_capped_s",
+        "follow_median_s", "follow_p90_s", "follow_within_target_pct", "unanswered_rounds", "avg_response_s",
+        "avg_wait_capped_s",
     ),
     "conversion": (
         "inquiries", "ordering_buyers", "paying_buyers", "conversion_rate", "sales_amount", "aov",
@@ -77,7 +95,7 @@ AGENT_SECTIONS = {
     ),
     "quality": (
         "scored_sessions", "qc_score_avg", "auto_failed_sessions", "flags_total", "flags_critical",
-        "flags_major", "flags_minor",
+        "flags_major", "flags_minor", "violation_sessions", "violation_session_pct",
     ),
 }
 AGENT_KEYS = tuple(k for keys in AGENT_SECTIONS.values() for k in keys)
@@ -144,6 +162,8 @@ def tone(key: str, value: Any, targets: dict[str, int]) -> str:
     fig = FIGURES[key]
     if fig.target:
         limit = targets[fig.target]
+        if fig.better == "higher":
+            return "ok" if value >= limit else "bad"
         if value <= limit:
             return "ok"
         return "warn" if key.endswith("_p90_s") else "bad"
@@ -152,6 +172,15 @@ def tone(key: str, value: Any, targets: dict[str, int]) -> str:
     if key in ("auto_failed_sessions", "flags_critical") and value > 0:
         return "bad"
     return ""
+
+
+def target_text(key: str, target: Any, T: Labels) -> str:
+    """A figure's target as the pages show it: "≤ 30 秒" for a wait, "≥ 80%" for a share."""
+    if target is None:
+        return ""
+    fig = FIGURES[key]
+    number = f"{target:g}{'%' if fig.kind == PCT else ' ' + T.units.seconds}"
+    return f"{'≥' if fig.better == 'higher' else '≤'} {number}"
 
 
 def band_tone(band: str | None) -> str:

@@ -8,8 +8,8 @@ from qc_pipeline.reports.views import AgentRow, SummaryView
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 
 MD_FIGURES = (
-    "first_median_s", "first_within_target_pct", "follow_median_s", "unanswered_rounds", "conversion_rate",
-    "sales_amount", "qc_score_avg", "auto_failed_sessions", "flags_total",
+    "qc_score_avg", "auto_failed_sessions", "first_within_target_pct", "first_median_s", "avg_response_s",
+    "unanswered_rounds", "conversion_rate", "sales_amount", "flags_total",
 )
 # Agent names come from the exports: a backslash before the characters that mean something inside a table
 # cell keeps them plain text (and keeps "<...>" from being read as HTML by wikis that allow it). Our own
@@ -22,6 +22,8 @@ def md_escape(text: str) -> str:
 
 
 def _cell(a: AgentRow, key: str) -> str:
+    if key in ("conversion_rate", "sales_amount") and not a.has_conversion:
+        return ""  # after-sale agents have no conversion
     cell = a.cells[key]
     text = cell.text
     if key == "conversion_rate" and a.band:
@@ -29,6 +31,24 @@ def _cell(a: AgentRow, key: str) -> str:
     if cell.delta is not None:
         text += f" ({cell.delta.text})"
     return text
+
+
+def _attention(view: SummaryView, T: Labels) -> list[str]:
+    """需关注 first, as on the page: one line per agent with every target missed, then the team totals."""
+    lines = [f"**{T.ui.attention_title}**", ""]
+    for group in view.attention_groups:
+        misses = []
+        for l in group:
+            text = f"{T.of('attention_kinds', l.kind)}: {T.figures[l.key]} {l.value_text} ({T.ui.target} {l.target_text})"
+            if l.rules:
+                text += " " + ", ".join(md_escape(rule) for rule, _ in l.rules)
+            misses.append(text)
+        name = md_escape(group[0].agent) + (f" {T.ui.small_sample}" if group[0].small_sample else "")
+        lines.append(f"- {name}: " + "; ".join(misses))
+    if not view.attention:
+        lines.append(T.ui.attention_none)
+    totals = " · ".join(f"{T.totals[k]} {n}" for k, n in view.totals.items())
+    return lines + ["", f"**{T.ui.totals_title}**: {totals}", ""]
 
 
 def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: str) -> str:
@@ -40,11 +60,12 @@ def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: st
         else T.ui.no_previous_week.format(week=view.previous_week)
     )
     lines.append("")
-    head = [T.ui.rank, T.ui.agent] + [T.figures[k] for k in MD_FIGURES]
+    lines += _attention(view, T)
+    head = [T.ui.agent_role, T.ui.rank, T.ui.agent] + [T.figures[k] for k in MD_FIGURES]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join("---:" if i != 1 else "---" for i in range(len(head))) + "|")
+    lines.append("|" + "|".join("---" if i in (0, 2) else "---:" for i in range(len(head))) + "|")
     for a in view.agents:
-        row = [str(a.rank), md_escape(a.agent)] + [_cell(a, k) for k in MD_FIGURES]
+        row = [a.role_label, str(a.rank), md_escape(a.agent)] + [_cell(a, k) for k in MD_FIGURES]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
 

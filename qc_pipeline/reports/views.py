@@ -1,14 +1,16 @@
 """What each page and sheet shows, built once from the week's data and shared by HTML, workbook and Markdown."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from qc_pipeline.config import ROLES
 from qc_pipeline.reports import limits
 from qc_pipeline.reports.data import EDGES, WeekData
 from qc_pipeline.reports.detail import Details, Reading, SessionView
 from qc_pipeline.reports.figures import (
-    AGENT_KEYS, AGENT_SECTIONS, FIGURES, SUMMARY_FIGURES, SUMMARY_KEYS, Delta, band_tone, delta, fmt_figure, tone,
+    AGENT_KEYS, AGENT_SECTIONS, CONVERSION_ROLES, FIGURES, RANKING_FIGURES, SUMMARY_FIGURES, SUMMARY_KEYS, Delta,
+    band_tone, delta, fmt_figure, target_text, tone,
 )
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.weeks import week_days
@@ -27,7 +29,8 @@ class Cell:
     previous: Any = None
     previous_text: str = ""
     delta: Delta | None = None
-    target: int | None = None
+    target: float | None = None
+    target_text: str = ""
 
 
 @dataclass
@@ -42,20 +45,30 @@ class AgentRow:
     band_label: str
     href: str
     file_name: str
-    targets: dict[str, int]
+    targets: dict[str, float]
     cells: dict[str, Cell]
     is_new: bool
+    sessions: int = 0
+    small_sample: bool = False   # fewer sessions than reports.min_sessions: changes are not better or worse
+    has_conversion: bool = True  # the role is credited with conversion (presale)
 
 
-def _targets(row: dict, config) -> dict[str, int]:
+def _targets(row: dict, config) -> dict[str, float]:
     role = row.get("agent_role") or config.default_role
-    return {"first": config.target_seconds(role, True), "follow": config.target_seconds(role, False)}
+    return {"first": config.target_seconds(role, True), "follow": config.target_seconds(role, False),
+            "first_share": config.first_within_target_share}
 
 
-def _cell(key: str, row: dict, prev: dict | None, targets: dict[str, int], T: Labels, show_delta: bool) -> Cell:
+def _cell(key: str, row: dict, prev: dict | None, targets: dict[str, float], T: Labels, show_delta: bool,
+          small_sample: bool = False) -> Cell:
     value = row.get(key)
     previous = prev.get(key) if prev else None
     fig = FIGURES[key]
+    change = delta(key, value, previous, T) if show_delta else None
+    if change is not None and small_sample and change.tone in ("better", "worse"):
+        # A few sessions swing every figure: the change is shown, not judged.
+        change = replace(change, tone="neutral")
+    target = targets[fig.target] if fig.target else None
     return Cell(
         key=key,
         value=value,
@@ -63,9 +76,14 @@ def _cell(key: str, row: dict, prev: dict | None, targets: dict[str, int], T: La
         tone=tone(key, value, targets),
         previous=previous,
         previous_text=fmt_figure(key, previous, T) if prev else "",
-        delta=delta(key, value, previous, T) if show_delta else None,
-        target=targets[fig.target] if fig.target else None,
+        delta=change,
+        target=target,
+        target_text=target_text(key, target, T),
     )
+
+
+def small_sample(row: dict, config) -> bool:
+    return (row.get("sessions") or 0) < config.min_sessions
 
 
 def _rank_key(row: dict) -> tuple:
@@ -85,12 +103,29 @@ def ranks(rows: list[dict]) -> list[tuple[int, dict]]:
     return out
 
 
+def role_order(role: str) -> tuple:
+    return (ROLES.index(role) if role in ROLES else len(ROLES), role)
+
+
 def agent_rows(data: WeekData, config, T: Labels, file_names: dict[str, str], keys=SUMMARY_KEYS) -> list[AgentRow]:
+    """Every agent of the week, role by role (presale, after-sale, supervisor, then any other), each role
+    ranked on its own: roles have different targets, and only presale agents have conversion."""
+    by_role: dict[str, list[dict]] = {}
+    for row in data.agents:
+        by_role.setdefault(row.get("agent_role") or config.default_role, []).append(row)
     rows = []
-    for rank, row in ranks(data.agents):
+    for role in sorted(by_role, key=role_order):
+        rows.extend(_role_rows(role, by_role[role], data, config, T, file_names, keys))
+    return rows
+
+
+def _role_rows(role: str, members: list[dict], data: WeekData, config, T: Labels, file_names: dict[str, str],
+               keys) -> list[AgentRow]:
+    rows = []
+    for rank, row in ranks(members):
         prev = data.previous.get((row["shop"], row["agent"]))
         targets = _targets(row, config)
-        role = row.get("agent_role") or config.default_role
+        small = small_sample(row, config)
         rows.append(AgentRow(
             agent=row["agent"],
             shop=row["shop"],
@@ -103,10 +138,104 @@ def agent_rows(data: WeekData, config, T: Labels, file_names: dict[str, str], ke
             href="agents/" + file_names[row["agent"]],
             file_name=file_names[row["agent"]],
             targets=targets,
-            cells={k: _cell(k, row, prev, targets, T, data.has_previous) for k in keys},
+            cells={k: _cell(k, row, prev, targets, T, data.has_previous, small) for k in keys},
             is_new=data.has_previous and prev is None,
+            sessions=row.get("sessions") or 0,
+            small_sample=small,
+            has_conversion=role in CONVERSION_ROLES,
         ))
     return rows
+
+
+@dataclass
+class Ranking:
+    """One role's ranking table on the summary: its agents, the figure groups it shows and their targets."""
+    role: str
+    role_label: str
+    agents: list[AgentRow]
+    groups: dict[str, tuple[str, ...]]
+    targets: dict[str, str]   # figure -> "≤ 30 秒" / "≥ 80%", the role's targets for the column heads
+
+
+def rankings(rows: list[AgentRow], figures: dict[str, tuple[str, ...]] = RANKING_FIGURES) -> list[Ranking]:
+    """``rows`` (from ``agent_rows``, role by role) as one ranking per role."""
+    out: list[Ranking] = []
+    for row in rows:
+        if not out or out[-1].role != row.role:
+            groups = {g: keys for g, keys in figures.items() if g != "conversion" or row.has_conversion}
+            targets = {k: row.cells[k].target_text for keys in groups.values() for k in keys
+                       if k in row.cells and row.cells[k].target_text}
+            out.append(Ranking(row.role, row.role_label, [], groups, targets))
+        out[-1].agents.append(row)
+    return out
+
+
+@dataclass
+class AttentionLine:
+    """One missed target: who, which figure, the value and the target."""
+    agent: str
+    name: str | None
+    role_label: str
+    href: str
+    kind: str            # auto_failed | first_within_target | unanswered | band_fail
+    key: str             # the agent_week column
+    value: Any
+    value_text: str
+    target_text: str
+    small_sample: bool
+    rules: list[tuple[str, int]] = field(default_factory=list)  # auto-fails: (rule id, sessions)
+
+
+def attention(rows: list[AgentRow], stored: dict[tuple[str, str], dict], auto_fail_rules: dict[str, list],
+              T: Labels, band_target: str = "") -> list[AttentionLine]:
+    """Every target an agent missed this week, agents in ranking order, the gravest first: auto-failed
+    sessions (with the rules that failed them), 首响达标率 below the standard's share, unanswered rounds,
+    conversion band fail. Built from ``agent_rows`` with the SUMMARY or AGENT keys (the cells it reads)."""
+    out = []
+    for a in rows:
+        row = stored[(a.shop, a.agent)]
+
+        def line(kind: str, key: str, target: str, **extra) -> AttentionLine:
+            return AttentionLine(a.agent, a.name, a.role_label, a.href, kind, key, row.get(key),
+                                 fmt_figure(key, row.get(key), T), target, a.small_sample, **extra)
+
+        if (row.get("auto_failed_sessions") or 0) > 0:
+            out.append(line("auto_failed", "auto_failed_sessions", "0", rules=auto_fail_rules.get(a.agent, [])))
+        within, share = row.get("first_within_target_pct"), a.targets["first_share"]
+        if within is not None and within < share:
+            out.append(line("first_within_target", "first_within_target_pct",
+                            target_text("first_within_target_pct", share, T)))
+        if (row.get("unanswered_rounds") or 0) > 0:
+            out.append(line("unanswered", "unanswered_rounds", "0"))
+        if a.has_conversion and row.get("conversion_band") == "fail":
+            out.append(line("band_fail", "conversion_rate", band_target or T.of("bands", "pass")))
+    return out
+
+
+def attention_by_agent(lines: list[AttentionLine]) -> list[list[AttentionLine]]:
+    """``lines`` cut into one list per agent, in their order."""
+    out: list[list[AttentionLine]] = []
+    for line in lines:
+        if out and out[-1][0].agent == line.agent:
+            out[-1].append(line)
+        else:
+            out.append([line])
+    return out
+
+
+def band_target(config, T: Labels) -> str:
+    """What a failing conversion rate falls short of: the band above the lowest, e.g. "合格 ≥ 50%"."""
+    bands = config.conversion["bands"]
+    if len(bands) < 2:
+        return ""
+    return f"{T.of('bands', bands[1]['name'])} ≥ {bands[1]['min_pct']:g}%"
+
+
+def team_totals(rows: list[dict]) -> dict[str, int]:
+    """The week's team totals from agent_week: auto-failed sessions, violations (flagged messages), sessions
+    with a violation, unanswered rounds."""
+    keys = ("auto_failed_sessions", "flags_total", "violation_sessions", "unanswered_rounds")
+    return {k: sum(r.get(k) or 0 for r in rows) for k in keys}
 
 
 @dataclass
@@ -125,13 +254,26 @@ class SummaryView:
     trend: dict[str, list[tuple[str, list[Any]]]]
     # The review loop: rules that need tuning, scores adjusted after appeals (qc_pipeline/review/report.py).
     review: dict = field(default_factory=dict)
+    rankings: list[Ranking] = field(default_factory=list)       # one per role, in ``agents`` order
+    attention: list[AttentionLine] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    first_share: float | None = None                            # reports.first_within_target_pct
+    min_sessions: int = 0
+
+    @property
+    def attention_groups(self) -> list[list["AttentionLine"]]:
+        return attention_by_agent(self.attention)
 
 
 def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) -> SummaryView:
     agents = agent_rows(data, config, T, file_names)
     band_names = [b["name"] for b in config.conversion["bands"]] + ["insufficient_data"]
     counts = {b: 0 for b in band_names + [NO_BAND]}
+    # Only roles credited with conversion have a band; the others would fill a "—" bar.
+    with_conversion = {(a.shop, a.agent) for a in agents if a.has_conversion}
     for row in data.agents:
+        if (row["shop"], row["agent"]) not in with_conversion:
+            continue
         band = row.get("conversion_band") or NO_BAND
         counts[band] = counts.get(band, 0) + 1
     bands = [
@@ -167,6 +309,10 @@ def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) 
         week=data.week, agents=agents, groups=SUMMARY_FIGURES, shops=shops, bands=bands,
         flag_categories=list(FLAG_CATEGORIES), flag_matrix=matrix, auto_flags=data.auto_flags_by_category,
         has_previous=data.has_previous, previous_week=data.previous_week, trend_weeks=weeks, trend=trend,
+        rankings=rankings(agents),
+        attention=attention(agents, stored, data.auto_fail_rules, T, band_target(config, T)),
+        totals=team_totals(data.agents), first_share=config.first_within_target_share,
+        min_sessions=config.min_sessions,
     )
 
 
@@ -223,6 +369,7 @@ class AgentView:
     session_views: dict[str, SessionView]  # every session shown, by id
     has_previous: bool
     previous_week: str
+    min_sessions: int = 0                # reports.min_sessions: below it the row is a small sample
 
 
 def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], details: Details) -> list[AgentView]:
@@ -245,7 +392,7 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
         views.append(AgentView(
             week=data.week,
             row=row,
-            sections=AGENT_SECTIONS,
+            sections={k: v for k, v in AGENT_SECTIONS.items() if k != "conversion" or row.has_conversion},
             distribution=distribution(data.first_buckets.get(row.agent, {}), data.first_unanswered.get(row.agent, 0),
                                       data.edges, row.targets["first"], T),
             daily=daily(data, row.agent),
@@ -259,5 +406,6 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
             session_views=details.sessions,
             has_previous=data.has_previous,
             previous_week=data.previous_week,
+            min_sessions=config.min_sessions,
         ))
     return views

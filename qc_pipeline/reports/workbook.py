@@ -221,7 +221,8 @@ def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists
             s.text(row, 0, T.figures[key])
             s.number(row, 1, cell.value, kind)
             if cell.target is not None:
-                s.number(row, 2, cell.target, SECONDS)
+                # In the figure's own unit: seconds for a wait, a percentage for 首响达标率.
+                s.number(row, 2, cell.target, kind)
             s.number(row, 3, cell.previous, kind)
             s.number(row, 4, cell.delta.value if cell.delta else None, kind)
             row += 1
