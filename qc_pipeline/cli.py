@@ -405,7 +405,7 @@ def status(db: Path = DB_OPTION) -> None:
     from qc_pipeline.pipeline import warehouse_status
     from qc_pipeline.store.warehouse import open_warehouse
 
-    con = open_warehouse(db, read_only=True)
+    con = open_warehouse(db, read_only=True, older=True)
     try:
         info = warehouse_status(con)
     finally:

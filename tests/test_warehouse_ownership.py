@@ -118,3 +118,25 @@ def test_our_own_warehouse_opens_again_and_an_older_one_without_the_marker_too(t
     con = open_warehouse(db, read_only=True)
     assert scalar(con, "SELECT count(*) FROM messages") == 2
     con.close()
+
+
+def test_an_older_warehouse_read_only_says_how_to_upgrade_and_rebuild_does_it(tmp_path, chat):
+    """Read-only commands cannot migrate: `qc report` on a warehouse an older chat-qc wrote once crashed on a
+    table it lacked. It is one line saying what to run; `qc status` still shows what it holds."""
+    db = tmp_path / "qc.duckdb"
+    assert qc("run", chat, "--db", db, "--out", tmp_path / "r", "--skip", "cases", "--skip", "topics").exit_code == 0
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION - 1)])
+    con.execute("DROP TABLE stale_auto_replies")  # a table the older version did not have
+    con.close()
+    before = digest(db)
+    assert_refused(qc("report", "--week", "2026-W47", "--db", db, "--out", tmp_path / "r2"),
+                   "older chat-qc", f"qc rebuild --db {db}")
+    assert_refused(qc("topics", "--db", db), "older chat-qc")
+    assert digest(db) == before
+    status = qc("status", "--db", db)
+    assert status.exit_code == 0 and "2026-W47" in status.output
+    assert qc("rebuild", "--db", db).exit_code == 0
+    result = qc("report", "--week", "2026-W47", "--db", db, "--out", tmp_path / "r2")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r2" / "2026-W47" / "stale_auto_replies.csv").is_file()

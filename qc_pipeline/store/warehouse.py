@@ -30,9 +30,11 @@ APPLICATION = ("application", "chat-qc")
 _DUCKDB_MAGIC = b"DUCK"
 
 
-def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_warehouse(path: str | Path, read_only: bool = False, older: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (or create) the warehouse at ``path``. Any other file is refused before DuckDB touches it: a
-    CSV would be opened as a read-only view, and another program's database would lose its tables."""
+    CSV would be opened as a read-only view, and another program's database would lose its tables. Opened
+    read-only, a warehouse an older chat-qc wrote cannot be brought up to date, so it is refused with how
+    to upgrade it (its reports would miss tables), unless ``older`` (what `qc status` shows holds anyway)."""
     path = Path(path)
     if read_only and not path.exists():
         raise UserError(f"{path}: no warehouse here (run `qc run` or `qc ingest` first, or pass --db)")
@@ -52,6 +54,12 @@ def open_warehouse(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPy
         raise
     if not read_only:
         _create_or_migrate(con)
+    elif not older:
+        version = _stored_version(con)
+        if version is not None and version < SCHEMA_VERSION:
+            con.close()
+            raise UserError(f"{path}: written by an older chat-qc (schema version {version}; this one writes "
+                            f"{SCHEMA_VERSION}): run `qc rebuild --db {path}` once to bring it up to date")
     return con
 
 
