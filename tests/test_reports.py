@@ -632,3 +632,7 @@ def test_the_kpi_sheet_holds_every_figure_sortable_with_the_pages_colours(wareho
         value, limit = line[column[T.figures["first_median_s"]]].value, line[column[T.columns["first_target_s"]]].value
         if value is not None:
             assert (value > limit) == (tone("first_median_s", value, {"first": limit, "follow": 0}) == "bad")
+    # 首响达标率 against the share the standard asks for (reports.first_within_target_pct, 80), as a fraction
+    within = letter[T.figures["first_within_target_pct"]]
+    assert rules[f"{within}2:{within}{1 + len(rows)}"] == [f"AND(ISNUMBER(${within}2),${within}2<0.8)",
+                                                            f"AND(ISNUMBER(${within}2),${within}2>=0.8)"]

@@ -120,7 +120,8 @@ def write_reports(
                        for role in sorted(roles)}
             written.append(write_workbook(stage / f"qc-{week}.xlsx", summary, agents, details.shown_flags,
                                           details.flags.height, T, mask, generated_at, lists,
-                                          agent_week=week_rows, targets=targets))
+                                          agent_week=week_rows, targets=targets,
+                                          first_share=config.first_within_target_share))
         written.append(_write_text(stage / "summary.md", render_markdown(summary, T, mask, stamp)))
         if agent_week:
             written.append(write_csv(week_rows, stage / AGENT_WEEK_CSV))

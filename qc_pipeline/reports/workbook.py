@@ -34,10 +34,12 @@ def write_workbook(
     path: Path, summary: SummaryView, agents: list[AgentView], flags: pl.DataFrame, flags_total: int, T: Labels,
     masked: bool, generated_at: dt.datetime, lists: dict[str, str] | None = None,
     agent_week: pl.DataFrame | None = None, targets: dict[str, tuple[int, int]] | None = None,
+    first_share: float | None = None,
 ) -> Path:
     """``flags`` are the flags the pages show (of ``flags_total``); ``lists`` names the files beside the
     workbook that hold what the sheets leave out. With ``agent_week`` (the week's rows) and ``targets``
-    (role: first and follow-up response targets), a KPI sheet holds every figure of every agent."""
+    (role: first and follow-up response targets), a KPI sheet holds every figure of every agent;
+    ``first_share`` is the 首响达标率 the standard asks for (0-100)."""
     # xlsxwriter gives the zip entries of the temporary files a fixed timestamp: same data, same bytes.
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -54,7 +56,7 @@ def write_workbook(
 
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
     if agent_week is not None:
-        _kpi_sheet(SheetWriter(wb, T.ui.kpi_sheet, f), agent_week, targets or {}, T, _tone_formats(wb))
+        _kpi_sheet(SheetWriter(wb, T.ui.kpi_sheet, f), agent_week, targets or {}, T, _tone_formats(wb), first_share)
     _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
     _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
@@ -318,7 +320,7 @@ def _kind(column: str, dtype: pl.DataType) -> str | None:
 
 
 def _kpi_sheet(s: SheetWriter, frame: pl.DataFrame, targets: dict[str, tuple[int, int]], T: Labels,
-               tones: dict) -> None:
+               tones: dict, first_share: float | None = None) -> None:
     """Every agent_week figure of every agent, one header row at the top, an autofilter over the whole table
     (a supervisor sorts by any KPI), and the pages' colours as conditional formats: against each row's own
     response targets (pre-sale and after-sale differ), on auto-fails, critical flags and unanswered rounds,
@@ -370,6 +372,11 @@ def _kpi_sheet(s: SheetWriter, frame: pl.DataFrame, targets: dict[str, tuple[int
                          ("flags_major", "warn"), ("flags_minor", "warn")):
         if column in where:
             rule(column, f"=AND(ISNUMBER({ref(column)}),{ref(column)}>0)", tone)
+    if first_share is not None and "first_within_target_pct" in where:
+        # written as a fraction (Excel's %), the share the standard asks for as one too
+        value, share = ref("first_within_target_pct"), first_share / 100
+        rule("first_within_target_pct", f"=AND(ISNUMBER({value}),{value}<{share})", "bad")
+        rule("first_within_target_pct", f"=AND(ISNUMBER({value}),{value}>={share})", "ok")
     for band in ("fail", "pass", "good", "excellent"):
         text = T.of("bands", band).replace('"', '""')
         rule("band", f'={ref("band")}="{text}"', f"band-{band}")
