@@ -33,7 +33,7 @@ SHOPS = 4
 # Every table both engines write. `meta` is left out: the warehouse keeps bookkeeping keys of its own.
 SHARED = ("messages", "orders", "agents", "quarantine", "ingested_files", "sessions", "rounds", "flags",
           "inquiries", "order_attribution", "session_scores", "score_deductions", "agent_week",
-          "agent_week_flags", "shop_week", "partitions", "promises", "payment_reminders")
+          "agent_week_flags", "shop_week", "partitions", "promises", "payment_reminders", "agent_month")
 # Engine-specific columns: when a file was loaded and when a partition was built (wall-clock times).
 WHEN = {"ingested_at", "built_at"}
 

@@ -109,6 +109,8 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
         existing = _columns(con, name)
         if existing is None:
             con.execute(ddl)
+            # A derived table new to an existing warehouse (agent_month in 7) starts empty: rebuild all.
+            recreated |= before is not None and name in DERIVED_TABLES
             continue
         scratch.execute(ddl)
         wanted = scratch.execute(
