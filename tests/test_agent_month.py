@@ -258,3 +258,26 @@ def test_month_mistakes_are_one_line(con, tmp_path, args, named):
     assert len(lines) == 1 and named in lines[0], result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_the_weekly_agent_page_shows_the_last_four_weeks(con, tmp_path):
+    con.close()
+    result = runner.invoke(app, ["report", "--week", "2026-W46", "--db", str(tmp_path / "qc.duckdb"),
+                                 "--out", str(tmp_path / "weekly")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "weekly" / "2026-W46" / "agents" / "星河服饰旗舰店_小雅.html").read_text(encoding="utf-8")
+    trend = page[page.index('<section id="trend4">'):]
+    trend = trend[:trend.index("</section>")]
+    rows = {}
+    for week in ("2026-W43", "2026-W44", "2026-W45", "2026-W46"):
+        start = trend.index(f'<tr data-week="{week}">')
+        rows[week] = trend[start:trend.index("</tr>", start)]
+    # W43: no rounds; W44: 1 of 4 first replies within 30 s; W45: 1 of 1; W46: 0 of 3 (one unanswered).
+    within = 'data-key="first_within_target_pct" data-value="{}"'
+    assert within.format("") in rows["2026-W43"]
+    assert within.format("25.0") in rows["2026-W44"]
+    assert within.format("100.0") in rows["2026-W45"]
+    assert within.format("0.0") in rows["2026-W46"]
+    assert 'data-week="2026-W47"' not in trend and 'data-week="2026-W42"' not in trend
+    assert 'data-key="conversion_rate" data-value="1.0"' in rows["2026-W45"]
+    assert 'data-key="qc_score_avg"' in rows["2026-W46"]
