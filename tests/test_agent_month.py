@@ -281,3 +281,20 @@ def test_the_weekly_agent_page_shows_the_last_four_weeks(con, tmp_path):
     assert 'data-week="2026-W47"' not in trend and 'data-week="2026-W42"' not in trend
     assert 'data-key="conversion_rate" data-value="1.0"' in rows["2026-W45"]
     assert 'data-key="qc_score_avg"' in rows["2026-W46"]
+
+
+def test_a_schema_6_warehouse_gains_agent_month_on_the_next_run(tmp_path):
+    db = tmp_path / "old.duckdb"
+    con = _open(db, OCTOBER + NOVEMBER)
+    con.execute("DROP TABLE agent_month")
+    con.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    con.close()
+    con = open_warehouse(db)
+    try:
+        assert con.execute("SELECT count(*) FROM agent_month").fetchone()[0] == 0
+        assert con.execute("SELECT bool_and(stale) FROM partitions").fetchone()[0] is True
+        rebuild(con, load_config())
+        assert month_row(con, "2026-11")["first_median_s"] == 45.0
+        assert month_row(con, "2026-10")["first_rounds"] == 2
+    finally:
+        con.close()
