@@ -388,8 +388,12 @@ def _monthly(con, report: RebuildReport, rewritten: pl.DataFrame, roster: pl.Dat
     for shop in parts["shop"].unique().sort().to_list():
         settings = config.for_shop(shop)
         by_settings.setdefault(settings.derived_version, (settings, []))[1].append(shop)
-    for settings, shops in by_settings.values():
-        mine = parts.filter(pl.col("shop").is_in(shops))
+    # One month at a time: what is held in memory is a few weeks' rows, however many months a run touches.
+    for (settings, shops), month in ((group, m) for group in by_settings.values()
+                                     for m in parts["month"].unique().sort().to_list()):
+        mine = parts.filter(pl.col("shop").is_in(shops) & (pl.col("month") == month))
+        if mine.is_empty():
+            continue
         weeks = mine.select("shop", "week").unique()
         rows = {name: store.read_partitions(con, name, weeks) for name in WEEKLY_INPUTS}
         months = mine.select("shop", "month").unique()

@@ -84,8 +84,13 @@ def check_month(month: str, option: str = "--month") -> str:
     return month
 
 
-def held_months(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [m for (m,) in con.execute("SELECT DISTINCT month FROM agent_month ORDER BY month").fetchall()]
+def held_months(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The months agent_month holds; None where there is no such table (a warehouse or lake written before
+    it existed, opened read-only)."""
+    try:
+        return [m for (m,) in con.execute("SELECT DISTINCT month FROM agent_month ORDER BY month").fetchall()]
+    except duckdb.CatalogException:
+        return None
 
 
 @dataclass
@@ -115,7 +120,7 @@ def _cells(row: dict, keys, T: Labels) -> dict[str, Cell]:
     return {k: Cell(k, _label(T, k), fmt(kind, plain(row.get(k)), T), plain(row.get(k))) for k, kind in keys}
 
 
-def _weeks(con, month: str, agents: list[str], T: Labels) -> dict[tuple[str, str], list[dict]]:
+def _weeks(con, month: str, T: Labels) -> dict[tuple[str, str], list[dict]]:
     weeks = month_weeks(month)
     rows = con.execute(
         "SELECT week, shop, agent, " + ", ".join(k for k, _ in WEEK_KEYS)
@@ -132,7 +137,7 @@ def _flags(con, month: str, mask: bool, T: Labels) -> tuple[dict[tuple[str, str]
     """The month's flagged human-agent messages per (shop, agent), gravest first, masked."""
     rows = con.execute(
         """WITH f AS (
-               SELECT f.shop, f.agent, f.msg_id, f.sent_at, f.buyer, min(f.severity) AS severity,
+               SELECT f.shop, f.agent, f.msg_id, f.sent_at, f.buyer,
                       string_agg(DISTINCT f.category, ', ' ORDER BY f.category) AS categories,
                       min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END) AS rank
                FROM flags f
@@ -164,7 +169,7 @@ def _views(con, month: str, T: Labels, mask: bool) -> tuple[pl.DataFrame, list[A
     table = con.sql("SELECT * FROM agent_month WHERE month = $month ORDER BY shop, agent",
                     params={"month": month}).pl()
     names = agent_file_names(table["agent"].to_list())
-    weeks = _weeks(con, month, table["agent"].to_list(), T)
+    weeks = _weeks(con, month, T)
     flags, totals = _flags(con, month, mask, T)
     views = []
     for row in table.iter_rows(named=True):
@@ -244,6 +249,9 @@ def write_month_reports(con: duckdb.DuckDBPyConnection, month: str, out_dir: Pat
         raise UserError(f"--lang {lang!r}: reports are written in {' or '.join(LANGS)}")
     check_month(month)
     held = held_months(con)
+    if held is None:
+        raise UserError(f"--month {month}: this warehouse has no monthly figures yet (written before agent_month "
+                        "existed); run `qc rebuild` to compute them")
     if month not in held:
         raise UserError(f"--month {month}: not in the warehouse (it holds {', '.join(held) or 'no months'})")
     generated_at = generated_at or dt.datetime.now().astimezone().replace(microsecond=0)
