@@ -426,7 +426,8 @@ def status(db: Path = DB_OPTION) -> None:
 
 @command()
 def report(
-    week: str = typer.Option(..., "--week", help="The ISO week to report, e.g. 2026-W47."),
+    week: Optional[str] = typer.Option(None, "--week", help="The ISO week to report, e.g. 2026-W47."),
+    month: Optional[str] = typer.Option(None, "--month", help="Or a calendar month, e.g. 2026-11 (monthly KPIs)."),
     db: Path = DB_OPTION,
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the weekly reports."),
     lang: str = LANG_OPTION,
@@ -434,18 +435,30 @@ def report(
     config: Optional[Path] = CONFIG_OPTION,
     lake: Optional[str] = LAKE_READ_OPTION,
 ) -> None:
-    """Write one week's reports from the warehouse (or a lake): agent pages, team summary, workbook, Markdown."""
+    """Write one week's (or one month's) reports from the warehouse (or a lake): agent pages, team summary,
+    workbook, Markdown."""
     from qc_pipeline.reports import write_reports
+    from qc_pipeline.reports.monthly import check_month, write_month_reports
     from qc_pipeline.store.warehouse import open_warehouse
 
-    _check_week(week)
+    if week is not None and month is not None:
+        raise UserError("--week and --month: give one of them (a week's reports or a month's)")
+    if week is None and month is None:
+        raise UserError("--week or --month is required: the ISO week (2026-W47) or the month (2026-11) to report")
+    if month is not None:
+        check_month(month)
+    else:
+        _check_week(week)
     cfg = load_config(config)
     con = _open_lake(lake) if lake is not None else open_warehouse(db, read_only=True)
     try:
-        paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg, agent_week=True)
+        if month is not None:
+            paths = write_month_reports(con, month, out, lang=lang, mask=not no_mask, config=cfg)
+        else:
+            paths = write_reports(con, week, out, lang=lang, mask=not no_mask, config=cfg, agent_week=True)
     finally:
         con.close()
-    console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / week))}")
+    console.print(f"wrote {len(paths)} report files to {escape(str(Path(out) / (month or week)))}")
     for path in paths:
         console.print(f"  {escape(str(path))}")
 

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qc_pipeline.conductor import BUYER_TABLES, WEEKLY_TABLES
+from qc_pipeline.conductor import BUYER_TABLES, MONTHLY_TABLES, WEEKLY_TABLES
 from qc_pipeline.config import load_config
 from qc_pipeline.pipeline import ingest_paths, rebuild
 from qc_pipeline.sample import generate_sample
 from qc_pipeline.store.warehouse import open_warehouse
 
-DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES)
+DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES, *MONTHLY_TABLES)
 # Columns that say when something was computed, not what.
 VOLATILE = {"built_at"}
 CHAT_COLUMNS = ["shop", "buyer", "agent", "role", "sent_at", "text"]
@@ -263,7 +263,8 @@ def test_a_new_rule_set_recomputes_flags_and_scores_not_rounds(source, tmp_path)
     before = _tables(con)
     result = rebuild(con, config, rules)
     assert result.partitions == result.rule_partitions > 0
-    assert set(result.written) == {"flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags"}
+    assert set(result.written) == {"flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags",
+                                   "agent_month"}
     after = _tables(con)
     for table in KEPT_BY_RULES:
         assert after[table].equals(before[table]), table
@@ -287,7 +288,8 @@ def test_a_new_scorecard_recomputes_scores_only(source, tmp_path):
     before = _tables(con)
     result = rebuild(con, config, scorecard=card)
     assert result.partitions == result.score_partitions > 0
-    assert set(result.written) == {"session_scores", "score_deductions", "agent_week", "agent_week_flags"}
+    assert set(result.written) == {"session_scores", "score_deductions", "agent_week", "agent_week_flags",
+                                   "agent_month"}
     after = _tables(con)
     assert after["flags"].equals(before["flags"]) and not after["session_scores"].equals(before["session_scores"])
     rebuild(con, config, scorecard=card, force=True)

@@ -34,7 +34,7 @@ SHOPS = 4
 SHARED = ("messages", "orders", "agents", "quarantine", "ingested_files", "sessions", "rounds", "flags",
           "inquiries", "order_attribution", "session_scores", "score_deductions", "agent_week",
           "agent_week_flags", "shop_week", "partitions", "promises", "payment_reminders", "handovers",
-          "shift_week", "stale_auto_replies")
+          "shift_week", "stale_auto_replies", "agent_month")
 # Engine-specific columns: when a file was loaded and when a partition was built (wall-clock times).
 WHEN = {"ingested_at", "built_at"}
 

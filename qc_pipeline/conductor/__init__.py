@@ -5,7 +5,7 @@ distributed engine can map over shop partitions; `scope` decides which partition
 around them; `rebuild` runs it in one transaction. See docs/architecture.md.
 """
 from qc_pipeline.conductor.rebuild import RebuildReport, rebuild, table_columns
-from qc_pipeline.conductor.stages import BUYER_TABLES, WEEKLY_TABLES, buyer_tables, weekly_tables
+from qc_pipeline.conductor.stages import BUYER_TABLES, MONTHLY_TABLES, WEEKLY_TABLES, buyer_tables, weekly_tables
 
-__all__ = ["BUYER_TABLES", "WEEKLY_TABLES", "RebuildReport", "buyer_tables", "rebuild", "table_columns",
+__all__ = ["BUYER_TABLES", "MONTHLY_TABLES", "WEEKLY_TABLES", "RebuildReport", "buyer_tables", "rebuild", "table_columns",
            "weekly_tables"]

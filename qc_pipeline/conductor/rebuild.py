@@ -8,6 +8,7 @@ docs/architecture.md tells the whole story; in short, for each batch of shops th
 3. `stages.buyer_tables`, keep the rows of the targets, replace them in the warehouse;
 4. `stages.weekly_tables` over every row of the touched (shop, week) partitions, replace those.
 5. settle the unanswered promises of the shops rebuilt against each shop's latest message (open or broken).
+6. agent_month of every calendar month a rebuilt week overlaps, from all the rows of that month's weeks.
 A partition whose only difference is its rule set or scorecard is not rebuilt in full: `rescore`
 recomputes its flags and scores (or its scores only) from stored rows, after the full targets.
 """
@@ -20,8 +21,10 @@ import duckdb
 import polars as pl
 
 from qc_pipeline.conductor.rescore import rescore
-from qc_pipeline.conductor.scope import WEEK, Reach, neighbour_weeks, uncertain_buyers, week_start
-from qc_pipeline.conductor.stages import BUYER_TABLES, agent_weekly_tables, buyer_tables, weekly_tables
+from qc_pipeline.conductor.scope import WEEK, Reach, months_of_weeks, neighbour_weeks, uncertain_buyers, week_start
+from qc_pipeline.conductor.stages import (
+    BUYER_TABLES, agent_month_table, agent_weekly_tables, buyer_tables, weekly_tables,
+)
 from qc_pipeline.metrics.rounds import iso_week
 from qc_pipeline.config import Config
 from qc_pipeline.rules import RuleSet, load_ruleset
@@ -293,6 +296,8 @@ def rebuild(
         roster = con.sql("SELECT agent, name, role FROM agents").pl()
         full_targets = targets.filter(pl.col("kind") == "full")
         batches = _batches(con, full_targets, config) if not full_targets.is_empty() else []
+        # every (shop, week) whose agent_week this run rewrites: their months are recomputed at the end
+        rewritten: list[pl.DataFrame] = [targets.select("shop", "week")]
         clock.lap("plan")
         for settings, batch_shops in batches:
             tables, full, partial = _derive_batch(con, settings, batch_shops, full_targets, existing, roster,
@@ -303,6 +308,7 @@ def rebuild(
                 _replace(con, report, name, tables[name], built_before, partial)
             clock.lap("write")
             touched = pl.concat([full.select("shop", "week"), partial.select("shop", "week")]).unique()
+            rewritten.append(touched)
             weekly = _weekly(con, touched, roster, settings)
             for name, rows in weekly.items():
                 _replace(con, report, name, rows, touched, None)
@@ -312,7 +318,9 @@ def rebuild(
             # New messages move a shop's latest message, which turns its unanswered promises past due
             # from open to broken in every week, not only in the targets (agent_week does not count them).
             store.settle_open_promises(con, full_targets["shop"].unique().to_list())
-        _rescore_all(con, report, targets, full_targets, roster, config, ruleset, scorecard, clock)
+        rewritten += _rescore_all(con, report, targets, full_targets, roster, config, ruleset, scorecard, clock)
+        _monthly(con, report, pl.concat(rewritten).unique(), roster, config)
+        clock.lap("monthly")
         built = targets.select(
             "shop", "week", pl.col("_config").alias("config_version"),
             pl.lit(ruleset.version).alias("rule_version"), pl.lit(scorecard.version).alias("scorecard_version"),
@@ -339,12 +347,14 @@ def rebuild(
 
 
 def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.DataFrame, roster: pl.DataFrame,
-                 config: Config, ruleset: RuleSet, scorecard: Scorecard, clock: _Clock) -> None:
+                 config: Config, ruleset: RuleSet, scorecard: Scorecard, clock: _Clock) -> list[pl.DataFrame]:
     """Flags and scores of the rule targets, scores of the score targets, then the agent-weekly tables of
-    every partition whose scores changed. Runs after the full targets, so it reads their new rows."""
+    every partition whose scores changed. Runs after the full targets, so it reads their new rows.
+    Returns the (shop, week) partitions whose agent_week it rewrote."""
     partly = targets.filter(pl.col("kind") != "full")
+    rewritten: list[pl.DataFrame] = []
     if partly.is_empty():
-        return
+        return rewritten
     for settings, shops in _batches(con, partly, config):
         mine = partly.filter(pl.col("shop").is_in(shops))
         done_here = done.filter(pl.col("shop").is_in(shops)).select("shop", "week")
@@ -356,6 +366,7 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
             _replace(con, report, name, rows, new.score_keys, new.partial)
         clock.lap("write")
         touched = new.touched
+        rewritten.append(touched.select("shop", "week"))
         rows = {name: store.read_partitions(con, name, touched) for name in WEEKLY_INPUTS}
         weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
                                      roster, settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
@@ -366,6 +377,35 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
         report.flags += len(new.flags)
         report.partial_buyers += len(new.partial)
         report.agent_weeks += len(weekly["agent_week"])
+    return rewritten
+
+
+def _monthly(con, report: RebuildReport, rewritten: pl.DataFrame, roster: pl.DataFrame, config: Config) -> None:
+    """agent_month of every (shop, month) a rewritten week overlaps, from the stored rows of all the weeks
+    of that month (read after every other table of this run is written)."""
+    if rewritten.is_empty():
+        return
+    parts = months_of_weeks(rewritten)
+    by_settings: dict[str, tuple[Config, list[str]]] = {}
+    for shop in parts["shop"].unique().sort().to_list():
+        settings = config.for_shop(shop)
+        by_settings.setdefault(settings.derived_version, (settings, []))[1].append(shop)
+    # One month at a time: what is held in memory is a few weeks' rows, however many months a run touches.
+    for (settings, shops), month in ((group, m) for group in by_settings.values()
+                                     for m in parts["month"].unique().sort().to_list()):
+        mine = parts.filter(pl.col("shop").is_in(shops) & (pl.col("month") == month))
+        if mine.is_empty():
+            continue
+        weeks = mine.select("shop", "week").unique()
+        rows = {name: store.read_partitions(con, name, weeks) for name in WEEKLY_INPUTS}
+        months = mine.select("shop", "month").unique()
+        frame = agent_month_table(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"], roster,
+                                  settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
+                                  rows["handovers"])
+        # The weeks at a month's edges also hold rows of the neighbouring months, which are not whole here.
+        frame = frame.join(months, on=["shop", "month"], how="semi")
+        store.replace_months(con, "agent_month", _conform("agent_month", frame), months)
+        report.add_written("agent_month", len(frame))
 
 
 def _replace(con, report: RebuildReport, table: str, rows: pl.DataFrame, full: pl.DataFrame,

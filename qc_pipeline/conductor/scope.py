@@ -125,3 +125,39 @@ def uncertain_buyers(sessions: pl.DataFrame, requests: pl.DataFrame, reach: Reac
         .filter(pl.col("need_lo") | pl.col("need_hi"))
         .select(*requests.columns, "need_lo", "need_hi")
     )
+
+
+# Calendar months (agent_month). A month's rows are the per-buyer rows whose time falls in it, and every
+# such row lies in one of the ISO weeks the month overlaps (a row's week is that of the same time). So a
+# month is recomputed whenever any week it overlaps is rebuilt, from all the rows of those weeks: this is
+# the one place that rule is stated (`months_of_weeks`, used by the conductor after every rebuild).
+
+def month_of(moment: dt.datetime | dt.date) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def week_months(week: str) -> list[str]:
+    """The calendar months the seven days of an ISO week fall in (two for a week that straddles)."""
+    start = week_start(week)
+    return sorted({month_of(start), month_of(start + 6 * DAY)})
+
+
+def month_weeks(month: str) -> list[str]:
+    """Every ISO week holding a day of `month` ('YYYY-MM'), in order: 4 to 6 of them."""
+    year, number = (int(x) for x in month.split("-"))
+    day = dt.date(year, number, 1)
+    weeks = []
+    while day.month == number:
+        week = iso_week_of(dt.datetime.combine(day, dt.time()))
+        if week not in weeks:
+            weeks.append(week)
+        day += DAY
+    return weeks
+
+
+def months_of_weeks(weeks: pl.DataFrame) -> pl.DataFrame:
+    """(shop, month, week): for every month a rebuilt (shop, week) overlaps, each of that month's weeks,
+    i.e. the partitions its agent_month rows are computed from."""
+    months = {(shop, m) for shop, week in weeks.select("shop", "week").unique().iter_rows() for m in week_months(week)}
+    rows = [(shop, m, w) for shop, m in sorted(months) for w in month_weeks(m)]
+    return pl.DataFrame(rows, schema={"shop": pl.Utf8, "month": pl.Utf8, "week": pl.Utf8}, orient="row")

@@ -46,9 +46,17 @@ WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
 # Shift handovers (qc_pipeline/standard/handovers.py): per-buyer rows and the per-shift weekly table.
 BUYER_TABLES += ("handovers",)
 WEEKLY_TABLES += ("shift_week",)
+
+# Aggregated per (month, shop) from the rows of the weeks a calendar month overlaps (scope.months_of_weeks).
+MONTHLY_TABLES = ("agent_month",)
+# The time that places each per-buyer row in a calendar month: the one its ISO week is taken from, so a
+# row's month and week always agree. Scores take their session's start.
+MONTH_TIME = {"rounds": "started_at", "flags": "sent_at", "inquiries": "first_reply_at", "sessions": "started_at",
+              "promises": "promised_at", "payment_reminders": "created_at",
+              "handovers": "started_at"}
 # What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
-RULE_TABLES = ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags")
-SCORE_TABLES = ("session_scores", "score_deductions", "agent_week", "agent_week_flags")
+RULE_TABLES = ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags", "agent_month")
+SCORE_TABLES = ("session_scores", "score_deductions", "agent_week", "agent_week_flags", "agent_month")
 
 
 def with_buyer_context(ordered: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -225,3 +233,29 @@ def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.
     # An agent-week without promises, reminders or handovers made none: 0, not unknown.
     return table.with_columns(*[pl.col(c).fill_null(0) for c in (*STANDARD_COUNTS, "reminder_recovered_amount",
                                                                  *HANDOVER_COUNTS)])
+
+
+def _in_month(rows: pl.DataFrame, table: str) -> pl.DataFrame:
+    """The rows with `week` holding their calendar month ('YYYY-MM', shop-local) instead of their ISO week."""
+    return rows.with_columns(pl.col(MONTH_TIME[table]).dt.strftime("%Y-%m").alias("week"))
+
+
+def agent_month_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
+                      roster: pl.DataFrame, config: Config, sessions: pl.DataFrame,
+                      promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None,
+                      handovers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """agent_month: `agent_period_table` over the rows relabelled by calendar month, so every figure is
+    computed from the month's rows themselves (a median over the month's rounds, a rate from the month's
+    counts), never from weekly figures. `sessions` also place the session scores. Returns every month the
+    rows touch; a caller holding only part of a month's weeks keeps only the months it holds whole."""
+    month_sessions = _in_month(sessions, "sessions")
+    placed_scores = scores.drop("week").join(month_sessions.select("session_id", "week"), on="session_id",
+                                             how="inner")
+    table = agent_period_table(
+        _in_month(rounds, "rounds"), _in_month(flags, "flags"), _in_month(inquiries, "inquiries"), placed_scores,
+        roster, config, month_sessions,
+        None if promises is None else _in_month(promises, "promises"),
+        None if reminders is None else _in_month(reminders, "payment_reminders"),
+        None if handovers is None else _in_month(handovers, "handovers"),
+    )
+    return table.rename({"week": "month"})

@@ -17,6 +17,7 @@ import duckdb
 
 from qc_pipeline.config import ROLES, load_config
 from qc_pipeline.errors import UserError
+from qc_pipeline.reports.agent_trend import agent_trends
 from qc_pipeline.reports.data import load_week
 from qc_pipeline.reports.detail import build_details
 from qc_pipeline.reports.explanations import rule_explanations
@@ -101,6 +102,7 @@ def write_reports(
         summary = summary_view(data, config, T, file_names)
         summary.review = review_section(con, week, config)
         agents = agent_views(data, config, T, file_names, details)
+        trends = agent_trends(data.history, week, T)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
     week_rows = agent_week_frame(con, week)
@@ -109,7 +111,8 @@ def write_reports(
         with _phase("html"):
             written = [_write_text(stage / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
             for view in agents:
-                html = render_agent(view, T, bands, mask, stamp, data.versions, lists)
+                html = render_agent(view, T, bands, mask, stamp, data.versions, lists,
+                                    trends.get((view.row.shop, view.row.agent)))
                 written.append(_write_text(stage / "agents" / view.row.file_name, html))
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))

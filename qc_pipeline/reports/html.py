@@ -43,9 +43,11 @@ def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str
 
 
 def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, generated_at: str, meta: dict,
-                 lists: dict[str, str]) -> str:
+                 lists: dict[str, str], trend: list[dict] | None = None) -> str:
+    """`trend`: the agent's last four weeks (reports/agent_trend.py), shown when given."""
     return environment().get_template("agent.html").render(
         view=view,
+        trend=trend or [],
         charts={
             "distribution": charts.distribution_chart(view, T),
             "daily": charts.daily_chart(view, T),

@@ -1,6 +1,6 @@
 """Every derived table of one shop from all of its messages and orders: what a grouped Spark task does.
 Plain Python (no Spark): it calls the very stage functions the local engine calls
-(`stages.buyer_tables`, then `stages.weekly_tables`) on the same inputs the conductor assembles for a
+(`stages.buyer_tables`, then `stages.weekly_tables` and `stages.agent_month_table`) on the same inputs the conductor assembles for a
 build of every partition, so both engines give the same rows.
 """
 from __future__ import annotations
@@ -10,14 +10,16 @@ import datetime as dt
 import polars as pl
 import pyarrow as pa
 
-from qc_pipeline.conductor.stages import BUYER_TABLES, WEEKLY_TABLES, buyer_tables, weekly_tables
+from qc_pipeline.conductor.stages import (
+    BUYER_TABLES, MONTHLY_TABLES, WEEKLY_TABLES, agent_month_table, buyer_tables, weekly_tables,
+)
 from qc_pipeline.config import Config
 from qc_pipeline.lake.layout import conform
 from qc_pipeline.metrics.rounds import iso_week
 from qc_pipeline.rules import RuleSet
 from qc_pipeline.scoring.scorecard import Scorecard
 
-DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES)
+DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES, *MONTHLY_TABLES)
 STAGE_MESSAGE_COLUMNS = ["msg_id", "shop", "buyer", "agent", "role", "sent_at", "source_line"]
 STAGE_ORDER_COLUMNS = ["order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
                        "items"]
@@ -74,6 +76,10 @@ def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFra
                            out["payment_reminders"], out["handovers"])
     for name, rows in weekly.items():
         out[name] = stored(name, rows.join(parts, on=["shop", "week"], how="semi"))
+    # Every month of the shop, from all its kept rows: what the conductor computes from the month's weeks.
+    out["agent_month"] = stored("agent_month", agent_month_table(
+        out["rounds"], out["flags"], out["inquiries"], out["session_scores"], roster, settings, out["sessions"],
+        out["promises"], out["payment_reminders"], out["handovers"]))
     out["partitions"] = stored("partitions", parts.with_columns(
         pl.lit(False).alias("stale"), pl.lit(settings.derived_version).alias("config_version"),
         pl.lit(ruleset.version).alias("rule_version"), pl.lit(scorecard.version).alias("scorecard_version"),

@@ -238,6 +238,16 @@ def replace_rows(
         con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _rows')
 
 
+def replace_months(con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame, months: pl.DataFrame) -> None:
+    """Delete the table's rows of the (shop, month) keys `months`, then insert `rows` (inside them)."""
+    if not months.is_empty():
+        _months = months.select("shop", "month").to_arrow()  # noqa: F841
+        con.execute(f'DELETE FROM "{table}" t USING _months m WHERE t.shop = m.shop AND t.month = m.month')
+    if not rows.is_empty():
+        _rows = rows.to_arrow()  # noqa: F841
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _rows')
+
+
 def read_partitions(con: duckdb.DuckDBPyConnection, table: str, keys: pl.DataFrame, where: str = "") -> pl.DataFrame:
     """Every row of `table` in the (shop, week) partitions `keys`."""
     _keys = keys.select("shop", "week").to_arrow()  # noqa: F841

@@ -13,6 +13,7 @@ from __future__ import annotations
 # 7: stale_auto_replies (auto-reply hygiene); partitions are rebuilt so that it fills.
 #    And shift handovers: tables handovers and shift_week, agent_week's HANDOVER_COLUMNS (agent_week is
 #    recreated empty, so every partition is rebuilt on the next run).
+#    And agent_month (per calendar month, shop and agent; recomputed with the weeks it overlaps).
 SCHEMA_VERSION = 7
 
 # One agent_week column per flag category (the shipped rule set's categories).
@@ -342,6 +343,50 @@ DERIVED_TABLES = {
             auto_failed_sessions BIGINT,
             violation_sessions BIGINT,         -- sessions with at least one violation by this agent
             violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
+            {KPI_COLUMNS}
+            , {STANDARD_COLUMNS}
+            , {HANDOVER_COLUMNS}
+        )""",
+    # agent_week's figures per calendar month (shop-local) instead of ISO week: the rows whose time falls
+    # in the month (docs/metrics.md "Monthly agent figures"). Recomputed whenever one of its weeks is.
+    "agent_month": f"""
+        CREATE TABLE IF NOT EXISTS agent_month (
+            month VARCHAR NOT NULL,            -- YYYY-MM
+            shop VARCHAR NOT NULL,
+            agent VARCHAR NOT NULL,
+            agent_name VARCHAR,
+            agent_role VARCHAR,
+            sessions BIGINT,
+            rounds BIGINT,
+            first_rounds BIGINT,
+            first_median_s DOUBLE,             -- over the month's answered first rounds (not from weeks)
+            first_p90_s DOUBLE,
+            first_within_target_pct DOUBLE,
+            follow_median_s DOUBLE,
+            follow_p90_s DOUBLE,
+            follow_within_target_pct DOUBLE,
+            unanswered_rounds BIGINT,
+            avg_wait_capped_s DOUBLE,
+            flags_total BIGINT,
+            flags_critical BIGINT,
+            flags_major BIGINT,
+            flags_minor BIGINT,
+            {", ".join(f"flags_{c} BIGINT" for c in FLAG_CATEGORIES)},
+            inquiries BIGINT,
+            ordering_buyers BIGINT,
+            paying_buyers BIGINT,
+            conversion_rate DOUBLE,            -- fraction 0-1, paying buyers / inquiries of the month
+            conversion_band VARCHAR,
+            sales_amount DECIMAL(18, 2),
+            aov DOUBLE,
+            refund_amount DECIMAL(18, 2),
+            refund_orders BIGINT,
+            assists BIGINT,
+            scored_sessions BIGINT,
+            qc_score_avg DOUBLE,
+            auto_failed_sessions BIGINT,
+            violation_sessions BIGINT,
+            violation_session_pct DOUBLE,
             {KPI_COLUMNS}
             , {STANDARD_COLUMNS}
             , {HANDOVER_COLUMNS}
