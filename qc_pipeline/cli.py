@@ -23,8 +23,10 @@ app = typer.Typer(
     help="chat-qc: quality inspection (质检) of e-commerce customer-service chat logs.",
 )
 # A log file or a pipe gets no colours and no wrapping at 80 columns (names were broken mid-word in cron logs).
-console = Console() if Console().is_terminal else Console(width=1000, no_color=True, highlight=False)
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+# Emoji codes off: a file named x:thumbs_up:y is printed as it is named.
+console = Console(emoji=False) if Console().is_terminal else Console(width=1000, no_color=True, highlight=False,
+                                                                     emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 DB_OPTION = typer.Option(Path("qc.duckdb"), "--db", help="The DuckDB warehouse file.")
 CONFIG_OPTION = typer.Option(None, "--config", help="A TOML file overriding any subset of the shipped config.")
@@ -249,6 +251,9 @@ def run(
         raise UserError(f"--engine {engine!r}: expected local or spark")
     if engine == "local" and lake is not None:
         raise UserError("--lake is written by the Spark engine: add --engine spark (the local engine uses --db)")
+    if engine == "spark" and skip:
+        raise UserError("--skip applies to the local engine's pack; with --engine spark, qc run writes the reports "
+                        "only (docs/spark.md)")
     if engine == "spark" and lake is None:
         raise UserError("--engine spark needs --lake DIR (a folder or a URI such as s3a://bucket/qc)")
     files = plan_files(inputs, orders=orders or [], roster=roster)
@@ -495,7 +500,7 @@ def cases(
 
 @command()
 def topics(
-    weeks: int = typer.Option(4, "--weeks", min=1, help="How many ISO weeks to mine, ending at --week."),
+    weeks: int = typer.Option(4, "--weeks", min=1, max=520, help="How many ISO weeks to mine, ending at --week."),
     week: Optional[str] = typer.Option(None, "--week", help="The last week.",
                                         show_default="the latest in the warehouse"),
     db: Path = DB_OPTION,
@@ -686,3 +691,7 @@ from qc_pipeline.review import commands as _review_commands  # noqa: E402,F401
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

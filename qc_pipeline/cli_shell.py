@@ -100,7 +100,7 @@ class QcGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
         tidy_help(self)
-        stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+        stderr = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)

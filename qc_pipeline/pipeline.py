@@ -183,7 +183,7 @@ def run_week(
 ) -> WeekRun:
     """The weekly job (`qc run`): ingest the exports, recompute what they changed, and write the weekly pack
     of every ISO week the input touched (or `week`): the reports, and of `parts` the case library
-    (`<week>/cases/`), the topics (`<week>/topics/`) and the quarantine page (`<out>/quarantine.html`).
+    (`<week>/cases/`), the topics (`<week>/topics/`) and the quarantine page (`<out>/quarantine/quarantine.html`).
     Arguments are validated by the caller before this runs."""
     from qc_pipeline.reports import write_reports
 

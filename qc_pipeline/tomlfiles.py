@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 import hashlib
 import sys
 from pathlib import Path
@@ -37,10 +38,12 @@ def read_toml(path: str | Path, what: str) -> dict:
 
 
 def merge_known(
-    base: dict, override: dict, source: str, what: str, open_tables: frozenset[str] = frozenset(), where: str = ""
+    base: dict, override: dict, source: str, what: str, open_tables: frozenset[str] = frozenset(), where: str = "",
+    dates: frozenset[str] = frozenset(),
 ) -> dict:
     """`override` laid over `base`. Keys must exist in `base`, except inside `open_tables` (dotted paths of
-    tables whose keys the user names, such as roles)."""
+    tables whose keys the user names, such as roles). A value keeps the shipped value's kind, and a list's
+    items the kind of its shipped items; `dates` names the keys a TOML date may be given for."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
         path = f"{where}.{key}" if where else key
@@ -49,10 +52,10 @@ def merge_known(
         if isinstance(base.get(key), dict):
             if not isinstance(value, dict):
                 raise UserError(f"{source}: '{path}' must be a table")
-            merged[key] = merge_known(base[key], value, source, what, open_tables, path)
+            merged[key] = merge_known(base[key], value, source, what, open_tables, path, dates)
         else:
             if key in base:
-                _check_kind(base[key], value, source, what, path)
+                _check_kind(base[key], value, source, what, path, path in dates)
             merged[key] = copy.deepcopy(value)
     return merged
 
@@ -69,13 +72,20 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def _check_kind(shipped, value, source: str, what: str, path: str) -> None:
+def _check_kind(shipped, value, source: str, what: str, path: str, date: bool = False) -> None:
     """A user's value has the shipped value's kind: `first_response_seconds = "20s"` once ran the whole
-    ingest before failing deep inside with a traceback. A date may be written as a TOML date or as text."""
-    if isinstance(value, (dt.date, dt.time)) and isinstance(shipped, str):
+    ingest before failing deep inside with a traceback. A date key may be a TOML date or text. A number
+    must be finite (NaN passes every comparison a range check makes)."""
+    if date and isinstance(value, (dt.date, dt.time)) and isinstance(shipped, str):
         return
     if _kind(shipped) != _kind(value):
         raise UserError(f"{source}: {what} key '{path}' must be {_kind(shipped)}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{source}: {what} key '{path}' must be a finite number, got {value!r}")
+    if isinstance(value, list) and shipped and not isinstance(shipped[0], dict):
+        for i, item in enumerate(value):
+            if _kind(item) != _kind(shipped[0]):
+                raise UserError(f"{source}: {what} key '{path}[{i}]' must be {_kind(shipped[0])}, got {item!r}")
 
 
 def content_version(raw: dict) -> str:

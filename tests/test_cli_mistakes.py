@@ -13,14 +13,22 @@ from qc_pipeline.cli import app
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
+# name: (the config file, what its one line must name)
 BAD_CONFIGS = {
-    "text_for_number": '[targets]\nfirst_response_seconds = "20s"\n',
-    "negative": "[targets]\nfirst_response_seconds = -5\n",
-    "share_above_one": "[review]\nflagged_rate = 1.5\n",
-    "role_text": '[targets.roles.aftersale]\nfirst_response_seconds = "5m"\n',
-    "unknown_key": "[targets]\nfirst_reply = 30\n",
-    "not_toml": "[targets\nfirst_response_seconds = 30\n",
-    "shop_zero": '[shops."店A".targets]\nfollow_up_seconds = 0\n',
+    "text_for_number": ('[targets]\nfirst_response_seconds = "20s"\n', "first_response_seconds"),
+    "negative": ("[targets]\nfirst_response_seconds = -5\n", "first_response_seconds"),
+    "share_above_one": ("[review]\nflagged_rate = 1.5\n", "flagged_rate"),
+    "role_text": ('[targets.roles.aftersale]\nfirst_response_seconds = "5m"\n', "first_response_seconds"),
+    "unknown_key": ("[targets]\nfirst_reply = 30\n", "first_reply"),
+    "not_toml": ("[targets\nfirst_response_seconds = 30\n", "not valid TOML"),
+    "shop_zero": ('[shops."店A".targets]\nfollow_up_seconds = 0\n', "follow_up_seconds"),
+    "not_a_number": ("[targets]\nfirst_response_seconds = nan\n", "finite"),
+    "infinite": ("[sessions]\nidle_minutes = inf\n", "finite"),
+    "huge": ("[targets]\nwait_cap_seconds = 1e30\n", "at most"),
+    "fraction_of_a_second": ("[targets]\nfirst_response_seconds = 20.7\n", "whole number"),
+    "date_for_a_file": ("[rules]\nfiles = [2026-01-01]\n", "rules.files[0]"),
+    "number_for_a_pattern": ("[ingest]\nauto_reply_patterns = [1]\n", "auto_reply_patterns[0]"),
+    "whole_review_count": ("[review]\nper_agent = 2.5\n", "per_agent"),
 }
 
 
@@ -34,7 +42,7 @@ def world(tmp_path_factory):
     db = root / "qc.duckdb"
     result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(db), "--out", str(root / "reports")])
     assert result.exit_code == 0, result.output
-    for name, text in BAD_CONFIGS.items():
+    for name, (text, _) in BAD_CONFIGS.items():
         (root / f"{name}.toml").write_text(text, encoding="utf-8")
     (root / "full").mkdir()
     (root / "full" / "keep.txt").write_text("mine", encoding="utf-8")
@@ -67,6 +75,8 @@ def cases():
         (["topics", "--db", "{db}", "--k", "1"], "--k"),
         (["topics", "--db", "{db}", "--k", "many"], "--k"),
         (["topics", "--db", "{db}", "--weeks", "0"], "--weeks"),
+        (["topics", "--db", "{db}", "--weeks", "99999999999999"], "--weeks"),
+        (["run", sample, "--engine", "spark", "--lake", "{root}/lake", "--skip", "cases"], "--skip"),
         (["topics", "--db", "{db}", "--week", "2026-W30"], "2026-W30"),
         (["sample", "--out", "{root}/new_sample", "--end-week", "2026-W99"], "--end-week"),
         (["sample", "--out", "{root}/new_sample", "--weeks", "9"], "--weeks"),
@@ -77,11 +87,7 @@ def cases():
         (["status", "--db", "{root}/chat.csv"], "chat.csv"),
         (["nonsense"], "nonsense"),
     )
-    for name in BAD_CONFIGS:
-        key = "flagged_rate" if name == "share_above_one" else "first_reply" if name == "unknown_key" else (
-            "follow_up_seconds" if name == "shop_zero" else "first_response_seconds")
-        if name == "not_toml":
-            key = "not valid TOML"
+    for name, (_, key) in BAD_CONFIGS.items():
         for command in (["run", sample, "--db", "{db}"], ["ingest", sample, "--db", "{db}"],
                         ["rebuild", "--db", "{db}"], ["report", "--db", "{db}", "--week", "2026-W47"]):
             yield [*command, "--config", f"{{root}}/{name}.toml"], key

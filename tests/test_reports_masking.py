@@ -58,6 +58,7 @@ def test_nicks():
     assert mask_nick("tb_88123") == "t***3"
     assert mask_nick("快乐小羊") == "快***羊"
     assert mask_nick("z") == "z***"
+    assert mask_nick("赵六") == "赵***"  # both characters would be the whole name
     assert mask_nick("") == "" and mask_nick(None) == ""
     assert mask_text("tb_88123 亲在的", nicks=["tb_88123"]) == "t***3 亲在的"
 

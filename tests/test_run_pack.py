@@ -18,6 +18,9 @@ from qc_pipeline.cli import app
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 HOSTILE = '=HYPERLINK("http://x")<script>alert(1)</script> 13812345678'
+LEAKS = [("tb_alice_wonderland_nick_99", "不是时间", "卡号 6222021234567890123 QQ 87654321"),
+         ("1234567", "还是不是时间", "你好"), ("小美", "王小明", "收件人 赵六")]
+SECRETS = ("6222021234567890123", "87654321", "tb_alice_wonderland_nick_99", "1234567", "王小明", "赵六", "小美")
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +31,10 @@ def pack(tmp_path_factory):
     # one more quarantined row, written by an adversary: a formula, a script and a phone number
     with open(logs / "chats_presale.csv", "a", encoding="utf-8", newline="") as f:
         f.write(f"星河服饰旗舰店,evil_buyer_1,星河服饰旗舰店:小雅,buyer,不是时间,{HOSTILE}\n")
+        # what a detector needs its neighbouring words for, a nick longer than most, a nick of digits, and a
+        # name where the time should be (the reason quotes it)
+        for buyer, sent_at, text in LEAKS:
+            f.write(f"星河服饰旗舰店,{buyer},星河服饰旗舰店:小雅,buyer,{sent_at},{text}\n")
     result = runner.invoke(app, ["run", str(logs), "--db", str(root / "qc.duckdb"), "--out", str(root / "reports")])
     assert result.exit_code == 0, result.output
     return root, json.loads((logs / "truth.json").read_text(encoding="utf-8"))
@@ -64,6 +71,8 @@ def test_the_quarantine_page_masks_escapes_and_neutralises(pack):
     assert "<script>" not in html and "&lt;script&gt;" in html
     for output in (html, text):
         assert "13812345678" not in output
+        for secret in SECRETS:
+            assert secret not in output, secret
         for nick in ("evil_buyer_1", "tb42308072_38"):  # buyers of quarantined rows
             assert nick not in output
     cell = next(r["raw"] for r in csv.DictReader(io.StringIO(text)) if "HYPERLINK" in r["raw"])

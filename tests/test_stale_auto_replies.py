@@ -18,6 +18,7 @@ from tests.builders import A, SHOP, load_messages, message_frame
 
 PROMO = "双11狂欢，全场五折！客服小雅稍后为您服务"
 UNTIL = "活动截止11月20日，满299减30，咨询请拨13812345678"
+GREETING = "b0亲，双11活动已开始"  # a canned text that greets the buyer by nick
 
 
 @pytest.fixture
@@ -62,6 +63,7 @@ def test_a_closing_date_in_the_text_and_human_replies_are_not_auto_replies(con):
     ("11月20日前下单享赠品", dt.date(2026, 11, 20), None),                          # the last day itself
     ("11月20日前下单享赠品", dt.date(2026, 11, 21), ("until.before_date", dt.date(2026, 11, 20))),
     ("12月31日前下单", dt.date(2027, 1, 3), ("until.before_date", dt.date(2026, 12, 31))),  # last year's date
+    ("元旦活动截止1月3日", dt.date(2026, 12, 20), None),                                  # next year's date
     ("11.20前付款优先发货", dt.date(2026, 11, 21), ("until.dotted_date", dt.date(2026, 11, 20))),
     ("双12预热，提前加购", dt.date(2026, 11, 25), None),                             # before the event
     ("双11返场", dt.date(2027, 1, 5), None),                                          # a new year: no 双11 yet
@@ -103,3 +105,14 @@ def test_the_week_pack_lists_each_stale_text_per_shop_masked(con, tmp_path):
     assert [(r["shop"], r["times"], r["first_seen"], r["last_seen"]) for r in listed] == [
         (SHOP, "2", "2026-11-21 10:00:01", "2026-11-22 10:00:01")]
     assert "13812345678" not in text and "活动截止11月20日" in text
+
+
+def test_the_listing_masks_a_nick_the_text_names_unless_unmasked(con, tmp_path):
+    load_messages(con, message_frame([("b0", "buyer", "2026-11-20 10:00:00", A, "在吗"),
+                                      ("b0", "auto", "2026-11-20 10:00:01", A, GREETING)]))
+    rebuild(con, load_config())
+    write_reports(con, "2026-W47", tmp_path / "masked")
+    write_reports(con, "2026-W47", tmp_path / "plain", mask=False)
+    masked = (tmp_path / "masked" / "2026-W47" / "stale_auto_replies.csv").read_text(encoding="utf-8-sig")
+    plain = (tmp_path / "plain" / "2026-W47" / "stale_auto_replies.csv").read_text(encoding="utf-8-sig")
+    assert "b0亲" not in masked and "b***亲" in masked and GREETING in plain

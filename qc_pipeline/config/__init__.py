@@ -6,6 +6,7 @@ service standard without touching code.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -151,7 +152,7 @@ class Config:
         if not override:
             return self
         raw = {k: v for k, v in self.raw.items() if k != "shops"}
-        return Config(merge_known(raw, override, f"shops.{shop}", "config", open_tables=frozenset({"targets.roles"})))
+        return Config(merge_known(raw, override, f"shops.{shop}", "config", open_tables=frozenset({"targets.roles"}), dates=DATE_KEYS))
 
     @property
     def derived_version(self) -> str:
@@ -184,8 +185,25 @@ MINIMUMS = {
     "targets.follow_up_seconds": 1,
     "targets.wait_cap_seconds": 1,
     "sessions.idle_minutes": 1,
+    "review.precision_weeks": 1,
 }
 SHARES = ("review.auto_failed_rate", "review.flagged_rate", "review.unflagged_rate", "review.precision_threshold")
+# Settings the code counts in whole units (20.7 seconds was silently read as 20).
+WHOLE = (
+    "targets.first_response_seconds", "targets.follow_up_seconds", "targets.wait_cap_seconds", "sessions.idle_minutes",
+    "conversion.window_days", "conversion.min_inquiries", "kpis.aftersale_first_reply_seconds", "ingest.json_max_depth",
+    "review.per_agent", "review.seed", "review.min_reviewed", "review.precision_weeks", "reports.min_sessions",
+)
+# The largest value of a setting, where one exists; any other number stays below LARGEST, which no count,
+# duration or share of this configuration comes near (1e30 seconds overflowed the time arithmetic).
+MAXIMUMS = {
+    "targets.first_response_seconds": 86_400, "targets.follow_up_seconds": 86_400,
+    "targets.wait_cap_seconds": 86_400, "sessions.idle_minutes": 10_080,
+    "kpis.aftersale_first_reply_seconds": 86_400, "kpis.reopen_hours": 8_784,
+    "review.seed": 2**32 - 1,
+}
+LARGEST = 1e9
+DATE_KEYS = frozenset({"ingest.time_window_start", "ingest.time_window_end"})
 
 
 def _numbers(raw: dict, prefix: str = ""):
@@ -201,8 +219,15 @@ def _check_numbers(raw: dict, source: str) -> None:
         # targets.roles.<role>.<key> has the bounds of targets.<key>
         generic = "targets." + path.rsplit(".", 1)[1] if path.startswith("targets.roles.") else path
         low = MINIMUMS.get(generic, 0)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{source}: config key '{path}' must be a finite number, got {value!r}")
         if value < low:
             raise UserError(f"{source}: config key '{path}' must be at least {low}, got {value!r}")
+        high = MAXIMUMS.get(generic, LARGEST)
+        if value > high:
+            raise UserError(f"{source}: config key '{path}' must be at most {high:,}, got {value!r}")
+        if generic in WHOLE and not float(value).is_integer():
+            raise UserError(f"{source}: config key '{path}' must be a whole number, got {value!r}")
         if path in SHARES and value > 1:
             raise UserError(f"{source}: config key '{path}' is a share from 0 to 1, got {value!r}")
 
@@ -234,6 +259,13 @@ def _validate_ingest_limits(ingest: dict, source: str) -> None:
     depth = ingest["json_max_depth"]
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= JSON_DEPTH_LIMIT:
         raise UserError(f"{source}: ingest.json_max_depth must be a whole number from 1 to {JSON_DEPTH_LIMIT}, got {depth!r}")
+
+
+def _check_rule_files(files, source: str) -> None:
+    # the shipped list is empty, so the kind check has no item to compare with
+    for i, name in enumerate(files):
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"{source}: config key 'rules.files[{i}]' must be a file name in quotes, got {name!r}")
 
 
 def _validate(raw: dict, source: str) -> None:
@@ -268,6 +300,7 @@ def _validate(raw: dict, source: str) -> None:
                 raise UserError(f"{source}: config key 'targets.roles.{role}.{key}' must be a number, got {value!r}")
     if raw["roster"]["default_role"] not in ROLES:
         raise UserError(f"{source}: roster.default_role must be one of {', '.join(ROLES)}")
+    _check_rule_files(raw["rules"]["files"], source)
     for pattern in raw["ingest"]["auto_reply_patterns"]:
         try:
             re.compile(pattern)
@@ -296,6 +329,9 @@ def _validate(raw: dict, source: str) -> None:
             raise UserError(f"{source}: unknown config key 'conversion.bands[{i}].{sorted(unknown)[0]}'")
         if "name" not in band or "min_pct" not in band:
             raise UserError(f"{source}: conversion.bands[{i}] needs name and min_pct")
+        pct = band["min_pct"]
+        if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not math.isfinite(pct) or not 0 <= pct <= 100:
+            raise UserError(f"{source}: conversion.bands[{i}].min_pct must be a percentage from 0 to 100, got {pct!r}")
     if sorted(b["min_pct"] for b in bands) != [b["min_pct"] for b in bands] or bands[0]["min_pct"] != 0:
         raise UserError(f"{source}: conversion.bands must be in rising min_pct order starting at 0")
     for key in ("aftersale_first_reply_seconds", "reopen_hours"):
@@ -335,7 +371,7 @@ def _validate_shops(raw: dict, source: str) -> None:
             if key not in SHOP_KEYS:
                 raise UserError(f"{where}: '{key}' cannot be set per shop (only {', '.join(SHOP_KEYS)})")
         merged = merge_known(base, override, f'{source}: shops."{shop}"', "config",
-                             open_tables=frozenset({"targets.roles"}))
+                             open_tables=frozenset({"targets.roles"}), dates=DATE_KEYS)
         _validate(merged, f'{source}: shops."{shop}"')
 
 
@@ -346,10 +382,12 @@ def load_config(path: str | Path | None = None) -> Config:
         path = Path(path)
         override = read_toml(path, "config")
         # targets.roles names the shop's roles rather than fixed settings.
-        raw = merge_known(raw, override, str(path), "config", open_tables=frozenset({"targets.roles", "shops"}))
+        raw = merge_known(raw, override, str(path), "config", open_tables=frozenset({"targets.roles", "shops"}),
+                           dates=DATE_KEYS)
         source = str(path)
         # File names in a config file are relative to that file, not to wherever qc was started.
         if "files" in override.get("rules", {}):
+            _check_rule_files(raw["rules"]["files"], source)
             raw["rules"]["files"] = [str((path.parent / f).resolve()) for f in raw["rules"]["files"]]
         if override.get("scoring", {}).get("scorecard"):
             raw["scoring"]["scorecard"] = str((path.parent / raw["scoring"]["scorecard"]).resolve())

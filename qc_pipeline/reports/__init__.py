@@ -117,7 +117,7 @@ def write_reports(
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
             written.append(write_csv(details.flags, stage / FLAGS_CSV))
-            written.append(write_csv(stale_auto_replies_frame(con, week), stage / STALE_AUTO_REPLIES_CSV))
+            written.append(write_csv(stale_auto_replies_frame(con, week, mask), stage / STALE_AUTO_REPLIES_CSV))
         with _phase("workbook"):
             targets = {role: (config.target_seconds(role, True), config.target_seconds(role, False))
                        for role in sorted(roles)}

@@ -223,11 +223,12 @@ class Replacement:
 
 
 def mask_nick(nick: str | None) -> str:
-    """t***1 style: the first and last character of a buyer nick around three stars."""
+    """t***1 style: the first and last character of a buyer nick around three stars; of a nick of one or two
+    characters (a Chinese given name such as 赵六) only the first, or nothing would be hidden."""
     if not nick:
         return ""
-    if len(nick) == 1:
-        return nick + NICK_STARS
+    if len(nick) <= 2:
+        return nick[0] + NICK_STARS
     return f"{nick[0]}{NICK_STARS}{nick[-1]}"
 
 
@@ -235,7 +236,7 @@ def mask_nick_expr(nick: pl.Expr) -> pl.Expr:
     """``mask_nick`` over a column."""
     return (
         pl.when(nick.is_null() | (nick == "")).then(pl.lit(""))
-        .when(nick.str.len_chars() == 1).then(nick + NICK_STARS)
+        .when(nick.str.len_chars() <= 2).then(nick.str.head(1) + NICK_STARS)
         .otherwise(nick.str.head(1) + NICK_STARS + nick.str.tail(1))
     )
 

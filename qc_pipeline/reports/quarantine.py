@@ -29,25 +29,36 @@ SHOWN_CHARACTERS = 300
 _CELLS = re.compile(r"([,\t|;\s]+)")
 
 
-# Cells that are no one's personal data: times, dates, numbers, and the words of a role column.
-_PLAIN = re.compile(r"^[\d\-:/.+T]*$|^(buyer|agent|auto|system|买家|客服|卖家|系统)$", re.IGNORECASE)
-# A longer cell is message text, masked for what it contains like every message the pages show.
-_NICK_CELL_MAX = 24
+# Cells that are no one's personal data: times and dates (with a separator), numbers of up to four digits or
+# with a decimal point (prices, counts), and the words of a role column. A longer run of digits may be a nick.
+_PLAIN = re.compile(r"^(?=.*[\-:/.T])[\d\-:/.+T]+$|^\d{1,4}$|^(buyer|agent|auto|system|买家|客服|卖家|系统)$",
+                    re.IGNORECASE)
+# A cell longer than any Taobao nick (25 characters) is message text, masked for what it contains.
+_NICK_CELL_MAX = 32
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 def _masker(known: set[str]):
     """A raw row's buyer nick is one of its cells, but which one depends on the layout, and a row that was
-    never loaded may name a buyer the warehouse does not know: so every short cell is masked as the pages
-    mask nicks, except the shops and agents the warehouse knows, times and numbers; then the phones, ids and
-    addresses in what is left."""
+    never loaded may name a buyer the warehouse does not know. So the phones, ids, cards, contacts and
+    addresses are masked first, on the whole row (the detectors need the words around them), and then every
+    cell that could be a nick is masked as the pages mask nicks: all but the shops and agents the warehouse
+    knows, times, small numbers and what is masked already."""
     def cell(c: str) -> str:
-        if not c or _CELLS.fullmatch(c) or c in known or _PLAIN.match(c) or len(c) > _NICK_CELL_MAX:
+        if (not c or _CELLS.fullmatch(c) or c in known or _PLAIN.match(c) or "*" in c
+                or len(c) > _NICK_CELL_MAX):
             return c
         return mask_nick(c)
 
     def mask_row(raw: str | None) -> str | None:
-        return None if raw is None else mask_text("".join(cell(c) for c in _CELLS.split(raw)))
-    return mask_row
+        return None if raw is None else "".join(cell(c) for c in _CELLS.split(mask_text(raw)))
+
+    def mask_reason(reason: str | None) -> str | None:
+        # a reason quotes the cell it could not read ('王小明' as a time): masked like that cell in the row
+        if reason is None:
+            return None
+        return _QUOTED.sub(lambda m: "'" + "".join(cell(c) for c in _CELLS.split(m[1])) + "'", mask_text(reason))
+    return mask_row, mask_reason
 
 
 def quarantine_frame(con: duckdb.DuckDBPyConnection, mask: bool = True) -> pl.DataFrame:
@@ -59,9 +70,9 @@ def quarantine_frame(con: duckdb.DuckDBPyConnection, mask: bool = True) -> pl.Da
         known = {n for (n,) in con.execute(
             "SELECT DISTINCT shop FROM messages UNION SELECT DISTINCT agent FROM messages WHERE agent IS NOT NULL "
             "UNION SELECT agent FROM agents").fetchall()}
-        # a reason quotes the cell it could not read, which may hold a phone number like any other cell
-        frame = frame.with_columns(pl.col("raw").map_elements(_masker(known), return_dtype=pl.String),
-                                   pl.col("reason").map_elements(mask_text, return_dtype=pl.String))
+        mask_row, mask_reason = _masker(known)
+        frame = frame.with_columns(pl.col("raw").map_elements(mask_row, return_dtype=pl.String),
+                                   pl.col("reason").map_elements(mask_reason, return_dtype=pl.String))
     return frame
 
 

@@ -57,13 +57,16 @@ def write_agent_week_csv(con: duckdb.DuckDBPyConnection, out_dir: Path, week: st
 STALE_AUTO_REPLIES_CSV = "stale_auto_replies.csv"
 
 
-def stale_auto_replies_frame(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
+def stale_auto_replies_frame(con: duckdb.DuckDBPyConnection, week: str, mask: bool = True) -> pl.DataFrame:
     """The week's stale auto-replies per shop and text, first and last time seen: what to replace."""
     from qc_pipeline.reports.masking import mask_text
 
     frame = con.sql(
         "SELECT shop, text, lexicon_id, announced_end, min(sent_at) AS first_seen, max(sent_at) AS last_seen, "
-        "count(*) AS times FROM stale_auto_replies WHERE week = $week "
+        "count(*) AS times, list(DISTINCT buyer) AS _buyers FROM stale_auto_replies WHERE week = $week "
         "GROUP BY shop, text, lexicon_id, announced_end ORDER BY shop, first_seen, text", params={"week": week}).pl()
-    # the shop's own words, but a canned text can carry a phone number like any other message
-    return frame.with_columns(pl.col("text").map_elements(mask_text, return_dtype=pl.String))
+    if mask:
+        # the shop's own words, but a canned text can greet the buyer by nick or carry a phone number
+        frame = frame.with_columns(pl.struct("text", "_buyers").map_elements(
+            lambda r: mask_text(r["text"], r["_buyers"] or []), return_dtype=pl.String).alias("text"))
+    return frame.drop("_buyers")

@@ -23,8 +23,9 @@ STALE_SCHEMA = {
     "msg_id": pl.Utf8, "shop": pl.Utf8, "buyer": pl.Utf8, "agent": pl.Utf8, "sent_at": pl.Datetime("us"),
     "text": pl.Utf8, "lexicon_id": pl.Utf8, "announced_end": pl.Date, "week": pl.Utf8,
 }
-# A closing date more than this many days after the reply was sent is read as last year's date.
-_LAST_YEAR_AFTER_DAYS = 183
+# A closing date more than this many days from the reply is read in the neighbouring year: after it (截止12月31日
+# sent on 3 January), last year's; before it (截止1月3日 sent on 20 December), next year's.
+_OTHER_YEAR_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ def _until_end(match: re.Match, sent: dt.date) -> dt.date | None:
         end = dt.date(sent.year, int(match["month"]), int(match["day"]))
     except ValueError:  # 13月 or 2月30日: not a date
         return None
-    if (end - sent).days > _LAST_YEAR_AFTER_DAYS:
+    shift = -1 if (end - sent).days > _OTHER_YEAR_DAYS else 1 if (sent - end).days > _OTHER_YEAR_DAYS else 0
+    if shift:
         try:
-            end = end.replace(year=end.year - 1)
-        except ValueError:  # 2月29日 of a leap year, read in the year after
-            end = dt.date(end.year - 1, 2, 28)
+            end = end.replace(year=end.year + shift)
+        except ValueError:  # 2月29日 read in a year without one
+            end = dt.date(end.year + shift, 2, 28)
     return end
 
 
