@@ -209,14 +209,26 @@ def run_week(
         written[w] = paths
     seconds["reports"] = time.perf_counter() - started
     parts = set(parts)
-    for part, write in (("cases", _write_week_cases), ("topics", _write_week_topics)):
-        if part in parts and weeks:
+    for w in weeks:
+        # The topics page and the cases' topic tags cluster the same window the same way (four weeks up to
+        # this one, seed 0): mined once here, both use it.
+        mined = None
+        if "topics" in parts:
             if on_stage:
-                on_stage(part)
+                on_stage("topics")
             started = time.perf_counter()
-            for w in weeks:
-                written[w] += write(con, w, Path(out), lang, mask)
-            seconds[part] = time.perf_counter() - started
+            mined = _mine_week_topics(con, w)
+            seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
+        if "cases" in parts:
+            if on_stage:
+                on_stage("cases")
+            started = time.perf_counter()
+            written[w] += _write_week_cases(con, w, Path(out), lang, mask, mined)
+            seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
+        if mined is not None:
+            started = time.perf_counter()
+            written[w] += _write_week_topics(mined, w, Path(out), lang)
+            seconds["topics"] += time.perf_counter() - started
     if "quarantine" in parts:
         from qc_pipeline.reports.quarantine import write_quarantine
 
@@ -224,17 +236,27 @@ def run_week(
     return WeekRun(ingested, rebuilt, weeks, written, seconds)
 
 
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
-    from qc_pipeline.cases import build_cases, write_cases
+def _mine_week_topics(con, week: str):
+    from qc_pipeline.topics import mine_topics
 
-    build_cases(con, week)
+    return mine_topics(con, end_week=week)
+
+
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, mined=None) -> list[Path]:
+    from qc_pipeline.cases import build_cases, write_cases
+    from qc_pipeline.cases.build import TOPIC_WEEKS
+
+    topics = None
+    if mined is not None and len(mined.weeks) == TOPIC_WEEKS:
+        topics = dict(zip(mined.assignments["session_id"].to_list(), mined.assignments["topic"].to_list()))
+    build_cases(con, week, topics=topics)
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 
-def _write_week_topics(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
-    from qc_pipeline.topics import mine_topics, write_topics
+def _write_week_topics(mined, week: str, out: Path, lang: str) -> list[Path]:
+    from qc_pipeline.topics import write_topics
 
-    return write_topics(mine_topics(con, end_week=week), out / week / "topics", lang=lang)
+    return write_topics(mined, out / week / "topics", lang=lang)
 
 
 def unknown_week_message(week: str, held: list[str]) -> str:

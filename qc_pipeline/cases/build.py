@@ -124,9 +124,12 @@ def build_cases(
     top: int = 20,
     allow_repeats: bool = False,
     config: str | Path | CaseCriteria | None = None,
+    topics: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Select the week's good and bad cases (up to `top` of each), store them in `cases` (replacing the
-    week's earlier selection) and return them. `config`: a criteria TOML overriding the shipped one."""
+    week's earlier selection) and return them. `config`: a criteria TOML overriding the shipped one.
+    `topics`: session_id -> topic as `session_topics(con, week, weeks=TOPIC_WEEKS)` returns it, when the
+    caller has mined that window already (the weekly job mines it once for the topics page and the cases)."""
     check_week(con, week)
     if top < 0:
         raise UserError(f"--top {top}: must be 0 or more")
@@ -138,7 +141,8 @@ def build_cases(
     chosen = {kind: pick(candidates, kind, top, criteria.max_per_agent, taken) for kind in ("good", "bad")}
     everyone = {c.session_id: c.row["buyer"] for cs in chosen.values() for c in cs}
     flags = _flags(con, everyone)
-    topics = _topics(con, week, bool(everyone))
+    if topics is None:
+        topics = _topics(con, week, bool(everyone))
     now = dt.datetime.now().replace(microsecond=0)
     rows = [
         _case_row(con, week, c, rank, flags.get(c.session_id, []), topics.get(c.session_id), criteria, now)

@@ -91,14 +91,16 @@ def _eigengap(values: np.ndarray, vectors: np.ndarray, k_max: int, seed: int) ->
     floor = max(MIN_TOPIC_SIZE, int(np.ceil(MIN_TOPIC_SHARE * n)))
     by_gap = sorted(range(K_MIN, k_max + 1), key=lambda k: (-(values[k - 1] - values[k]), k))
     above_floor = None
+    fitted: dict[int, np.ndarray] = {}
     for k in by_gap:
-        labels = _kmeans(vectors, k, seed)
+        labels = fitted[k] = _kmeans(vectors, k, seed)
         sizes = np.bincount(labels, minlength=k)
         if sizes.min() >= floor:
             if sizes.max() <= MAX_TOPIC_SHARE * n:
                 return k, labels
             above_floor = above_floor or (k, labels)
-    return above_floor or (by_gap[0], _kmeans(vectors, by_gap[0], seed))
+    # Every k was fitted above (k-means is deterministic for a seed): the fallback reuses its labels.
+    return above_floor or (by_gap[0], fitted[by_gap[0]])
 
 
 def _canonical(labels: np.ndarray) -> np.ndarray:

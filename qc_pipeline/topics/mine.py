@@ -47,7 +47,9 @@ def topic_name(terms: list[str], topic_id: int) -> str:
 
 def _cluster_window(con: duckdb.DuckDBPyConnection, span: list[str], seed: int, k: int | None):
     opening = opening_questions(con, span)
-    docs = [tokens(q) for q in opening["question"].to_list()]
+    # Many openings are worded alike (在吗 尺码怎么选): each distinct wording is segmented once.
+    words: dict[str, list[str]] = {}
+    docs = [words[q] if q in words else words.setdefault(q, tokens(q)) for q in opening["question"].to_list()]
     asked = opening.filter(pl.Series([bool(d) for d in docs], dtype=pl.Boolean))
     clustering = cluster_docs([d for d in docs if d], seed=seed, k=k)
     names = [topic_name(t, i) for i, t in enumerate(clustering.top_terms)]
