@@ -217,13 +217,13 @@ def run_week(
             if on_stage:
                 on_stage("topics")
             started = time.perf_counter()
-            mined = _mine_week_topics(con, w)
+            mined = _mine_week_topics(con, w, config.topics_max_questions)
             seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
         if "cases" in parts:
             if on_stage:
                 on_stage("cases")
             started = time.perf_counter()
-            written[w] += _write_week_cases(con, w, Path(out), lang, mask, mined)
+            written[w] += _write_week_cases(con, w, Path(out), lang, mask, mined, config.topics_max_questions)
             seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
         if mined is not None:
             started = time.perf_counter()
@@ -236,19 +236,22 @@ def run_week(
     return WeekRun(ingested, rebuilt, weeks, written, seconds)
 
 
-def _mine_week_topics(con, week: str):
+def _mine_week_topics(con, week: str, max_questions: int):
     from qc_pipeline.topics import mine_topics
 
-    return mine_topics(con, end_week=week)
+    return mine_topics(con, end_week=week, max_questions=max_questions)
 
 
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, mined=None) -> list[Path]:
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, mined, max_questions: int) -> list[Path]:
     from qc_pipeline.cases import build_cases, write_cases
     from qc_pipeline.cases.build import TOPIC_WEEKS
+    from qc_pipeline.topics.mine import session_topics
 
-    topics = None
     if mined is not None and len(mined.weeks) == TOPIC_WEEKS:
-        topics = dict(zip(mined.assignments["session_id"].to_list(), mined.assignments["topic"].to_list()))
+        topics = mined.topic_of
+    else:
+        def topics(sessions: list[str]) -> dict[str, str]:
+            return session_topics(con, week, weeks=TOPIC_WEEKS, max_questions=max_questions, sessions=sessions)
     build_cases(con, week, topics=topics)
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 

@@ -19,6 +19,7 @@ above the floor wins, else the largest gap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,20 +48,41 @@ class Clustering:
     singular_values: list[float] = field(default_factory=list)  # leading ones, for the k criterion
     chosen_by: str = "eigengap"                                 # eigengap | given | too_few
     embedding: np.ndarray | None = None                         # row per question, for typical examples
+    # Labels for other tokenised questions: the topic whose centre (mean feature vector) each is nearest.
+    assign: Callable[[list[list[str]]], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 def _identity(words: list[str]) -> list[str]:
     return words
 
 
-def _features(docs: list[list[str]]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-    """(question x feature matrix, question x word matrix, the words)."""
+def _combine(word_matrix: sp.spmatrix, char_matrix: sp.spmatrix) -> sp.csr_matrix:
+    return normalize(sp.hstack([word_matrix, CHAR_WEIGHT * normalize(char_matrix)]).tocsr())
+
+
+def _features(docs: list[list[str]]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, Callable]:
+    """(question x feature matrix, question x word matrix, the words, the same features for other docs)."""
     words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
     word_matrix = normalize(words.fit_transform(docs))
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True)
     char_matrix = chars.fit_transform([" ".join(d) for d in docs])
-    combined = normalize(sp.hstack([word_matrix, CHAR_WEIGHT * normalize(char_matrix)]).tocsr())
-    return combined, word_matrix.tocsr(), words.get_feature_names_out()
+    combined = _combine(word_matrix, char_matrix)
+
+    def transform(other: list[list[str]]) -> sp.csr_matrix:
+        return _combine(normalize(words.transform(other)), chars.transform([" ".join(d) for d in other]))
+
+    return combined, word_matrix.tocsr(), words.get_feature_names_out(), transform
+
+
+def _assigner(matrix: sp.csr_matrix, labels: np.ndarray, k: int, transform: Callable) -> Callable:
+    """Nearest topic centre by cosine in the feature space the topics were found in; a question sharing
+    no feature with any clustered one goes to topic 0 (the largest)."""
+    def assign(other: list[list[str]]) -> np.ndarray:
+        if not other:
+            return np.zeros(0, dtype=int)
+        centres = normalize(np.vstack([np.asarray(matrix[labels == c].mean(axis=0)) for c in range(k)]))
+        return np.asarray(np.argmax(transform(other) @ centres.T, axis=1)).ravel().astype(int)
+    return assign
 
 
 def _leading_vectors(matrix: sp.csr_matrix, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,12 +151,13 @@ def cluster_docs(docs: list[list[str]], seed: int = 0, k: int | None = None) -> 
     n = len(docs)
     if n == 0:
         return Clustering([], 0, [], chosen_by="too_few")
-    matrix, word_matrix, vocabulary = _features(docs)
+    matrix, word_matrix, vocabulary, transform = _features(docs)
     k_max = min(K_MAX, n - 1, min(matrix.shape) - 1)
     if k == 1 or (k is None and k_max < K_MIN):
         labels = np.zeros(n, dtype=int)
         return Clustering(labels.tolist(), 1, _top_terms(word_matrix, vocabulary, labels, 1),
-                          chosen_by="given" if k == 1 else "too_few")
+                          chosen_by="given" if k == 1 else "too_few",
+                          assign=lambda other: np.zeros(len(other), dtype=int))
     if k is not None:
         k = max(1, min(int(k), n))
     wanted = max(k_max, k or 0) + 1
@@ -149,7 +172,7 @@ def cluster_docs(docs: list[list[str]], seed: int = 0, k: int | None = None) -> 
     k = int(labels.max()) + 1
     return Clustering(
         labels.tolist(), k, _top_terms(word_matrix, vocabulary, labels, k),
-        [round(float(v), 6) for v in values], chosen_by, embedding,
+        [round(float(v), 6) for v in values], chosen_by, embedding, _assigner(matrix, labels, k, transform),
     )
 
 
