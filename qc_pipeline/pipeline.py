@@ -211,24 +211,28 @@ def run_week(
     parts = set(parts)
     for w in weeks:
         # The topics page and the cases' topic tags cluster the same window the same way (four weeks up to
-        # this one, seed 0): mined once here, both use it.
-        mined = None
-        if "topics" in parts:
-            if on_stage:
-                on_stage("topics")
-            started = time.perf_counter()
-            mined = _mine_week_topics(con, w, config.topics_max_questions)
-            seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
+        # this one, seed 0): clustered once, when first needed, and used by both. The cases go first, as
+        # they always did: their selection is the stage's largest memory, and it then finds none of the
+        # topics' in use.
+        clustered: dict = {}
+
+        def clustering(w=w, clustered=clustered):
+            if "window" not in clustered:
+                clustered["window"] = _cluster_week(con, w, config.topics_max_questions, "topics" in parts)
+            return clustered["window"]
+
         if "cases" in parts:
             if on_stage:
                 on_stage("cases")
             started = time.perf_counter()
-            written[w] += _write_week_cases(con, w, Path(out), lang, mask, mined, config.topics_max_questions)
+            written[w] += _write_week_cases(con, w, Path(out), lang, mask, clustering)
             seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
-        if mined is not None:
+        if "topics" in parts:
+            if on_stage:
+                on_stage("topics")
             started = time.perf_counter()
-            written[w] += _write_week_topics(mined, w, Path(out), lang)
-            seconds["topics"] += time.perf_counter() - started
+            written[w] += _write_week_topics(con, clustering(), w, Path(out), lang)
+            seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
     if "quarantine" in parts:
         from qc_pipeline.reports.quarantine import write_quarantine
 
@@ -236,30 +240,26 @@ def run_week(
     return WeekRun(ingested, rebuilt, weeks, written, seconds)
 
 
-def _mine_week_topics(con, week: str, max_questions: int):
-    from qc_pipeline.topics import mine_topics
-
-    return mine_topics(con, end_week=week, max_questions=max_questions)
-
-
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, mined, max_questions: int) -> list[Path]:
-    from qc_pipeline.cases import build_cases, write_cases
+def _cluster_week(con, week: str, max_questions: int, checked: bool):
     from qc_pipeline.cases.build import TOPIC_WEEKS
-    from qc_pipeline.topics.mine import session_topics
+    from qc_pipeline.topics.mine import ClusteredWindow
 
-    if mined is not None and len(mined.weeks) == TOPIC_WEEKS:
-        topics = mined.topic_of
-    else:
-        def topics(sessions: list[str]) -> dict[str, str]:
-            return session_topics(con, week, weeks=TOPIC_WEEKS, max_questions=max_questions, sessions=sessions)
-    build_cases(con, week, topics=topics)
+    # mine_topics's default window is the cases' TOPIC_WEEKS (4) weeks ending with the week. Without the
+    # topics page the week is not checked for sessions starting in it, as the case library never did.
+    return ClusteredWindow(con, weeks=TOPIC_WEEKS, end_week=week, max_questions=max_questions, checked=checked)
+
+
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering) -> list[Path]:
+    from qc_pipeline.cases import build_cases, write_cases
+
+    build_cases(con, week, topics=lambda sessions: clustering().topic_of(sessions))
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 
-def _write_week_topics(mined, week: str, out: Path, lang: str) -> list[Path]:
-    from qc_pipeline.topics import write_topics
+def _write_week_topics(con, clustered, week: str, out: Path, lang: str) -> list[Path]:
+    from qc_pipeline.topics import mine_topics, write_topics
 
-    return write_topics(mined, out / week / "topics", lang=lang)
+    return write_topics(mine_topics(con, clustered=clustered), out / week / "topics", lang=lang)
 
 
 def unknown_week_message(week: str, held: list[str]) -> str:

@@ -129,8 +129,8 @@ def build_cases(
 ) -> pl.DataFrame:
     """Select the week's good and bad cases (up to `top` of each), store them in `cases` (replacing the
     week's earlier selection) and return them. `config`: a criteria TOML overriding the shipped one.
-    `topics`: the `topic_of` of `mine_topics(con, weeks=TOPIC_WEEKS, end_week=week)`, when the caller has
-    mined that window already (the weekly job mines it once for the topics page and the cases)."""
+    `topics`: session_ids -> {session_id: topic} as `session_topics(con, week, weeks=TOPIC_WEEKS, sessions=)`
+    gives it, called once with the chosen sessions (the weekly job shares one clustering with the topics page)."""
     check_week(con, week)
     if top < 0:
         raise UserError(f"--top {top}: must be 0 or more")

@@ -102,28 +102,49 @@ def _cluster_window(con: duckdb.DuckDBPyConnection, span: list[str], seed: int, 
     return opening, asked, clustering, names, assignments, topic_of, sampled_from
 
 
+def _span(end_week: str, weeks: int) -> list[str]:
+    span = [end_week]
+    while len(span) < weeks:
+        span.append(previous_week(span[-1]))
+    return sorted(span)
+
+
 def session_topics(
     con: duckdb.DuckDBPyConnection, end_week: str, weeks: int = 4, seed: int = 0,
     max_questions: int | None = None, sessions: Iterable[str] = (),
 ) -> dict[str, str]:
     """session_id -> topic name, mined as `mine_topics` does over the weeks up to `end_week`: every clustered
     session, and those of `sessions` outside a sample with their nearest topic."""
-    span = [end_week]
-    while len(span) < weeks:
-        span.append(previous_week(span[-1]))
-    *_, assignments, topic_of, _ = _cluster_window(con, sorted(span), seed, None, max_questions)
+    *_, assignments, topic_of, _ = _cluster_window(con, _span(end_week, weeks), seed, None, max_questions)
     return {**dict(zip(assignments["session_id"].to_list(), assignments["topic"].to_list())), **topic_of(sessions)}
+
+
+class ClusteredWindow:
+    """The clustering of one window, before the topics are described: `mine_topics(clustered=)` takes it, so
+    a caller that needed the topics of a few sessions first (the case library) does not cluster twice."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, weeks: int = 4, end_week: str | None = None, seed: int = 0,
+                 k: int | None = None, max_questions: int | None = None, checked: bool = True):
+        # checked=False: `end_week` need not have sessions starting in it (as `session_topics`).
+        self.span = window(con, weeks, end_week) if checked else _span(end_week, weeks)
+        self.seed, self.k = seed, k
+        self.parts = _cluster_window(con, self.span, seed, k, max_questions)
+
+    def topic_of(self, session_ids: Iterable[str]) -> dict[str, str]:
+        return self.parts[5](session_ids)
 
 
 def mine_topics(
     con: duckdb.DuckDBPyConnection, weeks: int = 4, end_week: str | None = None, seed: int = 0, k: int | None = None,
-    max_questions: int | None = None,
+    max_questions: int | None = None, clustered: ClusteredWindow | None = None,
 ) -> TopicResult:
     """Cluster the opening questions of the sessions started in the window (a seeded sample of
-    `max_questions` when there are more; default from the shipped config) and describe each topic."""
-    span = window(con, weeks, end_week)
-    opening, asked, clustering, names, assignments, topic_of, sampled_from = _cluster_window(
-        con, span, seed, k, max_questions)
+    `max_questions` when there are more; default from the shipped config) and describe each topic.
+    `clustered`: that clustering, already done (same window, seed and k)."""
+    if clustered is None:
+        clustered = ClusteredWindow(con, weeks, end_week, seed, k, max_questions)
+    span, seed = clustered.span, clustered.seed
+    opening, asked, clustering, names, assignments, topic_of, sampled_from = clustered.parts
     labels = np.array(clustering.labels, dtype=int)
     ids = asked["session_id"].to_list()
     facts = session_facts(con, ids)
