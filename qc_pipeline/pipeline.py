@@ -209,14 +209,30 @@ def run_week(
         written[w] = paths
     seconds["reports"] = time.perf_counter() - started
     parts = set(parts)
-    for part, write in (("cases", _write_week_cases), ("topics", _write_week_topics)):
-        if part in parts and weeks:
+    for w in weeks:
+        # The topics page and the cases' topic tags cluster the same window the same way (four weeks up to
+        # this one, seed 0): clustered once, when first needed, and used by both. The cases go first, as
+        # they always did: their selection is the stage's largest memory, and it then finds none of the
+        # topics' in use.
+        clustered: dict = {}
+
+        def clustering(w=w, clustered=clustered):
+            if "window" not in clustered:
+                clustered["window"] = _cluster_week(con, w, config.topics_max_questions, "topics" in parts)
+            return clustered["window"]
+
+        if "cases" in parts:
             if on_stage:
-                on_stage(part)
+                on_stage("cases")
             started = time.perf_counter()
-            for w in weeks:
-                written[w] += write(con, w, Path(out), lang, mask)
-            seconds[part] = time.perf_counter() - started
+            written[w] += _write_week_cases(con, w, Path(out), lang, mask, clustering)
+            seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
+        if "topics" in parts:
+            if on_stage:
+                on_stage("topics")
+            started = time.perf_counter()
+            written[w] += _write_week_topics(con, clustering(), w, Path(out), lang)
+            seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
     if "quarantine" in parts:
         from qc_pipeline.reports.quarantine import write_quarantine
 
@@ -224,17 +240,26 @@ def run_week(
     return WeekRun(ingested, rebuilt, weeks, written, seconds)
 
 
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
+def _cluster_week(con, week: str, max_questions: int, checked: bool):
+    from qc_pipeline.cases.build import TOPIC_WEEKS
+    from qc_pipeline.topics.mine import ClusteredWindow
+
+    # mine_topics's default window is the cases' TOPIC_WEEKS (4) weeks ending with the week. Without the
+    # topics page the week is not checked for sessions starting in it, as the case library never did.
+    return ClusteredWindow(con, weeks=TOPIC_WEEKS, end_week=week, max_questions=max_questions, checked=checked)
+
+
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering) -> list[Path]:
     from qc_pipeline.cases import build_cases, write_cases
 
-    build_cases(con, week)
+    build_cases(con, week, topics=lambda sessions: clustering().topic_of(sessions))
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 
-def _write_week_topics(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
+def _write_week_topics(con, clustered, week: str, out: Path, lang: str) -> list[Path]:
     from qc_pipeline.topics import mine_topics, write_topics
 
-    return write_topics(mine_topics(con, end_week=week), out / week / "topics", lang=lang)
+    return write_topics(mine_topics(con, clustered=clustered), out / week / "topics", lang=lang)
 
 
 def unknown_week_message(week: str, held: list[str]) -> str:

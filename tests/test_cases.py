@@ -183,3 +183,15 @@ def test_write_cases_builds_a_week_not_built_yet(fresh, tmp_path):
     paths = write_cases(fresh, WEEK, tmp_path / "out")
     stored = fresh.execute("SELECT count(*) FROM cases WHERE week = ?", [WEEK]).fetchall()[0][0]
     assert stored == (len(paths) - 2) // 2 > 0
+
+
+def test_a_week_read_in_parts_gives_the_same_cases(fresh, monkeypatch):
+    from qc_pipeline.cases import facts
+    from qc_pipeline.cases.settings import load_criteria
+
+    whole = facts.text_facts(fresh, WEEK, load_criteria(None)).sort("session_id")
+    cases = build_cases(fresh, WEEK, allow_repeats=True).drop("selected_at")
+    monkeypatch.setattr(facts, "SESSIONS_PER_PART", 3)
+    parts = facts.text_facts(fresh, WEEK, load_criteria(None)).sort("session_id")
+    assert whole.height > 3 and parts.equals(whole)
+    assert build_cases(fresh, WEEK, allow_repeats=True).drop("selected_at").equals(cases)

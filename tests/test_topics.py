@@ -227,3 +227,28 @@ def test_write_topics_escapes_and_masks(planted_warehouse, tmp_path):
         assert f"| {t.sessions} |" in md
     english = write_topics(result, tmp_path / "en", lang="en")
     assert "Quick-phrase candidates" in english[1].read_text(encoding="utf-8")
+
+
+def test_a_window_over_the_cap_clusters_a_seeded_sample(planted_warehouse, tmp_path):
+    con, planted = planted_warehouse
+    whole = mine_topics(con, weeks=4, seed=0)
+    assert whole.sampled_from is None
+    # The planted window is small (a dozen questions a topic): leave out a few, not half.
+    cap = len(planted) - 8
+    a = mine_topics(con, weeks=4, seed=0, max_questions=cap)
+    b = mine_topics(con, weeks=4, seed=0, max_questions=cap)
+    assert a.sampled_from == len(planted) and a.questions + a.skipped == cap
+    assert a.assignments.equals(b.assignments)
+    assert sum(t.sessions for t in a.topics) == a.questions
+    sampled = set(a.assignments["session_id"].to_list())
+    assert sampled < set(whole.assignments["session_id"].to_list())
+    # A session outside the sample gets the topic its question is nearest: planted topics stay apart.
+    buyers = dict(con.execute("SELECT session_id, buyer FROM sessions").fetchall())
+    outside = [s for s in whole.assignments["session_id"].to_list() if s not in sampled]
+    given = a.topic_of(outside)
+    assert set(given) == set(outside) and set(given.values()) <= {t.name for t in a.topics}
+    sample_topic = dict(zip(a.assignments["session_id"], a.assignments["topic"]))
+    both = {**sample_topic, **given}
+    assert adjusted_rand_score([planted[buyers[s]]["topic"] for s in both], list(both.values())) >= 0.8
+    md = write_topics(a, tmp_path / "t")[0].read_text(encoding="utf-8")
+    assert f"{len(planted)}" in md and f"{cap}" in md

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import polars as pl
@@ -111,11 +112,11 @@ def _case_row(con, week: str, c: Candidate, rank: int, flags: list[dict], topic:
     }
 
 
-def _topics(con: duckdb.DuckDBPyConnection, week: str, any_cases: bool) -> dict[str, str]:
-    """session_id -> topic, mined over the weeks up to this one as `qc topics` does by default."""
-    if not any_cases:
+def _topics(con: duckdb.DuckDBPyConnection, week: str, sessions: list[str]) -> dict[str, str]:
+    """session_id -> topic of these sessions, mined over the weeks up to this one as `qc topics` does by default."""
+    if not sessions:
         return {}
-    return session_topics(con, week, weeks=TOPIC_WEEKS)
+    return session_topics(con, week, weeks=TOPIC_WEEKS, sessions=sessions)
 
 
 def build_cases(
@@ -124,9 +125,12 @@ def build_cases(
     top: int = 20,
     allow_repeats: bool = False,
     config: str | Path | CaseCriteria | None = None,
+    topics: Callable[[list[str]], dict[str, str]] | None = None,
 ) -> pl.DataFrame:
     """Select the week's good and bad cases (up to `top` of each), store them in `cases` (replacing the
-    week's earlier selection) and return them. `config`: a criteria TOML overriding the shipped one."""
+    week's earlier selection) and return them. `config`: a criteria TOML overriding the shipped one.
+    `topics`: session_ids -> {session_id: topic} as `session_topics(con, week, weeks=TOPIC_WEEKS, sessions=)`
+    gives it, called once with the chosen sessions (the weekly job shares one clustering with the topics page)."""
     check_week(con, week)
     if top < 0:
         raise UserError(f"--top {top}: must be 0 or more")
@@ -138,7 +142,7 @@ def build_cases(
     chosen = {kind: pick(candidates, kind, top, criteria.max_per_agent, taken) for kind in ("good", "bad")}
     everyone = {c.session_id: c.row["buyer"] for cs in chosen.values() for c in cs}
     flags = _flags(con, everyone)
-    topics = _topics(con, week, bool(everyone))
+    topics = (topics(list(everyone)) if everyone else {}) if topics is not None else _topics(con, week, list(everyone))
     now = dt.datetime.now().replace(microsecond=0)
     rows = [
         _case_row(con, week, c, rank, flags.get(c.session_id, []), topics.get(c.session_id), criteria, now)

@@ -77,8 +77,11 @@ SELECT s.session_id, m.role, m.text,
 FROM sessions s
 JOIN (SELECT DISTINCT session_id FROM rounds WHERE week = $week) c USING (session_id)
 JOIN messages m ON m.shop = s.shop AND m.buyer = s.buyer AND m.sent_at BETWEEN s.started_at AND s.ended_at
-WHERE m.role IN ('buyer', 'agent')
+WHERE m.role IN ('buyer', 'agent') AND hash(s.session_id) % $parts = $part
 """
+# The week's texts are read this many candidate sessions at a time (by a hash of the session id), so that a
+# 5-million-message week is never held whole: it held 2.4 GB of frames at once.
+SESSIONS_PER_PART = 200_000
 
 # Stickers and emoji a buyer sends instead of words: [微笑], [OK].
 _STICKER = r"\[[^\]]{1,8}\]"
@@ -99,18 +102,38 @@ def _first_hit(phrases: list[str]) -> pl.Expr:
 def text_facts(con: duckdb.DuckDBPyConnection, week: str, criteria: CaseCriteria) -> pl.DataFrame:
     """Per session: a buyer complaint, the agent's resolution phrase, the buyer's thanks after it, and
     whether the buyer's last messages (those after the last agent reply) are a mere sign-off."""
-    msgs = con.sql(_SESSION_TEXT, params={"week": week}).pl()
-    msgs = msgs.with_columns(pl.col("text").str.to_lowercase().alias("_lower"))
+    ((sessions,),) = con.execute("SELECT count(DISTINCT session_id) FROM rounds WHERE week = ?", [week]).fetchall()
+    parts = max(1, -(-int(sessions) // SESSIONS_PER_PART))
+    # A session's messages all fall in one part (the part is a function of its id), so the parts' rows
+    # simply add up.
+    frames = [_text_facts_part(con, week, criteria, parts, part) for part in range(parts)]
+    return pl.concat(frames) if len(frames) > 1 else frames[0]
+
+
+def _text_facts_part(con: duckdb.DuckDBPyConnection, week: str, criteria: CaseCriteria, parts: int,
+                     part: int) -> pl.DataFrame:
+    msgs = con.sql(_SESSION_TEXT, params={"week": week, "parts": parts, "part": part}).pl()
     buyer, agent = pl.col("role") == "buyer", pl.col("role") == "agent"
-    msgs = msgs.with_columns(
-        pl.when(buyer).then(_first_hit(criteria.phrases("complaint"))).alias("_complaint"),
-        pl.when(agent).then(_first_hit(criteria.phrases("refund_agreed"))).alias("_resolve"),
-        pl.when(buyer).then(_first_hit(criteria.phrases("thanks"))).alias("_thanks"),
+    lower = pl.col("text").str.to_lowercase().alias("_lower")
+    # Each phrase search runs on the rows it is about only (buyer or agent messages); the others hold null,
+    # as they did when the search ran on every row and was then discarded.
+    buyers = msgs.filter(buyer).with_columns(lower).with_columns(
+        _first_hit(criteria.phrases("complaint")).alias("_complaint"),
+        pl.lit(None, dtype=pl.Utf8).alias("_resolve"),
+        _first_hit(criteria.phrases("thanks")).alias("_thanks"),
         pl.col("_lower").str.replace_all(_STICKER, "")
         .str.replace_many({p: "" for p in _longest_first(criteria.phrases("closing"))}, leftmost=True)
         .str.replace_all(_NOT_WORDS, "")
         .str.len_chars().eq(0).alias("_closing"),
-    ).with_columns(
+    )
+    agents = msgs.filter(agent).with_columns(lower).with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias("_complaint"),
+        _first_hit(criteria.phrases("refund_agreed")).alias("_resolve"),
+        pl.lit(None, dtype=pl.Utf8).alias("_thanks"),
+        pl.lit(None, dtype=pl.Boolean).alias("_closing"),
+    )
+    del msgs
+    msgs = pl.concat([buyers, agents]).with_columns(
         pl.col("pos").filter(pl.col("_resolve").is_not_null()).min().over("session_id").alias("_resolve_pos"),
         pl.col("pos").filter(agent).max().over("session_id").alias("_last_agent_pos"),
     )

@@ -90,14 +90,21 @@ def terms(row: dict, kind: str, criteria: CaseCriteria) -> dict[str, float]:
 
 def classify(facts: pl.DataFrame, criteria: CaseCriteria) -> list[Candidate]:
     out = []
+    # Once per call, not per session: a week holds hundreds of thousands of sessions and few are cases.
+    bad_categories, good_categories = criteria.categories("bad"), criteria.categories("good")
+    kind_weights = {"bad": criteria.weights("bad"), "good": criteria.weights("good")}
     for row in facts.iter_rows(named=True):
-        bad = [c for c in criteria.categories("bad") if c in bad_met(row)]
-        good = [] if bad else [c for c in criteria.categories("good") if c in good_met(row, criteria)]
-        kind, met = ("bad", bad) if bad else ("good", good)
+        bad_found = bad_met(row)
+        bad = [c for c in bad_categories if c in bad_found] if bad_found else []
+        if bad:
+            kind, met = "bad", bad
+        else:
+            good_found = good_met(row, criteria)
+            kind, met = "good", [c for c in good_categories if c in good_found] if good_found else []
         if not met:
             continue
         values = terms(row, kind, criteria)
-        weights = criteria.weights(kind)
+        weights = kind_weights[kind]
         score = round(sum(values[t] * weights.get(t, 0.0) for t in values), 2)
         out.append(Candidate(row["session_id"], kind, met[0], met, values, weights, score, row))
     return out

@@ -131,6 +131,11 @@ class Config:
         return int(self.raw["reports"]["min_sessions"])
 
     @property
+    def topics_max_questions(self) -> int:
+        """Opening questions one topic-mining window clusters at most (a seeded sample above that)."""
+        return int(self.raw["topics"]["max_questions"])
+
+    @property
     def conversion(self) -> dict:
         return self.raw["conversion"]
 
@@ -186,6 +191,7 @@ MINIMUMS = {
     "targets.wait_cap_seconds": 1,
     "sessions.idle_minutes": 1,
     "review.precision_weeks": 1,
+    "topics.max_questions": 100,
 }
 SHARES = ("review.auto_failed_rate", "review.flagged_rate", "review.unflagged_rate", "review.precision_threshold")
 # Settings the code counts in whole units (20.7 seconds was silently read as 20).
@@ -347,6 +353,9 @@ def _validate(raw: dict, source: str) -> None:
     if standard["promise_follow_hours"] < standard["promise_due_hours"]:
         raise UserError(f"{source}: standard.promise_follow_hours ({standard['promise_follow_hours']!r}) must be at "
                         f"least standard.promise_due_hours ({standard['promise_due_hours']!r})")
+    cap = raw["topics"]["max_questions"]
+    if isinstance(cap, bool) or not isinstance(cap, int):
+        raise UserError(f"{source}: topics.max_questions must be a whole number, got {cap!r}")
     for key in ("idle_minutes",):
         if float(raw["sessions"][key]) <= 0:
             raise UserError(f"{source}: sessions.{key} must be positive")

@@ -4,6 +4,7 @@ from __future__ import annotations
 LABELS = {
     "zh": {
         "title": "买家咨询话题", "weeks": "周", "questions": "有效开场提问", "skipped": "无实义开场（仅问候/图片）",
+        "sampled": "本窗口共 {total} 个开场，按种子 {seed} 随机抽取 {n} 个聚类，以下数字均为样本数字",
         "k_eigengap": "话题数 k = {k}：自动选定，分成 {k} 类时各类提问区分最明显（方法见 docs/cases.md）",
         "k_given": "话题数 k = {k}（指定）", "k_too_few": "问题太少，未分话题",
         "topic": "话题", "terms": "关键词", "sessions": "会话", "share": "占比", "median_first": "首响中位",
@@ -18,6 +19,8 @@ LABELS = {
     "en": {
         "title": "What buyers ask about", "weeks": "Weeks", "questions": "Opening questions",
         "skipped": "Openings with no words (greetings, pictures)",
+        "sampled": "The window holds {total} openings; {n} drawn at random (seed {seed}) were clustered, "
+                   "and every figure below is of that sample",
         "k_eigengap": "k = {k} topics, chosen automatically: {k} groups set the questions apart most clearly "
                       "(method in docs/cases.md)",
         "k_given": "k = {k} topics (given)", "k_too_few": "Too few questions to form topics",

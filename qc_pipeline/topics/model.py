@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
 import polars as pl
 
@@ -47,3 +48,7 @@ class TopicResult:
     skipped: int                 # sessions whose opening held no words (在吗, 你好, a picture)
     topics: list[Topic]
     assignments: pl.DataFrame    # session_id, topic_id, topic, question (unmasked: stays in memory)
+    # Opening questions in the window when more than [topics] max_questions: the figures are over a sample.
+    sampled_from: int | None = None
+    # session_ids -> {session_id: topic}, sessions outside the sample given their nearest topic.
+    topic_of: Callable[[Iterable[str]], dict[str, str]] | None = field(default=None, repr=False, compare=False)

@@ -39,10 +39,15 @@ def k_note(result: TopicResult, L: dict[str, str]) -> str:
     return L["k_given" if result.chosen_by == "given" else "k_too_few"].format(k=result.k)
 
 
+def sample_note(result: TopicResult, L: dict) -> str:
+    return L["sampled"].format(total=result.sampled_from, n=result.questions + result.skipped, seed=result.seed)
+
+
 def render_html(result: TopicResult, lang: str = "zh") -> str:
     L = labels(lang)
     return _environment().get_template("topics.html").render(
-        r=result, L=L, k_note=k_note(result, L), lang=lang, **_formatters(L)
+        r=result, L=L, k_note=k_note(result, L), lang=lang, **_formatters(L),
+        sample_note=sample_note(result, L) if result.sampled_from is not None else None,
     )
 
 
@@ -50,8 +55,10 @@ def render_markdown(result: TopicResult, lang: str = "zh") -> str:
     L = labels(lang)
     f = _formatters(L)
     lines = [f"# {L['title']} {result.weeks[0]}…{result.weeks[-1]}" if result.weeks else f"# {L['title']}", ""]
-    lines += [f"- {L['questions']}: {result.questions}", f"- {L['skipped']}: {result.skipped}",
-              f"- {k_note(result, L)}", "", L["how"], ""]
+    lines += [f"- {L['questions']}: {result.questions}", f"- {L['skipped']}: {result.skipped}"]
+    if result.sampled_from is not None:
+        lines.append(f"- {sample_note(result, L)}")
+    lines += [f"- {k_note(result, L)}", "", L["how"], ""]
     head = [L["topic"], L["sessions"], L["share"], L["median_first"], L["conversion"], L["flag_rate"]]
     lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for t in result.topics:
