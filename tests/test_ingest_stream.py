@@ -250,3 +250,48 @@ def test_streamed_and_whole_warehouses_match_on_generated_data(tmp_path, monkeyp
     counts = load_parsed(streamed, read_file(path, CONFIG))
     assert counts.rows_loaded == 3050
     assert table(streamed, MESSAGES) == table(whole, MESSAGES)
+
+
+def _whole_and_streamed(tmp_path, monkeypatch, content: bytes):
+    whole, _ = load(tmp_path, "g.csv", content, "whole.duckdb")
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    monkeypatch.setattr(stream, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(pieces, "SMALL_PIECE_BYTES", 1024)
+    decoded = []
+    original = stream._decoding
+
+    def spy(read, encoding):  # which path the big file took
+        decoded.append(encoding)
+        return original(read, encoding)
+
+    monkeypatch.setattr(stream, "_decoding", spy)
+    streamed, _ = load(tmp_path, "g.csv", content, "streamed.duckdb")
+    return whole, streamed, decoded
+
+
+def test_a_big_gbk_file_is_decoded_block_by_block_with_the_whole_files_results(tmp_path, monkeypatch):
+    lines = conversation(600) + [row(sent_at="不是时间", text="坏的时间"), row(text="最后一句：谢谢亲")]
+    content = ("\r\n".join([CANONICAL_HEADER, *lines]) + "\r\n").encode("gbk")
+    whole, streamed, decoded = _whole_and_streamed(tmp_path, monkeypatch, content)
+    assert decoded == ["gbk"]  # streamed, not decoded whole first
+    for sql in (MESSAGES, QUARANTINE, FILES):
+        assert table(streamed, sql) == table(whole, sql), sql
+    assert table(streamed, FILES)[0][1] == "gbk" and table(streamed, FILES)[0][2] == 602
+    sha = table(streamed, "SELECT sha256 FROM ingested_files")[0][0]
+    assert sha == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("damage", ["utf-8 line", "bad byte"])
+def test_a_big_gbk_file_with_a_damaged_line_past_its_start_is_read_whole_again(tmp_path, monkeypatch, damage):
+    from qc_pipeline.ingest import source
+
+    monkeypatch.setattr(source, "PREFIX_BYTES", 16384)  # the start the encoding is judged on ends before the damage
+    head = ("\n".join([CANONICAL_HEADER, *conversation(900)]) + "\n").encode("gbk")
+    bad = (row(text="这一行是用UTF-8保存的中文") + "\n").encode("utf-8") if damage == "utf-8 line" else (
+        row(text="坏") .encode("gbk") + b"\xff\xfe\n")
+    content = head + bad + (row(text="后面还有一句") + "\n").encode("gbk")
+    whole, streamed, decoded = _whole_and_streamed(tmp_path, monkeypatch, content)
+    assert decoded == ["gbk"]  # it started streamed, then the loader read it again whole
+    for sql in (MESSAGES, QUARANTINE, FILES):
+        assert table(streamed, sql) == table(whole, sql), sql
+    assert len(table(streamed, QUARANTINE)) == 1

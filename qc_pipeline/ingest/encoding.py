@@ -357,6 +357,44 @@ def _utf8_evidence(reading: str, errors: int) -> bool:
     return cjk >= max(_UTF8_EVIDENCE, errors)
 
 
+def holds_utf8_lines(raw: bytes) -> bool:
+    """Whether some line of `raw` (whole lines of a GBK file) reads as UTF-8 Chinese: the test ``_utf8_lines``
+    makes, for a reader that sees the file a block at a time and hands such a file to the whole-file path."""
+    hit = _UTF8_PAIR.search(raw)
+    while hit is not None:
+        start = max(raw.rfind(b"\n", 0, hit.start()), raw.rfind(b"\r", 0, hit.start())) + 1
+        ends = [e for e in (raw.find(b"\n", hit.end()), raw.find(b"\r", hit.end())) if e >= 0]
+        end = min(ends) if ends else len(raw)
+        try:
+            reading = raw[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            reading = None
+        if reading is not None and _utf8_evidence(reading, 0):
+            return True
+        hit = _UTF8_PAIR.search(raw, end)
+    return False
+
+
+# The encodings a big chat table is streamed in besides UTF-8: each block decoded as it is read.
+# (UTF-16 stays whole: its line breaks are two bytes, which the block cuts at b"\n" would split.)
+STREAMED_ENCODINGS = ("gbk", "gb18030")
+
+
+def streamable_encoding(prefix: bytes) -> str | None:
+    """The encoding to decode a big file block by block in, when its start (cut at its last line break) is
+    clean text in one of ``STREAMED_ENCODINGS``; None sends the file to the whole-file path."""
+    cut = prefix.rfind(b"\n") + 1
+    if cut <= 0:
+        return None
+    try:
+        decoded = decode(prefix[:cut])
+    except NotText:
+        return None
+    if decoded.encoding not in STREAMED_ENCODINGS or decoded.damage or decoded.cr_lines:
+        return None
+    return decoded.encoding
+
+
 def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
     """A GBK/GB18030 file holding lines saved in UTF-8: those lines become damaged lines (read as GBK
     they would be mojibake), shown in their UTF-8 reading."""

@@ -7,7 +7,8 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from qc_pipeline.ingest.encoding import MARKS, Damage, NotText, cr_only, decode, decode_head, looks_binary
+from qc_pipeline.ingest.encoding import (MARKS, Damage, NotText, cr_only, decode, decode_head, looks_binary,
+                                         streamable_encoding)
 from qc_pipeline.ingest.errors import UnreadableFile
 
 # Below this size hashing in the calling thread is cheaper than starting one.
@@ -137,6 +138,13 @@ class Source:
     def head(self) -> str:
         """The first 64 KiB or so of text, for recognising the layout."""
         quick = None if self._text is not None else decode_head(self.prefix)
+        if quick is None and self._text is None and self.size > len(self.prefix):
+            # A big file in GBK: its start says its layout; decoding all of it here would hold it whole.
+            encoding = streamable_encoding(self.prefix)
+            if encoding is not None:
+                start = self.prefix[: self.prefix.rfind(b"\n") + 1].decode(encoding)
+                if not looks_binary(start):
+                    return start[: 1 << 16]
         if quick is None or "\x00" in quick[0]:
             # Not UTF-8, or zero bytes that may be UTF-16 without a mark: the full detection decides.
             return self.text()[: 1 << 16]

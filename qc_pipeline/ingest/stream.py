@@ -6,12 +6,15 @@ messages and quarantined rows, and computes the message ids itself over the whol
 occurrence index counts identical rows across pieces). The file's sha256 is computed from the same
 reads. Results are the same as reading the file whole (``delimited.read_table``).
 
-UTF-8 files are read from disk as they are. Any other encoding is decoded whole first (as the small-file
-path does), and so is a file whose first 64 KiB are UTF-8 but whose later bytes are not: the stream
-then raises ``Restart`` once, and the loader starts again from the first piece.
+UTF-8 files are read from disk as they are; GBK/GB18030 files are decoded block by block as they are read
+(``encoding``). Any other encoding is decoded whole first (as the small-file path does), and so is a file
+whose start did not tell the whole story: UTF-8 first but not later, GBK with an undecodable byte or a line
+saved in UTF-8 (the whole-file path quarantines those lines). The stream then raises ``Restart`` once,
+and the loader starts again from the first piece.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import queue
 import threading
@@ -25,6 +28,7 @@ from qc_pipeline.ingest.chat import canonical_stage
 from qc_pipeline.ingest.columns import Layout
 from qc_pipeline.ingest.damage import mark_damaged
 from qc_pipeline.ingest.delimited import Header, header_of
+from qc_pipeline.ingest.encoding import holds_utf8_lines
 from qc_pipeline.ingest.normalize import finish_chat
 from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
 from qc_pipeline.ingest.source import Source
@@ -42,7 +46,8 @@ class Restart(Exception):
 
 class ChatStream:
     def __init__(
-        self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool, *, window: TimeWindow
+        self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool, *, window: TimeWindow,
+        encoding: str | None = None,
     ):
         self.source = source
         self.delimiter = delimiter
@@ -50,6 +55,7 @@ class ChatStream:
         self.timezone = timezone
         self.window = window  # the same window the whole-file path applies (finish_chat)
         self.utf8 = utf8  # read the bytes from disk as they are (else decode the whole file first)
+        self.encoding = None if utf8 else encoding  # decode block by block in this encoding
         self.rows_read = 0
         self.sha256: str | None = None
 
@@ -63,18 +69,25 @@ class ChatStream:
             except NotUtf8:
                 self.utf8 = False
                 raise Restart() from None
+        if self.encoding:
+            try:
+                yield from self._from_disk(self.encoding)
+                return
+            except (UnicodeDecodeError, _NotStreamable):
+                self.encoding = None
+                raise Restart() from None
         data = self.source.utf8_bytes(full=True)
         self.sha256 = self.source.sha256
         header = header_of(data, self.delimiter)
         if header is not None:
             yield from self._validated(header, memory_pieces(data, header.body_offset, PIECE_BYTES))
 
-    def _from_disk(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    def _from_disk(self, encoding: str | None = None) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         digest = hashlib.sha256()
         with open(self.source.path, "rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
             hashing = None
 
-            def read(size: int) -> bytes:
+            def read_raw(size: int) -> bytes:
                 # hashlib gives up the GIL on big buffers: the digest runs beside the parsing.
                 nonlocal hashing
                 block = handle.read(size)
@@ -82,6 +95,8 @@ class ChatStream:
                     hashing.result()
                 hashing = pool.submit(digest.update, block) if block else None
                 return block
+
+            read = read_raw if encoding is None else _decoding(read_raw, encoding)
 
             first = read(PIECE_BYTES)
             start = 3 if first.startswith(b"\xef\xbb\xbf") else 0
@@ -114,6 +129,29 @@ class ChatStream:
                 stage, self.source.name, self.timezone, table.raw_of, window=self.window, ids=False
             )
             yield messages, quarantine
+
+
+class _NotStreamable(Exception):
+    """A line of a GBK file reads as UTF-8: the whole-file path decides what it is."""
+
+
+def _decoding(read: Callable[[int], bytes], encoding: str) -> Callable[[int], bytes]:
+    """A reader of UTF-8 bytes over a reader of `encoding` bytes, decoding strictly as it goes; each whole
+    line is checked once for a line saved in UTF-8 (raises _NotStreamable)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    unchecked = b""
+
+    def reader(size: int) -> bytes:
+        nonlocal unchecked
+        raw = read(size)
+        block = unchecked + raw
+        cut = block.rfind(b"\n") + 1 if raw else len(block)
+        if holds_utf8_lines(block[:cut]):
+            raise _NotStreamable()
+        unchecked = block[cut:]
+        return decoder.decode(raw, final=not raw).encode("utf-8")
+
+    return reader
 
 
 def _prepend(first: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
