@@ -299,3 +299,26 @@ def test_a_big_json_lines_chat_table_is_ingested_in_bounded_memory(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, output[-2000:]
     assert f"rows: {i} read, " in output
     assert usage.ru_maxrss * 1024 < PEAK_RSS, f"peak RSS {usage.ru_maxrss // 1024} MB"
+
+
+def test_a_file_read_whole_is_refused_over_its_limit_and_chat_tables_stream_instead(tmp_path, monkeypatch):
+    """A reader that holds its file whole (a Qianniu text export) is refused above ingest.whole_file_max_mb,
+    alone, with one line naming the setting; a CSV chat table of the same size is read in pieces, so it
+    loads whatever the limit."""
+    from qc_pipeline.ingest import source
+
+    monkeypatch.setattr(source, "PREFIX_BYTES", 4096)  # so that files of a few KiB count as big
+    folder = tmp_path / "week"
+    folder.mkdir()
+    blocks = [f"{XIAOYA if i % 2 else BUYER} 2026-11-16 9:{i // 60 % 60:02d}:{i % 60:02d}\r\n第{i}句话\r\n" for i in range(600)]
+    write(folder, "a_window.txt", "".join(blocks))
+    write(folder, "b_chats.csv", "\n".join([CANONICAL_HEADER, *(",".join(r) for r in chat_rows(400))]) + "\n")
+    assert all(p.stat().st_size > 12 << 10 for p in folder.iterdir())
+    config = config_with(tmp_path, whole_file_max_mb=0.01)
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    report = ingest_paths(con, [folder], config)
+    failed = {f.path: f.error for f in report.files if f.error}
+    assert list(failed) == [str(folder / "a_window.txt")]
+    assert "\n" not in failed[str(folder / "a_window.txt")] and "ingest.whole_file_max_mb" in failed[str(folder / "a_window.txt")]
+    assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == 400
+    assert read_file(folder / "a_window.txt", CONFIG).rows_read == 600  # under the shipped limit

@@ -29,7 +29,7 @@ _WINDOW_LIMITS = (dt.datetime(1900, 1, 1), dt.datetime(9000, 1, 1))
 # JSON deeper than this cannot be parsed with the interpreter's recursion limit to spare.
 JSON_DEPTH_LIMIT = 200
 # The [ingest] limits on one input file (default.toml): the size ones are in MiB.
-INGEST_LIMITS = ("xlsx_max_uncompressed_mb", "xlsx_max_expansion_ratio", "json_max_document_mb")
+INGEST_LIMITS = ("xlsx_max_uncompressed_mb", "xlsx_max_expansion_ratio", "json_max_document_mb", "whole_file_max_mb")
 
 
 def default_config_text() -> str:
@@ -48,6 +48,7 @@ class IngestLimits:
     xlsx_max_uncompressed_bytes: int
     xlsx_max_expansion_ratio: float
     json_max_document_bytes: int
+    whole_file_max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Config:
             xlsx_max_uncompressed_bytes=int(ingest["xlsx_max_uncompressed_mb"] * (1 << 20)),
             xlsx_max_expansion_ratio=float(ingest["xlsx_max_expansion_ratio"]),
             json_max_document_bytes=int(ingest["json_max_document_mb"] * (1 << 20)),
+            whole_file_max_bytes=int(ingest["whole_file_max_mb"] * (1 << 20)),
         )
 
     @property

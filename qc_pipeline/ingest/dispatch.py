@@ -29,6 +29,7 @@ def read_file(path: Path, config: Config) -> ParsedFile:
 
 def read_source(source: Source, config: Config) -> ParsedFile:
     """An export already in hand as a Source (a file opened here, or bytes read by another engine)."""
+    source.whole_limit = config.ingest_limits.whole_file_max_bytes
     raw = source.prefix
     if raw.startswith(containers.ZIP_MAGIC):
         return containers.workbook(source, config)
@@ -90,7 +91,7 @@ def _text_layout(lines: list[str]) -> str | None:
 
 def _delimited(source: Source, delimiter: str, first_line: str, config: Config) -> ParsedFile:
     layout = layout_or_fail(source, next(csv.reader([first_line], delimiter=delimiter)))
-    if layout.name == "chat" and source.size > stream.STREAM_BYTES:
+    if layout.name == "chat" and stream.streamed(source):
         return _streamed(source, delimiter, layout, config)
     table = _chat_table(source, delimiter) if layout.name == "chat" else csv_table(source.text(), delimiter)
     container = "tsv" if delimiter == "\t" else "csv"

@@ -22,7 +22,7 @@ TRUTH_KEY = "chat_qc_truth"
 
 
 def json_file(source: Source, config: Config) -> ParsedFile:
-    if source.size > stream.STREAM_BYTES:
+    if stream.streamed(source):
         streamed = jsonl_stream.streamed_file(source, config)
         if streamed is not None:
             return streamed

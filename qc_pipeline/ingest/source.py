@@ -66,6 +66,8 @@ class Source:
         self.damage: dict[int, Damage] = {}
         self.mark = MARKS[0]
         self._cr_lines = False
+        # Bytes a file may have when a reader needs it whole ([ingest] whole_file_max_mb); None: no limit.
+        self.whole_limit: int | None = None
 
     @classmethod
     def open(cls, path: Path) -> "Source":
@@ -84,7 +86,12 @@ class Source:
 
     @property
     def raw(self) -> bytes:
-        """The whole file (read on first use)."""
+        """The whole file (read on first use), unless it is over ``whole_limit``: refused unread."""
+        if self._raw is None and self.whole_limit is not None and self.size > self.whole_limit:
+            raise UnreadableFile(
+                self.path, f"refused: {self.size / (1 << 20):,.0f} MiB to read whole, over the limit of "
+                f"{self.whole_limit / (1 << 20):,.0f} MiB (raise ingest.whole_file_max_mb to read it: it takes about "
+                "25 times its size in memory; a chat table as CSV or JSON lines of any size is read in pieces)")
         if self._raw is None:
             try:
                 self._raw = self.path.read_bytes()

@@ -40,6 +40,12 @@ T = TypeVar("T")
 STREAM_BYTES = 64 << 20
 
 
+def streamed(source: Source) -> bool:
+    """Whether a chat table is read in pieces: above STREAM_BYTES, or above what may be read whole."""
+    limit = STREAM_BYTES if source.whole_limit is None else min(STREAM_BYTES, source.whole_limit)
+    return source.size > limit
+
+
 class Restart(Exception):
     """The file turned out not to be UTF-8 past its start: load it again from the first piece."""
 
