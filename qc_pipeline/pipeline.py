@@ -225,7 +225,7 @@ def run_week(
             if on_stage:
                 on_stage("cases")
             started = time.perf_counter()
-            written[w] += _write_week_cases(con, w, Path(out), lang, mask, clustering)
+            written[w] += _write_week_cases(con, w, Path(out), lang, mask, clustering, config)
             seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
         if "topics" in parts:
             if on_stage:
@@ -249,10 +249,13 @@ def _cluster_week(con, week: str, max_questions: int, checked: bool):
     return ClusteredWindow(con, weeks=TOPIC_WEEKS, end_week=week, max_questions=max_questions, checked=checked)
 
 
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering) -> list[Path]:
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering, config: Config) -> list[Path]:
     from qc_pipeline.cases import build_cases, write_cases
 
-    build_cases(con, week, topics=lambda sessions: clustering().topic_of(sessions))
+    # The weekly job picks with the config's [cases] criteria and size, so a trainer's own criteria, set
+    # there once, are what every run uses (a run replaces the week's selection).
+    build_cases(con, week, top=config.cases_top, config=config.cases_criteria,
+                topics=lambda sessions: clustering().topic_of(sessions))
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 

@@ -90,3 +90,23 @@ def test_skip_leaves_parts_out_and_rejects_unknown_parts(tmp_path):
     result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(tmp_path / "qc.duckdb"),
                                  "--skip", "charts"])
     assert result.exit_code == 2 and "--skip 'charts'" in result.stderr
+
+
+def test_the_weekly_run_picks_cases_with_the_configs_criteria_and_size(tmp_path):
+    """A trainer's own criteria, set once in the config, are what every qc run picks with (a run replaces
+    the week's selection, so criteria given only to qc cases would be lost on the next run)."""
+    (tmp_path / "mine.toml").write_text("[select]\nmax_per_agent = 1\n", encoding="utf-8")
+    (tmp_path / "qc.toml").write_text('[cases]\ncriteria = "mine.toml"\ntop = 1\n', encoding="utf-8")
+    runs = {}
+    for name, extra in (("shipped", []), ("mine", ["--config", str(tmp_path / "qc.toml")])):
+        db = tmp_path / f"{name}.duckdb"
+        result = runner.invoke(app, ["run", str(REPO / "sample_logs"), "--db", str(db), "--out",
+                                     str(tmp_path / name), "--skip", "topics", *extra])
+        assert result.exit_code == 0, result.output
+        con = duckdb.connect(str(db), read_only=True)
+        runs[name] = con.execute("SELECT week, kind, count(*), any_value(criteria_version) FROM cases "
+                                 "GROUP BY week, kind ORDER BY week, kind").fetchall()
+        con.close()
+    assert all(n > 1 for _, _, n, _ in runs["shipped"])
+    assert runs["mine"] and all(n == 1 for _, _, n, _ in runs["mine"])
+    assert {v for *_, v in runs["mine"]} != {v for *_, v in runs["shipped"]}

@@ -150,6 +150,15 @@ class Config:
         return Path(self.raw["scoring"]["scorecard"]) if self.raw["scoring"]["scorecard"] else None
 
     @property
+    def cases_criteria(self) -> Path | None:
+        """The case-selection criteria `qc run` picks with ([cases] criteria); None: the shipped ones."""
+        return Path(self.raw["cases"]["criteria"]) if self.raw["cases"]["criteria"] else None
+
+    @property
+    def cases_top(self) -> int:
+        return int(self.raw["cases"]["top"])
+
+    @property
     def shop_overrides(self) -> dict[str, dict]:
         return self.raw.get("shops", {})
 
@@ -194,6 +203,7 @@ MINIMUMS = {
     "sessions.idle_minutes": 1,
     "review.precision_weeks": 1,
     "topics.max_questions": 100,
+    "cases.top": 1,
 }
 SHARES = ("review.auto_failed_rate", "review.flagged_rate", "review.unflagged_rate", "review.precision_threshold")
 # Settings the code counts in whole units (20.7 seconds was silently read as 20).
@@ -201,6 +211,7 @@ WHOLE = (
     "targets.first_response_seconds", "targets.follow_up_seconds", "targets.wait_cap_seconds", "sessions.idle_minutes",
     "conversion.window_days", "conversion.min_inquiries", "kpis.aftersale_first_reply_seconds", "ingest.json_max_depth",
     "review.per_agent", "review.seed", "review.min_reviewed", "review.precision_weeks", "reports.min_sessions",
+    "cases.top",
 )
 # The largest value of a setting, where one exists; any other number stays below LARGEST, which no count,
 # duration or share of this configuration comes near (1e30 seconds overflowed the time arithmetic).
@@ -400,6 +411,8 @@ def load_config(path: str | Path | None = None) -> Config:
         if "files" in override.get("rules", {}):
             _check_rule_files(raw["rules"]["files"], source)
             raw["rules"]["files"] = [str((path.parent / f).resolve()) for f in raw["rules"]["files"]]
+        if override.get("cases", {}).get("criteria"):
+            raw["cases"]["criteria"] = str((path.parent / raw["cases"]["criteria"]).resolve())
         if override.get("scoring", {}).get("scorecard"):
             raw["scoring"]["scorecard"] = str((path.parent / raw["scoring"]["scorecard"]).resolve())
     _validate(raw, source)
