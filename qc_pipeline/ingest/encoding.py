@@ -357,9 +357,10 @@ def _utf8_evidence(reading: str, errors: int) -> bool:
     return cjk >= max(_UTF8_EVIDENCE, errors)
 
 
-def holds_utf8_lines(raw: bytes) -> bool:
-    """Whether some line of `raw` (whole lines of a GBK file) reads as UTF-8 Chinese: the test ``_utf8_lines``
-    makes, for a reader that sees the file a block at a time and hands such a file to the whole-file path."""
+def _utf8_line_readings(raw: bytes):
+    """(start offset, UTF-8 reading) of each line of `raw` that reads as UTF-8 Chinese. Only lines holding
+    two Chinese characters in a row as UTF-8 are looked at (GBK bytes form that pattern about once in 40,000
+    positions), so a GBK file is scanned at regular-expression speed."""
     hit = _UTF8_PAIR.search(raw)
     while hit is not None:
         start = max(raw.rfind(b"\n", 0, hit.start()), raw.rfind(b"\r", 0, hit.start())) + 1
@@ -370,9 +371,14 @@ def holds_utf8_lines(raw: bytes) -> bool:
         except UnicodeDecodeError:
             reading = None
         if reading is not None and _utf8_evidence(reading, 0):
-            return True
+            yield start, reading
         hit = _UTF8_PAIR.search(raw, end)
-    return False
+
+
+def holds_utf8_lines(raw: bytes) -> bool:
+    """Whether some line of `raw` (whole lines of a GBK file) reads as UTF-8 Chinese: the test ``_utf8_lines``
+    makes, for a reader that sees the file a block at a time and hands such a file to the whole-file path."""
+    return next(_utf8_line_readings(raw), None) is not None
 
 
 # The encodings a big chat table is streamed in besides UTF-8: each block decoded as it is read.
@@ -401,22 +407,10 @@ def _utf8_lines(raw: bytes, decoded: Decoded) -> Decoded:
     found: dict[int, str] = {}
     line, pos = 1, 0
     cr = decoded.cr_lines
-    # Only lines holding two Chinese characters in a row as UTF-8 are looked at (GBK bytes form that
-    # pattern about once in 40,000 positions), so a GBK file is scanned at regular-expression speed.
-    hit = _UTF8_PAIR.search(raw)
-    while hit is not None:
-        start = max(raw.rfind(b"\n", 0, hit.start()), raw.rfind(b"\r", 0, hit.start())) + 1
-        ends = [e for e in (raw.find(b"\n", hit.end()), raw.find(b"\r", hit.end())) if e >= 0]
-        end = min(ends) if ends else len(raw)
-        try:
-            reading = raw[start:end].decode("utf-8")
-        except UnicodeDecodeError:
-            reading = None
-        if reading is not None and _utf8_evidence(reading, 0):
-            line += _breaks(raw, pos, start, cr)
-            pos = start
-            found[line] = reading
-        hit = _UTF8_PAIR.search(raw, end)
+    for start, reading in _utf8_line_readings(raw):
+        line += _breaks(raw, pos, start, cr)
+        pos = start
+        found[line] = reading
     if not found:
         return decoded
     label = _LABELS.get(decoded.encoding, decoded.encoding)
