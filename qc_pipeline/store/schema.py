@@ -58,6 +58,45 @@ HANDOVER_COLUMNS = """handovers_left BIGINT,             -- rounds still waiting
             handovers_answered BIGINT,         -- handed-over rounds this agent answered (the incoming shift)
             handover_answer_median_s DOUBLE    -- their median on-duty seconds from the shift's start"""
 
+# The figures of agent_week and agent_month, one declaration for both (the month computes them from its own
+# rows: medians over the month's rounds, rates from its counts; docs/metrics.md "Monthly agent figures").
+AGENT_PERIOD_COLUMNS = f"""agent_name VARCHAR,
+            agent_role VARCHAR,
+            sessions BIGINT,
+            rounds BIGINT,
+            first_rounds BIGINT,
+            first_median_s DOUBLE,
+            first_p90_s DOUBLE,
+            first_within_target_pct DOUBLE,
+            follow_median_s DOUBLE,
+            follow_p90_s DOUBLE,
+            follow_within_target_pct DOUBLE,
+            unanswered_rounds BIGINT,
+            avg_wait_capped_s DOUBLE,
+            flags_total BIGINT,
+            flags_critical BIGINT,
+            flags_major BIGINT,
+            flags_minor BIGINT,
+            {", ".join(f"flags_{c} BIGINT" for c in FLAG_CATEGORIES)},
+            inquiries BIGINT,
+            ordering_buyers BIGINT,
+            paying_buyers BIGINT,
+            conversion_rate DOUBLE,            -- fraction 0-1, paying buyers / inquiries
+            conversion_band VARCHAR,           -- fail | pass | good | excellent | insufficient_data
+            sales_amount DECIMAL(18, 2),
+            aov DOUBLE,
+            refund_amount DECIMAL(18, 2),
+            refund_orders BIGINT,
+            assists BIGINT,
+            scored_sessions BIGINT,
+            qc_score_avg DOUBLE,
+            auto_failed_sessions BIGINT,
+            violation_sessions BIGINT,         -- sessions with at least one violation by this agent
+            violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
+            {KPI_COLUMNS}
+            , {STANDARD_COLUMNS}
+            , {HANDOVER_COLUMNS}"""
+
 # Tables loaded from input files. They are appended to and never rebuilt.
 SOURCE_TABLES = {
     "ingested_files": """
@@ -310,42 +349,7 @@ DERIVED_TABLES = {
             week VARCHAR NOT NULL,
             shop VARCHAR NOT NULL,
             agent VARCHAR NOT NULL,
-            agent_name VARCHAR,
-            agent_role VARCHAR,
-            sessions BIGINT,
-            rounds BIGINT,
-            first_rounds BIGINT,
-            first_median_s DOUBLE,
-            first_p90_s DOUBLE,
-            first_within_target_pct DOUBLE,
-            follow_median_s DOUBLE,
-            follow_p90_s DOUBLE,
-            follow_within_target_pct DOUBLE,
-            unanswered_rounds BIGINT,
-            avg_wait_capped_s DOUBLE,
-            flags_total BIGINT,
-            flags_critical BIGINT,
-            flags_major BIGINT,
-            flags_minor BIGINT,
-            {", ".join(f"flags_{c} BIGINT" for c in FLAG_CATEGORIES)},
-            inquiries BIGINT,
-            ordering_buyers BIGINT,
-            paying_buyers BIGINT,
-            conversion_rate DOUBLE,            -- fraction 0-1, paying buyers / inquiries
-            conversion_band VARCHAR,           -- fail | pass | good | excellent | insufficient_data
-            sales_amount DECIMAL(18, 2),
-            aov DOUBLE,
-            refund_amount DECIMAL(18, 2),
-            refund_orders BIGINT,
-            assists BIGINT,
-            scored_sessions BIGINT,
-            qc_score_avg DOUBLE,
-            auto_failed_sessions BIGINT,
-            violation_sessions BIGINT,         -- sessions with at least one violation by this agent
-            violation_session_pct DOUBLE,      -- violation_sessions / sessions, 0-100
-            {KPI_COLUMNS}
-            , {STANDARD_COLUMNS}
-            , {HANDOVER_COLUMNS}
+            {AGENT_PERIOD_COLUMNS}
         )""",
     # agent_week's figures per calendar month (shop-local) instead of ISO week: the rows whose time falls
     # in the month (docs/metrics.md "Monthly agent figures"). Recomputed whenever one of its weeks is.
@@ -354,42 +358,7 @@ DERIVED_TABLES = {
             month VARCHAR NOT NULL,            -- YYYY-MM
             shop VARCHAR NOT NULL,
             agent VARCHAR NOT NULL,
-            agent_name VARCHAR,
-            agent_role VARCHAR,
-            sessions BIGINT,
-            rounds BIGINT,
-            first_rounds BIGINT,
-            first_median_s DOUBLE,             -- over the month's answered first rounds (not from weeks)
-            first_p90_s DOUBLE,
-            first_within_target_pct DOUBLE,
-            follow_median_s DOUBLE,
-            follow_p90_s DOUBLE,
-            follow_within_target_pct DOUBLE,
-            unanswered_rounds BIGINT,
-            avg_wait_capped_s DOUBLE,
-            flags_total BIGINT,
-            flags_critical BIGINT,
-            flags_major BIGINT,
-            flags_minor BIGINT,
-            {", ".join(f"flags_{c} BIGINT" for c in FLAG_CATEGORIES)},
-            inquiries BIGINT,
-            ordering_buyers BIGINT,
-            paying_buyers BIGINT,
-            conversion_rate DOUBLE,            -- fraction 0-1, paying buyers / inquiries of the month
-            conversion_band VARCHAR,
-            sales_amount DECIMAL(18, 2),
-            aov DOUBLE,
-            refund_amount DECIMAL(18, 2),
-            refund_orders BIGINT,
-            assists BIGINT,
-            scored_sessions BIGINT,
-            qc_score_avg DOUBLE,
-            auto_failed_sessions BIGINT,
-            violation_sessions BIGINT,
-            violation_session_pct DOUBLE,
-            {KPI_COLUMNS}
-            , {STANDARD_COLUMNS}
-            , {HANDOVER_COLUMNS}
+            {AGENT_PERIOD_COLUMNS}
         )""",
     # agent_week's flag figures in long form, for every category a rule set declares.
     "agent_week_flags": """
