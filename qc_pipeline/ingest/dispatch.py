@@ -8,7 +8,7 @@ from qc_pipeline.config import Config
 from qc_pipeline.ingest import chat, containers, stream
 from qc_pipeline.ingest.columns import known_count
 from qc_pipeline.ingest.json_files import json_file
-from qc_pipeline.ingest.encoding import cr_only, decode_head, streamable_encoding
+from qc_pipeline.ingest.encoding import cr_only, decode_head
 from qc_pipeline.ingest.layouts import format_name, layout_or_fail, read_tables
 from qc_pipeline.ingest.model import ParsedFile
 from qc_pipeline.ingest.noise import TRANSFER
@@ -102,7 +102,7 @@ def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedF
     """A big chat table: the warehouse reads it piece by piece (stream.py); counts and digest come then."""
     quick = decode_head(source.prefix)
     utf8 = quick is not None and quick[1] in ("utf-8", "utf-8-sig") and "\x00" not in quick[0] and not cr_only(quick[0])
-    encoding = None if utf8 else streamable_encoding(source.prefix)
+    encoding = None if utf8 else source.stream_encoding
     if utf8:
         source.encoding = quick[1]
     elif encoding is not None:

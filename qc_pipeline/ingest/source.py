@@ -1,6 +1,7 @@
 """One input file as bytes: its digest, its text, and the UTF-8 bytes the columnar reader wants."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import threading
@@ -147,7 +148,7 @@ class Source:
         quick = None if self._text is not None else decode_head(self.prefix)
         if quick is None and self._text is None and self.size > len(self.prefix):
             # A big file in GBK: its start says its layout; decoding all of it here would hold it whole.
-            encoding = streamable_encoding(self.prefix)
+            encoding = self.stream_encoding
             if encoding is not None:
                 start = self.prefix[: self.prefix.rfind(b"\n") + 1].decode(encoding)
                 if not looks_binary(start):
@@ -158,6 +159,12 @@ class Source:
         if looks_binary(quick[0]):
             raise self.fail("binary data, not a text export")
         return quick[0]
+
+    @functools.cached_property
+    def stream_encoding(self) -> str | None:
+        """The encoding a big file can be decoded in block by block, judged on its start (once: the layout
+        check and the streamed reader both ask)."""
+        return streamable_encoding(self.prefix)
 
     def utf8_bytes(self, full: bool = False) -> bytes:
         """The content as UTF-8 without BOM. Unless ``full``, UTF-8 input is passed through undecoded
