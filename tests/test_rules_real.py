@@ -36,9 +36,9 @@ MIN_PRECISION, MIN_RECALL, MAX_FALSE_PER_1000, MIN_POSITIVES = 0.9, 0.7, 3.0, 10
 # (precision, recall, false flags per 1,000) overall, and per category with enough positives.
 FLOORS = {
     "dev": {"all": (0.94, 0.89, 0.7), "delivery_promise": (1.0, 0.93)},
-    "dev2": {"all": (1.0, 0.65, 0.0), "hedging": (1.0, 0.84), "flat_refusal": (1.0, 0.05),
+    "dev2": {"all": (1.0, 0.73, 0.0), "hedging": (1.0, 0.84), "flat_refusal": (1.0, 0.35),
              "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
-    "dev3": {"all": (0.9, 0.61, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.8, 0.14),
+    "dev3": {"all": (0.91, 0.65, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.88, 0.29),
              "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
     "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
 }
