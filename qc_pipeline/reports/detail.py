@@ -40,6 +40,7 @@ class TranscriptLine:
     flagged: bool
     flags: list[FlagNote]
     omitted_before: int = 0     # messages of the session left out just before this line
+    marked: bool = False        # the line a listing is about (a promise, its answer)
 
 
 @dataclass
@@ -192,15 +193,6 @@ def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, Session
     ).explode("pos").unique()
     keep = messages.filter(pl.col("pos") < limits.TRANSCRIPT_LINES).select("session_id", "pos")
     kept = messages.join(pl.concat([keep, near.cast(keep.schema)]).unique(), on=["session_id", "pos"], how="semi")
-    kept = kept.sort("session_id", "pos").with_columns(
-        (pl.col("pos") - pl.col("pos").shift(1, fill_value=-1).over("session_id") - 1).alias("omitted_before")
-    )
-    kept = _shown_nick(kept, "buyer", mask, "buyer_shown")
-    if mask:
-        kept = masking.mask_column(kept, "text", nick="buyer", alias="text_shown")
-    else:
-        kept = kept.with_columns(pl.col("text").fill_null("").alias("text_shown"))
-
     notes: dict[str, list[FlagNote]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for f in flags.iter_rows(named=True):
@@ -210,25 +202,48 @@ def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, Session
             explanation=explanations.get(f["rule_id"], ""), role=f["role"] or "",
         ))
         spans.setdefault(f["msg_id"], []).append((f["start"], f["end"]))
+    for session_id, line, after in transcript_lines(kept, T, mask, spans, notes):
+        view = views[session_id]
+        view.transcript.append(line)
+        view.omitted_after = after
+
+
+def transcript_lines(kept: pl.DataFrame, T: Labels, mask: bool, spans: dict[str, list[tuple[int, int]]] | None = None,
+                     notes: dict[str, list[FlagNote]] | None = None, marked: frozenset[str] | set[str] = frozenset(),
+                     by: str = "session_id") -> list[tuple[str, TranscriptLine, int]]:
+    """The transcript lines of ``kept``, messages as ``sessions.transcripts`` gives them (``pos``,
+    ``session_messages``) cut to the ones to show, grouped by ``by`` (a session, or anything a listing shows
+    its own excerpt for): (group, line, messages of the session after it), in order. Masked here, the one
+    way every page shows chat text: the nick and text columns through ``masking``, a message with ``spans``
+    highlighted through the Python detectors."""
+    spans, notes = spans or {}, notes or {}
+    kept = kept.sort(by, "pos").with_columns(
+        (pl.col("pos") - pl.col("pos").shift(1, fill_value=-1).over(by) - 1).alias("omitted_before")
+    )
+    kept = _shown_nick(kept, "buyer", mask, "buyer_shown")
+    if mask:
+        kept = masking.mask_column(kept, "text", nick="buyer", alias="text_shown")
+    else:
+        kept = kept.with_columns(pl.col("text").fill_null("").alias("text_shown"))
     speaker = (
         pl.when(pl.col("role") == "buyer").then(pl.lit(T.speaker.buyer + " ") + pl.col("buyer_shown"))
         .when(pl.col("role") == "agent").then(pl.col("agent").fill_null(T.speaker.agent))
         .otherwise(pl.col("role").replace_strict(T["speaker"], default=pl.col("role")))
     )
     rows = kept.select(
-        "session_id", "msg_id", "role", speaker.alias("speaker"), "sent_at", "text", "text_shown", "buyer",
+        by, "msg_id", "role", speaker.alias("speaker"), "sent_at", "text", "text_shown", "buyer",
         "omitted_before", (pl.col("session_messages") - 1 - pl.col("pos")).alias("after"),
     ).iter_rows()
-    for session_id, msg_id, role, who, sent_at, text, shown, buyer, omitted, after in rows:
-        view = views[session_id]
+    out = []
+    for group, msg_id, role, who, sent_at, text, shown, buyer, omitted, after in rows:
         flagged = msg_id in spans
         pieces = (masking.highlight(text or "", spans[msg_id], mask, [buyer] if buyer else []) if flagged
                   else [(shown, False)])
-        view.transcript.append(TranscriptLine(
+        out.append((group, TranscriptLine(
             speaker=who, role=role, sent_at=_time(sent_at), pieces=pieces, flagged=flagged,
-            flags=notes.get(msg_id, []), omitted_before=omitted,
-        ))
-        view.omitted_after = after
+            flags=notes.get(msg_id, []), omitted_before=omitted, marked=msg_id in marked,
+        ), after))
+    return out
 
 
 FLAG_COLUMNS = ("week", "shop", "agent", "session_id", "session_score", "sent_at", "role", "rule_id", "category",
