@@ -43,15 +43,15 @@ FLOORS = {
     "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
 }
 MISSED = {
-    "dev2": "target not met on dev2: flat_refusal recall 0.059 (1 of 17). Its buyer turns are not "
-            "segmented, so its bare refusals (不可以的, 无法修改的) are judged without the request they "
+    "dev2": "target not met on dev2: flat_refusal recall 0.353 (6 of 17). Its buyer turns are not "
+            "segmented, so bare inability reports (改不了的, 无法换的) are judged without the request they "
             "answer, which is ambiguous, and are not flagged; precision 1.000, 0.0 false flags per 1,000",
-    "dev3": "target not met on dev3: flat_refusal recall 0.148 (4 of 27; its bare refusals, 这个无法修改呢, "
+    "dev3": "target not met on dev3: flat_refusal recall 0.296 (8 of 27; its bare inability reports, "
             "退不了了, are judged without the request they answer, as in dev2) and hedging 0.667 / 0.462 "
-            "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.909, "
+            "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.914, "
             "0.9 false flags per 1,000",
     "test": "target not met on the real test split: precision 0.756, recall 0.723, 3.2 false flags "
-            "per 1,000 after the dev3 round (docs/rules.md)",
+            "per 1,000 after the dev3 round, unchanged by the permission-refusal class (docs/rules.md)",
 }
 
 _REPORTS = {}
