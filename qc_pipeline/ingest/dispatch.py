@@ -5,12 +5,14 @@ import csv
 from pathlib import Path
 
 from qc_pipeline.config import Config
-from qc_pipeline.ingest import chat, containers, stream
+import polars as pl
+
+from qc_pipeline.ingest import chat, containers, orders, stream
 from qc_pipeline.ingest.columns import known_count
 from qc_pipeline.ingest.json_files import json_file
 from qc_pipeline.ingest.encoding import cr_only, decode_head
-from qc_pipeline.ingest.layouts import format_name, layout_or_fail, read_tables
-from qc_pipeline.ingest.model import ParsedFile
+from qc_pipeline.ingest.layouts import format_name, layout_or_fail, marked, read_tables
+from qc_pipeline.ingest.model import ORDER_SCHEMA, QUARANTINE_SCHEMA, ParsedFile
 from qc_pipeline.ingest.noise import TRANSFER
 from qc_pipeline.ingest.qianniu_desktop import BRACKETED, HEADER
 from qc_pipeline.ingest.qianniu_web import DATE_LINE, TIME_LINE
@@ -93,13 +95,15 @@ def _delimited(source: Source, delimiter: str, first_line: str, config: Config) 
     layout = layout_or_fail(source, next(csv.reader([first_line], delimiter=delimiter)))
     if layout.name == "chat" and stream.streamed(source):
         return _streamed(source, delimiter, layout, config)
+    if layout.kind == "orders" and stream.streamed(source):
+        return _streamed_orders(source, delimiter, layout, config)
     table = _chat_table(source, delimiter) if layout.name == "chat" else csv_table(source.text(), delimiter)
     container = "tsv" if delimiter == "\t" else "csv"
     return read_tables(source, [(table, layout_or_fail(source, table.columns))], container, config, [])
 
 
-def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedFile:
-    """A big chat table: the warehouse reads it piece by piece (stream.py); counts and digest come then."""
+def _stream_encoding(source: Source) -> tuple[bool, str | None]:
+    """(read as UTF-8 from disk, else the encoding to decode block by block) for a big delimited file."""
     quick = decode_head(source.prefix)
     utf8 = quick is not None and quick[1] in ("utf-8", "utf-8-sig") and "\x00" not in quick[0] and not cr_only(quick[0])
     encoding = None if utf8 else source.stream_encoding
@@ -109,12 +113,40 @@ def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedF
         source.encoding = encoding  # GBK read block by block (the start was clean GBK text)
     else:
         source.utf8_bytes(full=True)  # decodes now, so the encoding is known before loading
+    return utf8, encoding
+
+
+def _streamed(source: Source, delimiter: str, layout, config: Config) -> ParsedFile:
+    """A big chat table: the warehouse reads it piece by piece (stream.py); counts and digest come then."""
+    utf8, encoding = _stream_encoding(source)
     container = "tsv" if delimiter == "\t" else "csv"
     return ParsedFile(
         path=source.name, sha256="", kind="chat", format=format_name(layout, container), encoding=source.encoding,
         rows_read=0, stream=stream.ChatStream(
             source, delimiter, layout, config.timezone.key, utf8, window=config.time_window, encoding=encoding
         ),
+    )
+
+
+def _streamed_orders(source: Source, delimiter: str, layout, config: Config) -> ParsedFile:
+    """A big order report, read piece by piece: only each piece's orders (a few narrow columns) are kept,
+    not the report's forty-odd text columns, so a year of orders costs no more than its orders."""
+    pieces = stream.DelimitedPieces(source, delimiter, *_stream_encoding(source))
+    for _ in range(2):  # once more, decoded whole, if the start did not tell the whole story
+        try:
+            parts = [orders.frames([(table, layout_or_fail(source, table.columns))], source.name,
+                                   config.timezone.key, config.time_window)
+                     for table in (marked(source, t) if source.damage else t for t in pieces.tables())]
+            break
+        except stream.Restart:
+            continue
+    found = pl.concat([p[0] for p in parts]) if parts else pl.DataFrame(schema=ORDER_SCHEMA)
+    quarantine = pl.concat([p[1] for p in parts]) if parts else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    container = "tsv" if delimiter == "\t" else "csv"
+    return ParsedFile(
+        path=source.name, sha256=pieces.sha256 or source.sha256, kind="orders",
+        format=format_name(layout, container), encoding=source.encoding,
+        rows_read=len(found) + len(quarantine), orders=found, quarantine=quarantine, warnings=[],
     )
 
 

@@ -44,12 +44,12 @@ def read_tables(
     if first.kind == "chat":
         return chat.tables_file(source, fmt, tables, config, warnings)
     if source.damage:  # chat records are marked with the rest of their stage (results.chat_file)
-        tables = [(_marked(source, table), layout) for table, layout in tables]
+        tables = [(marked(source, table), layout) for table, layout in tables]
     if first.kind == "orders":
         return orders.orders_file(source, fmt, tables, config, warnings)
     return roster.roster_file(source, fmt, tables, config, warnings)
 
 
-def _marked(source: Source, table: Table) -> Table:
+def marked(source: Source, table: Table) -> Table:
     frame, _ = mark_damaged(table.frame, source, line=LINE, problem=PROBLEM, raw=RAW, raw_of=table.raw_of)
     return Table(table.columns, frame, table.sheet, table.raw_of)

@@ -92,7 +92,7 @@ class Source:
             raise UnreadableFile(
                 self.path, f"refused: {self.size / (1 << 20):,.0f} MiB to read whole, over the limit of "
                 f"{self.whole_limit / (1 << 20):,.0f} MiB (raise ingest.whole_file_max_mb to read it: it takes about "
-                "25 times its size in memory; a chat table as CSV or JSON lines of any size is read in pieces)")
+                "25 times its size in memory; a chat table as CSV or JSON lines, or an order report as CSV, of any size is read in pieces)")
         if self._raw is None:
             try:
                 self._raw = self.path.read_bytes()

@@ -1,4 +1,5 @@
-"""Big canonical chat tables, read piece by piece while the warehouse loads them.
+"""Big delimited tables, read piece by piece: chat tables while the warehouse loads them, order reports
+into their narrow order frames (``dispatch``).
 
 A canonical CSV/TSV above ``STREAM_BYTES`` is never held whole: the warehouse asks ``ChatStream.chunks``
 for one piece after another (about ``pieces.PIECE_BYTES`` of text each), each already validated into
@@ -32,6 +33,7 @@ from qc_pipeline.ingest.encoding import holds_utf8_lines
 from qc_pipeline.ingest.normalize import finish_chat
 from qc_pipeline.ingest.pieces import PIECE_BYTES, NotUtf8, PieceReader, file_pieces, memory_pieces
 from qc_pipeline.ingest.source import Source
+from qc_pipeline.ingest.tables import Table
 from qc_pipeline.ingest.timeparse import TimeWindow
 
 T = TypeVar("T")
@@ -50,24 +52,21 @@ class Restart(Exception):
     """The file turned out not to be UTF-8 past its start: load it again from the first piece."""
 
 
-class ChatStream:
-    def __init__(
-        self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool, *, window: TimeWindow,
-        encoding: str | None = None,
-    ):
+class DelimitedPieces:
+    """The tables of a big delimited text, one piece after another (``tables``), never the whole file.
+
+    UTF-8 is read from disk as it is, GBK/GB18030 decoded block by block; a file whose start did not tell
+    the whole story raises ``Restart`` once, and the next ``tables()`` decodes it whole (as the small-file
+    path does). ``sha256`` is the file's digest once the pieces have all been read."""
+
+    def __init__(self, source: Source, delimiter: str, utf8: bool, encoding: str | None = None):
         self.source = source
         self.delimiter = delimiter
-        self.layout = layout
-        self.timezone = timezone
-        self.window = window  # the same window the whole-file path applies (finish_chat)
         self.utf8 = utf8  # read the bytes from disk as they are (else decode the whole file first)
         self.encoding = None if utf8 else encoding  # decode block by block in this encoding
-        self.rows_read = 0
         self.sha256: str | None = None
 
-    def chunks(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        """(messages, quarantine) per piece, in file order. ``msg_id`` holds only ids the file gives."""
-        self.rows_read = 0
+    def tables(self) -> Iterator[Table]:
         if self.utf8:
             try:
                 yield from self._from_disk()
@@ -86,9 +85,9 @@ class ChatStream:
         self.sha256 = self.source.sha256
         header = header_of(data, self.delimiter)
         if header is not None:
-            yield from self._validated(header, memory_pieces(data, header.body_offset, PIECE_BYTES))
+            yield from self._read(header, memory_pieces(data, header.body_offset, PIECE_BYTES))
 
-    def _from_disk(self, encoding: str | None = None) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    def _from_disk(self, encoding: str | None = None) -> Iterator[Table]:
         digest = hashlib.sha256()
         with open(self.source.path, "rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
             hashing = None
@@ -114,7 +113,7 @@ class ChatStream:
             header = header_of(first[start:], self.delimiter)
             if header is not None:
                 body = first[start + header.body_offset :]
-                yield from self._validated(header, file_pieces(_prepend(body, read), PIECE_BYTES))
+                yield from self._read(header, file_pieces(_prepend(body, read), PIECE_BYTES))
             else:
                 while read(PIECE_BYTES):
                     pass
@@ -122,9 +121,26 @@ class ChatStream:
                 hashing.result()
         self.sha256 = digest.hexdigest()
 
-    def _validated(self, header: Header, pieces: Iterable[bytes]) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        reader = PieceReader(header.names, header.shape)
-        for table in reader.read(pieces, header.body_line):
+    @staticmethod
+    def _read(header: Header, pieces: Iterable[bytes]) -> Iterator[Table]:
+        yield from PieceReader(header.names, header.shape).read(pieces, header.body_line)
+
+
+class ChatStream(DelimitedPieces):
+    def __init__(
+        self, source: Source, delimiter: str, layout: Layout, timezone: str, utf8: bool, *, window: TimeWindow,
+        encoding: str | None = None,
+    ):
+        super().__init__(source, delimiter, utf8, encoding)
+        self.layout = layout
+        self.timezone = timezone
+        self.window = window  # the same window the whole-file path applies (finish_chat)
+        self.rows_read = 0
+
+    def chunks(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(messages, quarantine) per piece, in file order. ``msg_id`` holds only ids the file gives."""
+        self.rows_read = 0
+        for table in self.tables():
             stage = canonical_stage(table, self.layout.columns)
             self.rows_read += len(stage)
             if stage.is_empty():
