@@ -231,6 +231,25 @@ def print_profile(path: Path, top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(15)
 
 
+def print_accounting(db: Path, inputs: list[Path]) -> bool:
+    """From the outside: every data line of every input is a loaded, duplicate or quarantined row of
+    ingested_files (a refused or half-read file is a failed run, whatever the exit code)."""
+    import duckdb
+
+    ok = True
+    with duckdb.connect(str(db), read_only=True) as con:
+        for path in inputs:
+            lines = sum(1 for _ in open(path, "rb")) - 1
+            row = con.execute(
+                "SELECT sum(rows_loaded), sum(rows_duplicate), sum(rows_quarantined) FROM ingested_files "
+                "WHERE path = ?", [str(path)]).fetchone()
+            accounted = sum(v or 0 for v in row)
+            ok &= accounted == lines
+            print(f"  [{verdict(accounted == lines)}] {path.name}: {lines:,} data lines, {row[0] or 0:,} loaded, "
+                  f"{row[1] or 0:,} duplicate, {row[2] or 0:,} quarantined")
+    return ok
+
+
 def fail_if_bad(run: Run, db: Path) -> None:
     """Exit 1 means some input file was unreadable and the run went on; anything else, or no warehouse, stops."""
     if run.returncode == 0:
@@ -257,6 +276,8 @@ def one_run(args, tmp: Path) -> None:
     run.report_files = count_files(out)
     fail_if_bad(run, db)
     print_run("qc run", run, args.messages)
+    print("every input line accounted for in the warehouse:")
+    accounted = print_accounting(db, [chats, orders, roster])
 
     parse_s = polars_parse(chats)
     print(f"polars read_csv + parse sent_at of the same CSV: {parse_s:.2f} s ({args.messages / parse_s:,.0f} msg/s); "
@@ -290,6 +311,7 @@ def one_run(args, tmp: Path) -> None:
           + ("" if args.messages >= TARGET_MESSAGES else f" (target is for {TARGET_MESSAGES:,} messages)"))
     if naive is not None:
         print(f"  [{verdict(naive['same'])}] naive rounds equal the rounds table")
+    print(f"  [{verdict(run.returncode == 0 and accounted)}] exit 0 and every input line loaded, duplicate or quarantined")
 
     if args.profile:
         prof = tmp / "qc_run.prof"
