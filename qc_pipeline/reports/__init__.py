@@ -104,7 +104,8 @@ def write_reports(
         summary.review = review_section(con, week, config)
         agents = agent_views(data, config, T, file_names, details)
     with _phase("service standard"):
-        summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours)
+        summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours,
+                                          config.target_seconds(config.default_role, True))
         for view in agents:
             view.standard = summary.standard.by_agent.get(view.row.agent)
         trends = agent_trends(data.history, week, T)

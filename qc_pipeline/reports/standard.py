@@ -84,6 +84,7 @@ class AgentStandard:
 @dataclass
 class TeamStandard:
     due_hours: float
+    answer_target_s: float | None     # what "answer the waiting buyers first thing" is held to: the first-reply target
     totals: dict[str, Any]
     agents: list[dict]                # agent, name, figures: list[Figure]
     shifts: list[dict]                # shop, shift, figures
@@ -125,8 +126,9 @@ def _outcome() -> pl.Expr:
 
 
 def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict], T: Labels, mask: bool,
-                   due_hours: float) -> TeamStandard:
-    """The week's service-standard views; ``agents`` are the week's agent_week rows."""
+                   due_hours: float, answer_target_s: float | None = None) -> TeamStandard:
+    """The week's service-standard views; ``agents`` are the week's agent_week rows; ``answer_target_s`` the
+    first-reply target the median wait after a shift's start is compared with."""
     params = {"week": week}
     promises = con.sql("SELECT p.*, m.text FROM promises p LEFT JOIN messages m USING (msg_id) "
                        "WHERE p.week = $week ORDER BY p.shop, p.agent, p.promised_at, p.msg_id", params=params).pl()
@@ -152,6 +154,7 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
     stored = {(r["shop"], r["agent"]): r for r in agents}
     team = TeamStandard(
         due_hours=due_hours,
+        answer_target_s=answer_target_s,
         totals=_totals(promises, handovers, reminded, chased, stale),
         agents=[{"shop": r["shop"], "agent": r["agent"], "name": r.get("agent_name"),
                  "figures": [_figure(k, kind, r.get(k), T) for k, kind in AGENT_FIGURES.items()]}
@@ -224,10 +227,14 @@ def total_figures(team: TeamStandard, T: Labels) -> list[Figure]:
     for key, kind in TOTAL_KINDS.items():
         value = team.totals[key]
         target = {"promises_kept_pct": T.standard.target_all}.get(key, "")
+        if key == "handover_answer_median_s" and team.answer_target_s is not None:
+            target = f"≤ {team.answer_target_s:g} {T.units.seconds}"
         if key in ("handovers_left", "handovers_unanswered", "promises_broken", "double_chased_buyers",
                    "stale_auto_replies"):
             target = T.standard.target_zero
         tone = "warn" if target == T.standard.target_zero and value else ""
+        if key == "handover_answer_median_s" and value is not None and team.answer_target_s is not None:
+            tone = "ok" if value <= team.answer_target_s else "bad"
         out.append(Figure(key, plain(value), fmt(kind, value, T), target, tone))
     return out
 
@@ -339,3 +346,27 @@ def sheet_header(T: Labels) -> list[str]:
              "reminders": s.reminders, "reminding_agents": s.reminding_agents, "text": s.sheet_text,
              "ref": s.sheet_ref}
     return [names[c] for c in SHEET_COLUMNS]
+
+
+def markdown_lines(team: TeamStandard, T: Labels, escape) -> list[str]:
+    """summary.md's service-standard lines: the team figures of each clause against the standard's targets
+    (``escape`` keeps shop names plain text)."""
+    t, s = team.totals, T.standard
+    seconds = lambda v: fmt(SECONDS, v, T)
+    target = f"≤ {team.answer_target_s:g} {T.units.seconds}" if team.answer_target_s is not None else T.ui.none
+    per_shop: dict[str, int] = {}
+    for r in team.stale:
+        per_shop[r["shop"]] = per_shop.get(r["shop"], 0) + int(r["times"])
+    shops = "".join(f" · {escape(shop)} {n}" for shop, n in per_shop.items())
+    return [
+        f"**{s.title}**", "",
+        "- " + s.md_promises.format(n=t["promises"], pct=fmt(PCT, t["promises_kept_pct"], T), target=s.target_all,
+                                    late=t["promises_late"], broken=t["promises_broken"]),
+        "- " + s.md_handovers.format(n=t["handovers_left"], unanswered=t["handovers_unanswered"],
+                                     median=seconds(t["handover_answer_median_s"]), target=target),
+        "- " + s.md_reminders.format(n=t["reminders_sent"], pct=fmt(PCT, t["reminder_success_pct"], T),
+                                     amount=fmt(MONEY, t["reminder_recovered_amount"], T),
+                                     chased=t["double_chased_buyers"]),
+        "- " + s.md_auto_replies.format(n=t["stale_auto_replies"], shops=shops),
+        "",
+    ]
