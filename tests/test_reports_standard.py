@@ -425,3 +425,16 @@ def test_built_unmasked_report_shows_the_phone_with_its_banner(built, tmp_path):
     write_reports(con, WEEK, tmp_path, mask=False, generated_at=GENERATED)
     page = _pages(tmp_path / WEEK)[A].read_text(encoding="utf-8")
     assert PHONE in page and NICK in page and SCRIPT not in page
+
+
+def test_an_agent_with_more_broken_promises_than_shown_gets_the_first_and_a_pointer_to_the_sheet(built, tmp_path,
+                                                                                               monkeypatch):
+    con, _ = built
+    monkeypatch.setattr(limits, "STANDARD_PROMISES", 1)
+    write_reports(con, WEEK, tmp_path, generated_at=GENERATED)
+    page = _pages(tmp_path / WEEK)[A].read_text(encoding="utf-8")
+    listed = con.execute("SELECT msg_id FROM promises WHERE agent = ? AND status IN ('broken', 'late') "
+                         "ORDER BY promised_at, msg_id", [A]).fetchall()
+    assert len(listed) == 2
+    assert list(Standard(page).promises) == [listed[0][0]]
+    assert "显示 1 个，共 2 个" in page and f"qc-{WEEK}.xlsx" in page
