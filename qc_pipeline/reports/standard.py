@@ -104,6 +104,13 @@ def _masked_buyer(frame: pl.DataFrame, mask: bool, column: str = "buyer") -> pl.
     return frame.with_columns((masking.mask_nick_expr(nick) if mask else nick.fill_null("")).alias(column))
 
 
+def _group(items, key) -> dict:
+    out: dict = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return out
+
+
 def _figure(key: str, kind: str, value: Any, T: Labels) -> Figure:
     target, tone = "", ""
     if key == "promises_kept_pct":
@@ -171,15 +178,19 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
         counts.setdefault(agent, {}).setdefault(status, 0)
         counts[agent][status] += 1
     totals = dict(listed.group_by("agent").len().iter_rows())
+    # Each agent's rows, grouped once: a page is built per agent, and a week can have hundreds of them.
+    by = {"promises": _group(items, lambda p: p.agent), "left": _group(handover_rows, lambda r: r["left_by"]),
+          "taken": _group(handover_rows, lambda r: r["answered_by"]),
+          "reminders": _group(reminder_rows, lambda r: r["reminded_by"])}
     for (shop, agent), row in stored.items():
-        mine = [r for r in reminder_rows if r["reminded_by"] == agent]
+        mine = by["reminders"].get(agent, [])
         team.by_agent[agent] = AgentStandard(
             figures=[_figure(k, kind, row.get(k), T) for k, kind in AGENT_FIGURES.items()],
             status_counts={s: counts.get(agent, {}).get(s, 0) for s in ("kept", "late", "broken", "open")},
-            promises=[p for p in items if p.agent == agent],
+            promises=by["promises"].get(agent, []),
             promises_listed=totals.get(agent, 0),
-            left=[r for r in handover_rows if r["left_by"] == agent],
-            taken=[r for r in handover_rows if r["answered_by"] == agent],
+            left=by["left"].get(agent, []),
+            taken=by["taken"].get(agent, []),
             reminders=mine,
             chased=[r for r in mine if r["reminding_agents"] > 1],
             due_hours=due_hours,
