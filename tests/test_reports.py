@@ -182,8 +182,8 @@ def test_workbook_holds_real_numbers_equal_to_the_warehouse(warehouse, reports):
 def test_workbook_sheets_agents_and_flags(warehouse, reports):
     folder, _ = reports
     wb = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")
-    assert wb.sheetnames[:5] == ["汇总", "客服KPI", "环比", "趋势", "违规明细"]
-    agent_sheets = wb.sheetnames[5:]
+    assert wb.sheetnames[:6] == ["汇总", "客服KPI", "环比", "趋势", "违规明细", "服务规范"]
+    agent_sheets = wb.sheetnames[6:]
     assert sorted(agent_sheets) == sorted(["小雅", "阿杰", "小美"])
     for name in wb.sheetnames:
         assert len(name) <= 31 and not set(name) & set("[]:*?/\\")
@@ -261,7 +261,7 @@ def test_english_labels(warehouse, tmp_path):
     agent = next(p for p in paths if "小雅" in p.name).read_text(encoding="utf-8")
     assert "Response times" in agent and "Good" in agent
     wb = openpyxl.load_workbook(tmp_path / WEEK / f"qc-{WEEK}.xlsx")
-    assert wb.sheetnames[:5] == ["Summary", "Agent KPIs", "Week over week", "Trend", "Flags"]
+    assert wb.sheetnames[:6] == ["Summary", "Agent KPIs", "Week over week", "Trend", "Flags", "Service standard"]
     assert "First response median" in (tmp_path / WEEK / "summary.md").read_text(encoding="utf-8")
 
 

@@ -27,6 +27,7 @@ from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
 from qc_pipeline.reports.staging import is_staging, staged_folder
+from qc_pipeline.reports.standard import build_standard
 from qc_pipeline.reports.weekly_tables import (AGENT_WEEK_CSV, STALE_AUTO_REPLIES_CSV, agent_week_frame,
                                                stale_auto_replies_frame, write_csv, write_parquet)
 from qc_pipeline.reports.workbook import write_workbook
@@ -102,6 +103,11 @@ def write_reports(
         summary = summary_view(data, config, T, file_names)
         summary.review = review_section(con, week, config)
         agents = agent_views(data, config, T, file_names, details)
+    with _phase("service standard"):
+        summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours,
+                                          config.target_seconds(config.default_role, True))
+        for view in agents:
+            view.standard = summary.standard.by_agent.get(view.row.agent)
         trends = agent_trends(data.history, week, T)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}

@@ -16,3 +16,5 @@ SHEET_FLAGS = 20_000
 SHEET_WORST_SESSIONS = 10
 # Excel refuses a sheet with more rows than this.
 EXCEL_MAX_ROWS = 1_048_576
+# Broken and late look-up promises listed with their transcript on an agent's page (the 服务规范 sheet holds all).
+STANDARD_PROMISES = 10

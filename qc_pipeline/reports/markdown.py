@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.standard import markdown_lines
 from qc_pipeline.reports.views import AgentRow, SummaryView
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 
@@ -81,6 +82,8 @@ def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: st
     if review.get("adjusted"):
         lines += [f"**{T.ui.adjusted_title}**: " + " · ".join(
             f"{md_escape(r['agent'])} {r['qc_score_avg']} → {r['qc_score_adjusted_avg']}" for r in review["adjusted"]), ""]
+    if view.standard is not None:
+        lines += markdown_lines(view.standard, T, md_escape)
     bands = [f"{b['label']} {b['count']}" for b in view.bands if b["count"]]
     if bands:
         lines += [f"**{T.ui.band_distribution}**: " + " · ".join(bands), ""]

@@ -254,6 +254,8 @@ class SummaryView:
     trend: dict[str, list[tuple[str, list[Any]]]]
     # The review loop: rules that need tuning, scores adjusted after appeals (qc_pipeline/review/report.py).
     review: dict = field(default_factory=dict)
+    # The service-standard section (reports/standard.py), when the report was built with it.
+    standard: Any = None
     rankings: list[Ranking] = field(default_factory=list)       # one per role, in ``agents`` order
     attention: list[AttentionLine] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
@@ -370,6 +372,7 @@ class AgentView:
     has_previous: bool
     previous_week: str
     min_sessions: int = 0                # reports.min_sessions: below it the row is a small sample
+    standard: Any = None                 # the agent's service-standard section (reports/standard.py)
 
 
 def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], details: Details) -> list[AgentView]:

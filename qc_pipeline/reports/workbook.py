@@ -18,6 +18,7 @@ from qc_pipeline.reports.figures import COUNT, FIGURES, MONEY, PCT, RATE, SCORE,
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.naming import agent_sheet_names
 from qc_pipeline.reports.detail import SessionView
+from qc_pipeline.reports.standard import SHEET_COLUMNS, sheet_header
 from qc_pipeline.reports.views import AgentView, SummaryView
 from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
 from qc_pipeline.store.schema import FLAG_CATEGORIES
@@ -51,7 +52,8 @@ def write_workbook(
         "comments": T.ui.masked_note if masked else T.ui.unmasked_banner,
     })
     f = formats(wb, T.units.seconds)
-    reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet, T.ui.kpi_sheet}
+    reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet, T.ui.kpi_sheet,
+                T.standard.sheet}
     sheet_names = agent_sheet_names([a.row.agent for a in agents], reserved)
 
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
@@ -60,6 +62,8 @@ def write_workbook(
     _wow_sheet(SheetWriter(wb, T.ui.wow_sheet, f), summary, T)
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
     _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
+    if summary.standard is not None:
+        _standard_sheet(SheetWriter(wb, T.standard.sheet, f), summary.standard.sheet, T)
     for view in sorted(agents, key=lambda a: (a.row.rank, a.row.agent)):
         _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked, lists)
     wb.close()
@@ -209,6 +213,31 @@ def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, total: int, T: Labels, lis
         s.title(row, T.ui.rows_shown.format(shown=shown.height, total=total, file=list_name), "note")
     s.finish(freeze_row=1, freeze_col=0)
     s.ws.autofilter(0, 0, max(shown.height, 1), len(_FLAG_HEAD) - 1)
+
+
+# How each column of the 服务规范 sheet is written (reports/standard.py SHEET_COLUMNS); the rest is text.
+_STANDARD_CELLS = {"at": "moment", "deadline": "moment", "done_at": "moment", "paid_at": "moment",
+                   "wait_s": SECONDS, "amount": MONEY, "reminders": COUNT, "reminding_agents": COUNT}
+
+
+def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels) -> None:
+    """Every promise, handover and reminded order of the week, one row each (masked as the pages are), one
+    header row at the top and an autofilter over the table: a supervisor filters by kind, agent or status."""
+    s.header(0, 0, sheet_header(T))
+    shown = frame.head(limits.EXCEL_MAX_ROWS - 1)
+    for r_index, row in enumerate(shown.iter_rows(), start=1):
+        for c_index, (column, value) in enumerate(zip(SHEET_COLUMNS, row)):
+            how = _STANDARD_CELLS.get(column)
+            if how == "moment":
+                s.moment(r_index, c_index, value)
+            elif how is not None:
+                s.number(r_index, c_index, value, how)
+            elif column == "text":
+                s.wide_text(r_index, c_index, value)
+            else:
+                s.text(r_index, c_index, value)
+    s.finish(freeze_row=1, freeze_col=0)
+    s.ws.autofilter(0, 0, max(shown.height, 1), len(SHEET_COLUMNS) - 1)
 
 
 def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists: dict[str, str]) -> None:
