@@ -386,26 +386,27 @@ def _monthly(con, report: RebuildReport, rewritten: pl.DataFrame, roster: pl.Dat
     if rewritten.is_empty():
         return
     parts = months_of_weeks(rewritten)
-    by_settings: dict[str, tuple[Config, list[str]]] = {}
+    # One shop and month at a time: what is held in memory is one shop's few weeks of rows, however many
+    # shops and months a run touches (a shop's figures never read another shop's rows).
     for shop in parts["shop"].unique().sort().to_list():
         settings = config.for_shop(shop)
-        by_settings.setdefault(settings.derived_version, (settings, []))[1].append(shop)
-    # One month at a time: what is held in memory is a few weeks' rows, however many months a run touches.
-    for (settings, shops), month in ((group, m) for group in by_settings.values()
-                                     for m in parts["month"].unique().sort().to_list()):
-        mine = parts.filter(pl.col("shop").is_in(shops) & (pl.col("month") == month))
-        if mine.is_empty():
-            continue
-        weeks = mine.select("shop", "week").unique()
-        rows = {name: store.read_partitions(con, name, weeks) for name in WEEKLY_INPUTS}
-        months = mine.select("shop", "month").unique()
-        frame = agent_month_table(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"], roster,
-                                  settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
-                                  rows["handovers"])
-        # The weeks at a month's edges also hold rows of the neighbouring months, which are not whole here.
-        frame = frame.join(months, on=["shop", "month"], how="semi")
-        store.replace_months(con, "agent_month", _conform("agent_month", frame), months)
-        report.add_written("agent_month", len(frame))
+        for month in parts.filter(pl.col("shop") == shop)["month"].unique().sort().to_list():
+            _shop_month(con, report, parts.filter((pl.col("shop") == shop) & (pl.col("month") == month)),
+                        roster, settings)
+
+
+def _shop_month(con, report: RebuildReport, mine: pl.DataFrame, roster: pl.DataFrame, settings: Config) -> None:
+    """agent_month of one shop and month, from the stored rows of the weeks it overlaps."""
+    weeks = mine.select("shop", "week").unique()
+    rows = {name: store.read_partitions(con, name, weeks) for name in WEEKLY_INPUTS}
+    months = mine.select("shop", "month").unique()
+    frame = agent_month_table(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"], roster,
+                              settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
+                              rows["handovers"])
+    # The weeks at a month's edges also hold rows of the neighbouring months, which are not whole here.
+    frame = frame.join(months, on=["shop", "month"], how="semi")
+    store.replace_months(con, "agent_month", _conform("agent_month", frame), months)
+    report.add_written("agent_month", len(frame))
 
 
 def _replace(con, report: RebuildReport, table: str, rows: pl.DataFrame, full: pl.DataFrame,
