@@ -139,7 +139,7 @@ def build_cases(
     taken = set() if allow_repeats else {
         s for (s,) in con.execute("SELECT DISTINCT session_id FROM cases WHERE week <> ?", [week]).fetchall()
     }
-    chosen = {kind: pick(candidates, kind, top, criteria.max_per_agent, taken) for kind in ("good", "bad")}
+    chosen = {kind: pick(candidates, kind, top, criteria.max_per_agent, taken, criteria) for kind in ("good", "bad")}
     everyone = {c.session_id: c.row["buyer"] for cs in chosen.values() for c in cs}
     flags = _flags(con, everyone)
     topics = (topics(list(everyone)) if everyone else {}) if topics is not None else _topics(con, week, list(everyone))
