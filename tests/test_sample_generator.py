@@ -435,7 +435,9 @@ def test_the_modes_disagree_only_where_planted(sample):
     _, truth = sample
     # Unpaid orders sit in a window by creation time only, so `paid` places them nowhere.
     differing = {t for o in truth["orders"] if len({str(o["attribution"][m]) for m in MODES}) > 1 for t in o["cases"]}
-    assert differing == {"paid_day3", "paid_after_week", "ordered_before_chat", "closed_unpaid", "multi_order"}
+    # double_chased: 小雅 answered last before the creation, 小满 before the payment.
+    assert differing == {"paid_day3", "paid_after_week", "ordered_before_chat", "closed_unpaid", "multi_order",
+                         "reminded_closed_unpaid", "reminder_at_deadline", "double_chased"}
 
 
 def test_plan_refuses_an_order_that_does_not_do_what_it_says(plan):

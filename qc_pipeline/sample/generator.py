@@ -10,6 +10,7 @@ from qc_pipeline.sample.exports import write_exports
 from qc_pipeline.sample.orders import order_truth
 from qc_pipeline.sample.plan import plan_sample
 from qc_pipeline.sample.shops import SHOPS, agent_roles
+from qc_pipeline.sample.standard_truth import standard_truth
 from qc_pipeline.sample.truth import build_truth, dumps_truth
 
 
@@ -38,6 +39,7 @@ def generate_sample(out_dir: Path, seed: int = 7, weeks: int = 2, end_week: str 
         names={a.account: a.name for s in SHOPS for a in s.agents}, files=files,
         orders=[{**order_truth(o), **per_order[o.order_id]} for o in plan.orders], quarantined=quarantined,
         violations=plan.violations, agents=_roster_truth(), conversion=conversion,
+        standard=standard_truth(plan.sessions, plan.orders, config),
     )
     (out_dir / catalog.TRUTH).write_bytes(dumps_truth(truth).encode("utf-8"))
     return truth

@@ -45,6 +45,12 @@ class Msg:
     at: dt.datetime
     text: str
     short_time: bool = False  # written as H:MM in the web page layout (only for times on a whole minute)
+    # Hand-planted service-standard texts (standard_truth.py): the clause the wording is there for
+    # (promise | reminder | auto_date), what the truth must say of it (a promise's status, an
+    # auto-reply's stale | fresh) and the case tag its truth row carries.
+    planted: str | None = None
+    expect: str | None = None
+    case: str | None = None
 
     def content_key(self) -> tuple:
         """What makes two records the same message; the buyer row's agent is the reader's inference."""

@@ -10,6 +10,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
+from qc_pipeline.config import load_config
 from qc_pipeline.sample import catalog
 from qc_pipeline.sample.checks import check_identities, align_text_exports
 from qc_pipeline.sample.csvfiles import BadRow, arrange_exports
@@ -21,6 +22,7 @@ from qc_pipeline.sample.planted import PLANTED_BUYERS, plan_planted
 from qc_pipeline.sample.planted_orders import plant_orders
 from qc_pipeline.sample.scenarios import BuyerBook, plan_ordinary
 from qc_pipeline.sample.shops import MAIN_SHOP, SHOPS, agent_roles
+from qc_pipeline.sample.standard_truth import check_standard
 from qc_pipeline.sample.texts import buyer_nicks
 from qc_pipeline.sample.violations import pick_violations
 
@@ -70,6 +72,8 @@ def _apply_violations(sessions: list[Session], seed: int) -> list[dict]:
     planted = []
     for i, (category, text, words) in sorted(pick_violations(len(replies), seed).items()):
         msg = replies[i]
+        if msg.planted:
+            continue  # a planted promise or reminder keeps its wording
         msg.text = text
         planted.append({
             "shop": msg.shop, "buyer": msg.buyer, "agent": msg.agent, "sent_at": fmt(msg.at),
@@ -101,4 +105,5 @@ def plan_sample(seed: int = 7, weeks: int = 2, end_week: str = "2026-W47", *, vi
     plan = SamplePlan(seed, period, sessions, _bad_rows(stream("bad"), sessions, period), orders)
     if violations:
         plan.violations = _apply_violations(sessions, seed)
+    check_standard(sessions, load_config())
     return plan

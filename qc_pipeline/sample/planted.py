@@ -11,9 +11,10 @@ from typing import Callable
 
 from qc_pipeline.sample import catalog, texts
 from qc_pipeline.sample.conversation import Conversation
-from qc_pipeline.sample.model import Session
+from qc_pipeline.sample.model import Msg, Session
 from qc_pipeline.sample.period import Period
 from qc_pipeline.sample.shops import MAIN_SHOP, SMALL_SHOP, shop
+from qc_pipeline.sample.standard_truth import AUTO_DATE, PROMISE, REMINDER
 
 # Buyers the planted cases use; ordinary days never pick them.
 PLANTED_BUYERS = (
@@ -21,11 +22,26 @@ PLANTED_BUYERS = (
     "tb8812_77", "xiaoyu_hz", "orange_2046", "peach_momo", "xiaolu_2017", "tom_cat_1988", "sunflower_88",
     "bella_hz", "nini_baby", "guest_lala", "happy_kk", "rainy_day_01", "night_owl_z", "yunduo_mama",
     "jenny_w", "sunny_lili", "momo_night", "river_wu", "dudu_2023", "dabai_0503",
+    # the service-standard cases
+    "wenwen_hz", "lucky_star7", "tb_dora_22", "xixi_0808", "bobo_tea", "yiyi_baby", "miumiu_77", "aqua_lin",
+    "pear_xia", "tb_nuomi", "dingding_520", "haha_cat9", "panda_mia", "lulu_2088",
 )
+
+# Dated auto-replies a shop forgot to replace (auto_reply_dates.toml): 双11 names an event that ends on
+# 11-11, the coupon text a closing date.
+AUTO_DOUBLE11 = "[自动回复]您好，双11活动期间咨询较多，客服会按顺序回复您"
+AUTO_COUPON_UNTIL = "[自动回复]您好，满299减30的店铺券截止11月20日，欢迎领取"
 
 
 def _acc(name: str, shop_name: str = MAIN_SHOP) -> str:
     return shop(shop_name).agent(name).account
+
+
+def plant(msg: Msg, clause: str, case: str, expect: str | None = None) -> Msg:
+    """Mark a text as written for a service-standard clause; the generator refuses clause wording anywhere
+    else, and a planted `expect` (a promise's status, an auto-reply's stale | fresh) the truth does not give."""
+    msg.planted, msg.case, msg.expect = clause, case, expect
+    return msg
 
 
 class Planter:
@@ -377,7 +393,9 @@ def desktop_bracketed_after_sale(pl: Planter) -> None:
     c.note(at(3, "08:30:05"), "system", f"由 服务助手 转交给 {_acc('小周')}")
     c.note(at(3, "08:30:06"), "system", "原因：【离线留言自动分配】")
     # On duty only from 08:30:00: a 50 s wait.
-    c.answer("非常抱歉让您久等了，已经帮您联系快递加急处理，有进展会马上告诉您", wait=50, at=at(3, "08:30:50"))
+    # 帮您联系快递 is a look-up promise (promise.ask_colleague), kept by the next reply at 08:33:30.
+    plant(c.answer("非常抱歉让您久等了，已经帮您联系快递加急处理，有进展会马上告诉您", wait=50, at=at(3, "08:30:50")),
+          PROMISE, "promise_kept_same_session", "kept")
     c.ask(at(3, "08:32:00"), "好的，什么时候能更新")
     c.answer("已经帮您催促快递网点了，有新进展会及时通知您", wait=90)
     c.ask(at(3, "08:35:00"), "好的谢谢")
@@ -426,12 +444,185 @@ def ordered_before_chat(pl: Planter) -> None:
     pl.keep(c)
 
 
+# Service-standard clauses (docs/metrics.md): look-up promises, payment reminders, handovers, dated
+# auto-replies. The promise and reminder texts are the only ones in the sample that carry the wording.
+
+def promise_kept_after_holding(pl: Planter) -> None:
+    at = pl.at
+    tag = ("promise_kept_same_session",)
+    c = pl.conv("wenwen_hz", "小周", [catalog.AFTERSALE_CSV], tag, kind="aftersale")
+    c.ask(at(2, "10:20:00"), "上周买的羽绒服想换个颜色，还有藏青色L码吗", cases=tag)
+    plant(c.answer("我帮您查一下仓库的库存，请稍等", wait=40), PROMISE, "promise_kept_same_session", "kept")
+    c.ask(at(2, "10:22:00"), "查到了吗")
+    # Only holding words: not an answer, so it keeps nothing.
+    c.answer("还在查，请稍等~", wait=30)
+    c.ask(at(2, "10:24:00"), "麻烦快点")
+    # A second promise keeps nothing either; the next real answer keeps both.
+    plant(c.answer("仓库还在核实，核实后马上回复您", wait=60), PROMISE, "promise_kept_same_session", "kept")
+    c.say(at(2, "10:27:00"), "让您久等了，藏青色L码有现货，换货申请提交后，仓库收到退回的衣服就给您寄出")
+    c.ask(at(2, "10:28:00"), "好的，那我去申请")
+    c.answer("好的亲，给您添麻烦了，有问题随时联系我们~", wait=45)
+    pl.keep(c)
+
+
+def promise_kept_by_colleague(pl: Planter) -> None:
+    at = pl.at
+    tag = ("promise_kept_by_colleague",)
+    c = pl.conv("lucky_star7", "小满", [catalog.PRESALE_CSV], tag)
+    c.ask(at(3, "23:40:00"), "驼色羊毛大衣M码什么时候补货", cases=tag)
+    plant(c.answer("我帮您问一下仓库，明天给您回复", wait=25), PROMISE, "promise_kept_by_colleague", "kept")
+    pl.keep(c)
+    # The early shift answers it the next morning (a session of its own: 49 on-duty minutes passed).
+    c = pl.conv("lucky_star7", "小雅", [catalog.PRESALE_CSV], tag)
+    c.say(at(4, "09:30:00"), "您好，昨天问的驼色羊毛大衣，仓库回复M码这周补货，补货后详情页会更新库存")
+    c.ask(at(4, "09:35:00"), "好的，我到时候再看看", cases=tag)
+    c.answer("好的亲，感谢支持~", wait=20)
+    pl.keep(c)
+
+
+def promise_due_boundaries(pl: Planter) -> None:
+    at = pl.at
+    # Answered exactly 24 h later: still kept.
+    tag = ("promise_kept_at_due",)
+    c = pl.conv("tb_dora_22", "阿杰", [catalog.PRESALE_CSV], tag)
+    c.ask(at(8, "13:59:30"), "这件冲锋衣的防水指数是多少", cases=tag)
+    plant(c.answer("我帮您核实一下，核实后回复您", wait=30), PROMISE, "promise_kept_at_due", "kept")
+    pl.keep(c)
+    c = pl.conv("tb_dora_22", "阿杰", [catalog.PRESALE_CSV], tag)
+    c.say(at(9, "14:00:00"), "您好，昨天问的冲锋衣已经核实了，面料的防水指数是10000毫米")
+    c.ask(at(9, "14:02:00"), "好的谢谢", cases=tag)
+    c.answer("不客气哦，有问题随时联系我们~", wait=15)
+    pl.keep(c)
+
+    # Answered 24 h and 1 s later: late.
+    tag = ("promise_late",)
+    c = pl.conv("xixi_0808", "小鹿", [catalog.PRESALE_CSV], tag)
+    c.ask(at(9, "19:59:40"), "这条百褶半身裙的腰围是多少", cases=tag)
+    plant(c.answer("我去确认一下尺码表，稍后给您答复", wait=20), PROMISE, "promise_late", "late")
+    pl.keep(c)
+    c = pl.conv("xixi_0808", "小鹿", [catalog.PRESALE_CSV], tag)
+    c.say(at(10, "20:00:01"), "您好，百褶半身裙S码腰围66厘米，M码70厘米，L码74厘米")
+    c.ask(at(10, "20:03:00"), "好的", cases=tag)
+    c.answer("好的亲，感谢支持~", wait=10)
+    pl.keep(c)
+
+
+def promise_broken_and_open(pl: Planter) -> None:
+    at = pl.at
+    # Never answered; the shop's data runs on for another week: broken.
+    tag = ("promise_broken",)
+    c = pl.conv("bobo_tea", "小周", [catalog.AFTERSALE_CSV], tag, kind="aftersale")
+    c.ask(at(5, "14:58:00"), "我的退货寄回去三天了，还没退款", cases=tag)
+    plant(c.answer("非常抱歉，我去问一下仓库的签收情况，晚点回复您", wait=120), PROMISE, "promise_broken", "broken")
+    pl.keep(c)
+    # Promised on the last evening: due after the shop's last message, so still open.
+    tag = ("promise_open",)
+    c = pl.conv("yiyi_baby", "阿宁", [catalog.AFTERSALE_CSV], tag, kind="aftersale")
+    c.ask(at(13, "20:59:30"), "订单显示已签收，但我没收到", cases=tag)
+    plant(c.answer("非常抱歉，我帮您联系快递核实一下，明天给您答复", wait=30), PROMISE, "promise_open", "open")
+    pl.keep(c)
+
+
+def stale_auto_replies(pl: Planter) -> None:
+    at = pl.at
+
+    def chat(buyer: str, day: int, question: str, auto_text: str, expect: str, answer: str) -> None:
+        case = "stale_auto_reply" if expect == "stale" else "auto_reply_date_not_passed"
+        c = pl.conv(buyer, "小雅", [catalog.PRESALE_CSV], (case,))
+        c.ask(at(day, "11:10:00"), question, cases=(case,))
+        plant(c.auto(at(day, "11:10:01"), auto_text), AUTO_DATE, case, expect)
+        c.answer(answer, wait=25)
+        pl.keep(c)
+
+    # 双11 ends on 11-11: the text is the coming event's before it and on the day, stale after it. The
+    # first two need the two-week sample (a one-week W47 sample has no day before 11-11).
+    if pl.p.n_days >= 14:
+        chat("miumiu_77", 1, "这件加厚羽绒服有黑色M码吗", AUTO_DOUBLE11, "fresh", "您好，黑色M码有现货的")
+        chat("miumiu_77", 2, "羽绒服今天下单什么时候发货", AUTO_DOUBLE11, "fresh",
+             "亲，仓库按付款顺序安排发货，发出后订单里会显示物流单号哦")
+    chat("miumiu_77", 4, "羽绒服收到了，想再买一件米白色", AUTO_DOUBLE11, "stale", "您好，米白色M码也有现货的")
+    # 截止11月20日: not stale on the 20th, stale from the 21st.
+    chat("aqua_lin", 11, "店铺券怎么领", AUTO_COUPON_UNTIL, "fresh", "亲，店铺首页就能领取，下单时会自动抵扣哦")
+    chat("aqua_lin", 12, "昨天领的券还能用吗", AUTO_COUPON_UNTIL, "stale", "亲，领取后的券在有效期内都能使用哦")
+
+
+def shift_change_handovers(pl: Planter) -> None:
+    at = pl.at
+    # Waiting at the early shift's end (16:30) and answered by the late shift in that very second: left by
+    # 阿杰, 0 s after the late shift came on.
+    tag = ("handover_at_shift_change",)
+    c = pl.conv("pear_xia", "阿杰", [catalog.PRESALE_CSV], tag)
+    c.ask(at(10, "16:28:30"), "这件针织开衫是羊毛的吗", cases=tag)
+    c.answer("您好，这款是羊毛混纺的，手感柔软不扎", wait=90, agent=_acc("小鹿"))
+    c.serving = _acc("小鹿")
+    c.ask(at(10, "16:31:00"), "有M码吗")
+    c.answer("M码有现货的亲", wait=20)
+    pl.keep(c)
+    # Unanswered, the session still open at 16:30 (9 min 50 s after its last message): left unanswered.
+    tag = ("handover_unanswered",)
+    c = pl.conv("tb_nuomi", "小雅", [catalog.PRESALE_CSV], tag)
+    c.ask(at(11, "16:20:00"), "在吗", cases=tag)
+    c.ask(at(11, "16:20:10"), "加厚羽绒服能机洗吗")
+    pl.keep(c)
+
+
+# Conversations with payment reminders (催付); their orders are in planted_orders.py.
+
+def payment_reminders(pl: Planter) -> None:
+    at = pl.at
+    tag = ("reminded_then_paid",)
+    c = pl.conv("dingding_520", "小雅", [catalog.PRESALE_CSV], tag)
+    c.ask(at(2, "10:00:00"), "加厚羽绒服黑色M码还有吗", cases=tag)
+    c.answer("黑色M码有现货的亲", wait=20)
+    c.ask(at(2, "10:02:00"), "好的我拍了")
+    c.answer("收到，仓库会按顺序为您打包", wait=15)
+    # The order was created at 10:02:40 and is still unpaid.
+    plant(c.say(at(2, "10:15:00"), "亲，看到您的订单还没付款哦，有问题随时问我"), REMINDER, "reminded_then_paid")
+    c.ask(at(2, "10:20:00"), "刚才在忙，现在就付")
+    c.answer("好的亲，感谢支持~", wait=12)
+    pl.keep(c)
+
+    tag = ("reminded_closed_unpaid",)
+    c = pl.conv("haha_cat9", "阿杰", [catalog.PRESALE_CSV], tag)
+    c.ask(at(3, "11:00:00"), "连帽卫衣灰色L码有货吗", cases=tag)
+    c.answer("灰色L码有现货的", wait=18)
+    plant(c.say(at(3, "11:20:00"), "亲，您的订单还没付款哦，未付款订单三天后会自动关闭"), REMINDER,
+          "reminded_closed_unpaid")
+    pl.keep(c)
+
+    # Two agents chase one buyer for one order: 小雅 in the morning, 小满 in the evening.
+    tag = ("double_chased",)
+    c = pl.conv("panda_mia", "小雅", [catalog.PRESALE_CSV], tag)
+    c.ask(at(4, "11:00:00"), "高腰牛仔裤27码有吗", cases=tag)
+    c.answer("27码有现货的亲", wait=15)
+    plant(c.say(at(4, "11:20:00"), "亲，您拍下的牛仔裤还没付款哦"), REMINDER, "double_chased")
+    pl.keep(c)
+    c = pl.conv("panda_mia", "小满", [catalog.PRESALE_CSV], tag)
+    plant(c.say(at(4, "18:00:00"), "亲，您的订单还没有付款，付款后当天安排发货哦"), REMINDER, "double_chased")
+    c.ask(at(4, "18:05:00"), "不好意思忘了，马上付", cases=tag)
+    c.answer("好的亲，感谢支持~", wait=10)
+    pl.keep(c)
+
+    # A reminder exactly at the auto-close deadline (created + 72 h) still counts.
+    tag = ("reminder_at_deadline",)
+    c = pl.conv("lulu_2088", "小鹿", [catalog.PRESALE_CSV], tag)
+    c.ask(at(7, "20:00:00"), "纯棉衬衫白色M码有吗", cases=tag)
+    c.answer("白色M码有现货的亲", wait=20)
+    pl.keep(c)
+    c = pl.conv("lulu_2088", "小鹿", [catalog.PRESALE_CSV], tag)
+    plant(c.say(at(10, "20:05:00"), "亲，您的订单还没付款哦，今天就会自动关闭"), REMINDER, "reminder_at_deadline")
+    c.ask(at(10, "20:09:00"), "不要了，谢谢", cases=tag)
+    c.answer("好的亲，有需要随时找我哦", wait=25)
+    pl.keep(c)
+
+
 CASES: tuple[Callable[[Planter], None], ...] = (
     off_shift_next_morning, cross_midnight, shift_end_boundary, reply_after_shift_end, gap_spans_off_duty,
     transfer_with_desktop_copy, transfer_to_aftersale, three_before_reply, equal_timestamp,
     idle_gap_thresholds, multi_session_buyer, slow_replies, aftersale_targets, identical_lines,
     auto_reply_only, week_boundary, small_shop_web_page, main_shop_web_page, desktop_bracketed_after_sale,
-    consecutive_days, ordered_before_chat,
+    consecutive_days, ordered_before_chat, promise_kept_after_holding, promise_kept_by_colleague,
+    promise_due_boundaries, promise_broken_and_open, stale_auto_replies, shift_change_handovers, payment_reminders,
 )
 
 

@@ -169,9 +169,31 @@ def silent_auto_only(o: Orders) -> None:
           ("silent_auto_only",), item="连帽卫衣", quantity=1)
 
 
+def payment_reminders(o: Orders) -> None:
+    # 小雅 answers at 10:00:20 and 10:02:15; the order waits, 小雅 reminds at 10:15:00, paid at 10:21.
+    o.add("dingding_520", o.at(2, "10:02:40"), o.at(2, "10:21:00"), every_mode(o.converts(2, "小雅")),
+          ("reminded_then_paid",), item="加厚羽绒服", quantity=1)
+    # 阿杰 answers at 11:00:18 and reminds at 11:20:00; never paid, closed after three days.
+    o.add("haha_cat9", o.at(3, "11:03:00"), None,
+          {"order": o.held(3), "paid": o.NOTHING, "order_then_paid": o.held(3)},
+          ("reminded_closed_unpaid", "closed_unpaid"), item="连帽卫衣", quantity=1, close_reason="超时未付款")
+    # 小雅 answers at 11:00:15 and reminds at 11:20:00, 小满 reminds at 18:00:00 and answers at 18:05:10;
+    # paid at 18:06. By creation time 小雅 answered last before it, by payment time 小满.
+    o.add("panda_mia", o.at(4, "11:05:00"), o.at(4, "18:06:00"), {
+        "order": o.converts(4, "小雅"),
+        "paid": o.converts(4, "小满"),
+        "order_then_paid": o.converts(4, "小雅"),
+    }, ("double_chased",), item="高腰牛仔裤", quantity=1)
+    # 小鹿 answers at 20:00:20; reminded exactly 72 h after creation (20:05:00 three days on), never paid.
+    o.add("lulu_2088", o.at(7, "20:05:00"), None,
+          {"order": o.held(7), "paid": o.NOTHING, "order_then_paid": o.held(7)},
+          ("reminder_at_deadline", "closed_unpaid"), item="纯棉衬衫", quantity=1, close_reason="超时未付款")
+
+
 PLANTED_ORDERS: tuple[Callable[[Orders], None], ...] = (
     transfer_credit, two_agents, paid_day3, paid_after_week, paid_at_week_end, closed_unpaid, refunded,
     multi_order, other_shop, window_edge, ordered_before_chat, consecutive_days, repeat_buyers, silent_auto_only,
+    payment_reminders,
 )
 
 

@@ -1,7 +1,9 @@
 """What buyers ask and how agents answer, per shop and topic.
 
 Agent and auto-reply texts stay clear of every word the compliance rules look for (see
-``FORBIDDEN_IN_AGENT_TEXT``) so that the sample's flags come only from the separate violation bank.
+``FORBIDDEN_IN_AGENT_TEXT``) so that the sample's flags come only from the separate violation bank, and of
+the service standard's wording (look-up promises, payment reminders, dated auto-replies), which only the
+hand-planted cases carry (standard_truth.check_standard refuses a plan otherwise).
 Every text is one line without leading or trailing spaces and encodes in GBK, because the same
 conversations are written to GBK files and to line-based text exports.
 """
@@ -203,9 +205,9 @@ AFTERSALE_TOPICS = (
         ("颜色拍错了能换吗", ("可以的，您在订单里申请换货，选择新的颜色就好",)),
     )),
     Topic("logistics", (
-        ("快递三天没动了", ("非常抱歉让您久等了，已经帮您联系快递加急处理，有进展会马上告诉您",)),
+        ("快递三天没动了", ("非常抱歉让您久等了，快递网点已经在加急处理，物流更新后订单里就能看到",)),
         ("物流一直不更新", ("已经帮您催促快递网点了，有新进展会及时通知您",)),
-        ("显示签收了但我没收到", ("麻烦您先问一下家人或者快递柜，我们这边也同步联系快递员核实",)),
+        ("显示签收了但我没收到", ("麻烦您先问一下家人或者快递柜，签收记录里有快递员留下的投递位置",)),
     )),
     Topic("quality", (
         ("收到衣服有线头", ("非常抱歉给您带来不好的体验，麻烦拍一下照片发给我们，马上为您处理",)),

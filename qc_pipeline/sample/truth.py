@@ -3,7 +3,8 @@
 Every wait, clock start and session boundary comes from the planned conversations; the weekly figures
 are plain Python over the planned rounds (statistics.median and a hand-written linear p90), written
 independently of the pipeline's SQL. Conversion figures come from conversion_truth.py, likewise plain
-Python over the planned replies and orders.
+Python over the planned replies and orders; the service-standard sections (promises, payment reminders,
+handovers, stale auto-replies) from standard_truth.py.
 """
 from __future__ import annotations
 
@@ -191,7 +192,7 @@ def config_truth(config: Config) -> dict:
 def build_truth(
     *, seed: int, period: Period, config: Config, sessions: list[Session], roles: dict[str, str],
     names: dict[str, str], files: dict, orders: list[dict], quarantined: list[dict], violations: list[dict],
-    agents: list[dict], conversion: dict,
+    agents: list[dict], conversion: dict, standard: dict,
 ) -> dict:
     ordered = sorted(sessions, key=lambda s: (s.shop, s.buyer, s.started_at))
     counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -220,6 +221,7 @@ def build_truth(
         "conversion": conversion,
         "quarantined": quarantined,
         "violations": violations,
+        **standard,
         "cases": case_index(session_rows, round_rows),
     }
 
