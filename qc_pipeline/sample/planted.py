@@ -24,7 +24,7 @@ PLANTED_BUYERS = (
     "jenny_w", "sunny_lili", "momo_night", "river_wu", "dudu_2023", "dabai_0503",
     # the service-standard cases
     "wenwen_hz", "lucky_star7", "tb_dora_22", "xixi_0808", "bobo_tea", "yiyi_baby", "miumiu_77", "aqua_lin",
-    "pear_xia", "tb_nuomi", "dingding_520", "haha_cat9", "panda_mia", "lulu_2088",
+    "pear_xia", "tb_nuomi", "dingding_520", "haha_cat9", "panda_mia", "lulu_2088", "fast_pay_01",
 )
 
 # Dated auto-replies a shop forgot to replace (auto_reply_dates.toml): 双11 names an event that ends on

@@ -188,6 +188,10 @@ def payment_reminders(o: Orders) -> None:
     o.add("lulu_2088", o.at(7, "20:05:00"), None,
           {"order": o.held(7), "paid": o.NOTHING, "order_then_paid": o.held(7)},
           ("reminder_at_deadline", "closed_unpaid"), item="纯棉衬衫", quantity=1, close_reason="超时未付款")
+    # Paid in the second it was created: it never waited for payment, so it has no payment_reminders row.
+    # The buyer never chatted: a silent order.
+    o.add("fast_pay_01", o.at(6, "14:00:00"), o.at(6, "14:00:00"), every_mode(o.SILENT),
+          ("paid_at_creation",), item="连帽卫衣", quantity=1)
 
 
 PLANTED_ORDERS: tuple[Callable[[Orders], None], ...] = (
