@@ -202,7 +202,8 @@ def test_planted_stale_auto_replies(sample):
         ("aqua_lin", "2026-11-21"): ("until.deadline_word", "2026-11-20"),
     }
     # The same texts before and on their day (11-10, 11-11; 11-20) are not stale.
-    fresh = {(s["buyer"], s["started_at"][:10]) for s in truth["sessions"] if "auto_reply_date_not_passed" in s["cases"]}
+    fresh = {(s["buyer"], s["started_at"][:10]) for s in truth["sessions"]
+             if "auto_reply_date_not_passed" in s["cases"]}
     assert fresh == {("miumiu_77", "2026-11-10"), ("miumiu_77", "2026-11-11"), ("aqua_lin", "2026-11-20")}
 
 

@@ -70,7 +70,10 @@ def stale_verdict(text: str, sent: dt.date) -> tuple[str, dt.date] | None:
                 return entry_id, end
     for entry_id, pattern, _ in _entries("auto_reply_dates.toml", "until"):
         for m in pattern.finditer(text):
-            end = dt.date(sent.year, int(m["month"]), int(m["day"]))
+            try:
+                end = dt.date(sent.year, int(m["month"]), int(m["day"]))
+            except ValueError:  # 13月 or 2月30日: not a date
+                continue
             # More than six months away: the neighbouring year's date.
             if (end - sent).days > 183:
                 end = end.replace(year=end.year - 1)
@@ -205,7 +208,7 @@ class Duty:
             for name, start, end in self.shifts:
                 at = dt.datetime.combine(day + dt.timedelta(days=1) if end <= start else day, end)
                 ends.append((at, name))
-        # Two shifts ending at once: the first listed names the end (sorted() keeps the listing order).
+        # Two shifts ending at once: the first listed names the end (min keeps the first of equal times).
         return min((e for e in ends if e[0] > t), key=lambda e: e[0])
 
     def next_on_duty(self, t: dt.datetime) -> tuple[dt.datetime, str]:
@@ -244,6 +247,8 @@ def handover_rows(sessions: list[Session], config: Config) -> list[dict]:
             named = [m.agent for m in ordered if m.role in ("buyer", "agent") and m.agent and m.at < end]
             next_start, next_shift = duty.next_on_duty(end)
             answered = rnd.reply is not None
+            # On-duty seconds from the next shift's start to the reply; 0 for a reply before it (off duty).
+            waited = max(0.0, duty.on_duty_seconds(next_start, rnd.reply.at)) if answered else None
             rows.append({
                 "shop": s.shop, "buyer": s.buyer, "session_started_at": fmt(s.started_at), "round_no": rnd.round_no,
                 "started_at": fmt(rnd.started_at), "left_by": named[-1] if named else _primary_agent(s),
@@ -251,7 +256,7 @@ def handover_rows(sessions: list[Session], config: Config) -> list[dict]:
                 "next_shift_started_at": fmt(next_start),
                 "answered_at": fmt(rnd.reply.at) if answered else None,
                 "answered_by": rnd.agent if answered else None,
-                "wait_after_shift_start_s": max(0.0, duty.on_duty_seconds(next_start, rnd.reply.at)) if answered else None,
+                "wait_after_shift_start_s": waited,
                 "status": "answered" if answered else "unanswered", "week": iso_week(rnd.started_at),
                 "cases": list(rnd.cases),
             })
