@@ -6,6 +6,7 @@ comment shows how the on-duty seconds add up.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Callable
 
@@ -28,9 +29,9 @@ PLANTED_BUYERS = (
 )
 
 # Dated auto-replies a shop forgot to replace (auto_reply_dates.toml): 双11 names an event that ends on
-# 11-11, the coupon text a closing date.
+# 11-11, the coupon text a closing date (filled in from the period).
 AUTO_DOUBLE11 = "[自动回复]您好，双11活动期间咨询较多，客服会按顺序回复您"
-AUTO_COUPON_UNTIL = "[自动回复]您好，满299减30的店铺券截止11月20日，欢迎领取"
+AUTO_COUPON_UNTIL = "[自动回复]您好，满299减30的店铺券截止{month}月{day}日，欢迎领取"
 
 
 def _acc(name: str, shop_name: str = MAIN_SHOP) -> str:
@@ -515,16 +516,17 @@ def promise_broken_and_open(pl: Planter) -> None:
     c.ask(at(5, "14:58:00"), "我的退货寄回去三天了，还没退款", cases=tag)
     plant(c.answer("非常抱歉，我去问一下仓库的签收情况，晚点回复您", wait=120), PROMISE, "promise_broken", "broken")
     pl.keep(c)
-    # Promised on the last evening: due after the shop's last message, so still open.
+    # Promised on the sample's last evening: due after the shop's last message, so still open.
     tag = ("promise_open",)
     c = pl.conv("yiyi_baby", "阿宁", [catalog.AFTERSALE_CSV], tag, kind="aftersale")
-    c.ask(at(13, "20:59:30"), "订单显示已签收，但我没收到", cases=tag)
+    c.ask(at(pl.p.n_days - 1, "20:59:30"), "订单显示已签收，但我没收到", cases=tag)
     plant(c.answer("非常抱歉，我帮您联系快递核实一下，明天给您答复", wait=30), PROMISE, "promise_open", "open")
     pl.keep(c)
 
 
 def stale_auto_replies(pl: Planter) -> None:
     at = pl.at
+    days = pl.p.days
 
     def chat(buyer: str, day: int, question: str, auto_text: str, expect: str, answer: str) -> None:
         case = "stale_auto_reply" if expect == "stale" else "auto_reply_date_not_passed"
@@ -534,16 +536,28 @@ def stale_auto_replies(pl: Planter) -> None:
         c.answer(answer, wait=25)
         pl.keep(c)
 
-    # 双11 ends on 11-11: the text is the coming event's before it and on the day, stale after it. The
-    # first two need the two-week sample (a one-week W47 sample has no day before 11-11).
-    if pl.p.n_days >= 14:
-        chat("miumiu_77", 1, "这件加厚羽绒服有黑色M码吗", AUTO_DOUBLE11, "fresh", "您好，黑色M码有现货的")
-        chat("miumiu_77", 2, "羽绒服今天下单什么时候发货", AUTO_DOUBLE11, "fresh",
+    # 双11 ends on 11-11: the text is the coming event's before it and on the day, stale after it. The days
+    # are calendar days, planted where the period has them (11-13, else its first day after 11-11).
+    def index(pick) -> int | None:
+        return next((i for i, d in enumerate(days) if pick(d)), None)
+
+    before, on = index(lambda d: (d.month, d.day) == (11, 10)), index(lambda d: (d.month, d.day) == (11, 11))
+    after = index(lambda d: (d.month, d.day) == (11, 13))
+    if after is None:
+        after = index(lambda d: d > dt.date(d.year, 11, 11))
+    if before is not None:
+        chat("miumiu_77", before, "这件加厚羽绒服有黑色M码吗", AUTO_DOUBLE11, "fresh", "您好，黑色M码有现货的")
+    if on is not None:
+        chat("miumiu_77", on, "羽绒服今天下单什么时候发货", AUTO_DOUBLE11, "fresh",
              "亲，仓库按付款顺序安排发货，发出后订单里会显示物流单号哦")
-    chat("miumiu_77", 4, "羽绒服收到了，想再买一件米白色", AUTO_DOUBLE11, "stale", "您好，米白色M码也有现货的")
-    # 截止11月20日: not stale on the 20th, stale from the 21st.
-    chat("aqua_lin", 11, "店铺券怎么领", AUTO_COUPON_UNTIL, "fresh", "亲，店铺首页就能领取，下单时会自动抵扣哦")
-    chat("aqua_lin", 12, "昨天领的券还能用吗", AUTO_COUPON_UNTIL, "stale", "亲，领取后的券在有效期内都能使用哦")
+    if after is not None:
+        chat("miumiu_77", after, "羽绒服收到了，想再买一件米白色", AUTO_DOUBLE11, "stale", "您好，米白色M码也有现货的")
+    # A coupon closing on the sample's third-last day: not stale that day, stale the next.
+    last_day = pl.p.n_days - 3
+    closing = days[last_day]
+    coupon = AUTO_COUPON_UNTIL.format(month=closing.month, day=closing.day)
+    chat("aqua_lin", last_day, "店铺券怎么领", coupon, "fresh", "亲，店铺首页就能领取，下单时会自动抵扣哦")
+    chat("aqua_lin", last_day + 1, "昨天领的券还能用吗", coupon, "stale", "亲，领取后的券在有效期内都能使用哦")
 
 
 def shift_change_handovers(pl: Planter) -> None:
