@@ -347,7 +347,7 @@ def built(tmp_path_factory):
                 [A, B])
     load_messages(con, message_frame(ROWS))
     for oid, buyer, created, paid, amount, status in ORDERS:
-        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1)",
+        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1, NULL)",
                     [oid, SHOP, buyer, dt.datetime.fromisoformat(created),
                      dt.datetime.fromisoformat(paid) if paid else None, amount, status])
     mark_stale(con, {(SHOP, WEEK)})

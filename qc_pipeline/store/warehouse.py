@@ -574,8 +574,8 @@ def _record_clashes(con: duckdb.DuckDBPyConnection, first_rowid: int) -> int:
 
 # The orders columns, in DDL order, and the columns whose change makes a row count as loaded.
 _ORDER_COLUMNS = ("order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
-                  "source_path", "items")
-_ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
+                  "source_path", "items", "remark")
+_ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items", "remark")
 
 
 def _upsert_orders(
