@@ -54,7 +54,7 @@ DECEMBER = [
 
 def _orders(con):
     # b5 orders and pays on 3 Nov: November's one paying buyer.
-    con.execute("INSERT INTO orders VALUES ('o5', ?, 'b5', ?, ?, 99, 0, '交易成功', 't', 1)",
+    con.execute("INSERT INTO orders VALUES ('o5', ?, 'b5', ?, ?, 99, 0, '交易成功', 't', 1, NULL)",
                 [SHOP, dt.datetime(2026, 11, 3, 10, 30), dt.datetime(2026, 11, 3, 10, 40)])
 
 

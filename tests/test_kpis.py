@@ -29,7 +29,7 @@ def con(tmp_path):
 def add_orders(con, *rows):
     """rows: (order_id, buyer, created_at, paid_at or None, amount, refund, items or None)."""
     for oid, buyer, created, paid, amount, refund, items in rows:
-        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, 't', ?)",
+        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, 't', ?, NULL)",
                     [oid, SHOP, buyer, dt.datetime.fromisoformat(created),
                      dt.datetime.fromisoformat(paid) if paid else None, amount, refund,
                      "交易成功" if paid else "等待买家付款", items])

@@ -188,6 +188,17 @@ def check_agent_pages(con, folder: Path, week: str) -> int:
         assert sorted(shown.lists.get("handovers-taken", [])) == taken, agent
         reminded = sorted(o["order_id"] for o in t["orders"] if o["reminded_by"] == agent)
         assert sorted(shown.lists.get("reminders", [])) == reminded, agent
+        written, malformed, overwrote = con.execute(
+            """SELECT count(*) FILTER (WHERE agent = $a), count(*) FILTER (WHERE agent = $a AND status = 'malformed'),
+                      count(*) FILTER (WHERE overwritten_by = $a) FROM order_remarks WHERE week = $w""",
+            {"a": agent, "w": week}).fetchone()
+        for key, value in (("remarks_written", written), ("remarks_malformed", malformed),
+                           ("remarks_overwritten", overwrote)):
+            assert _num(page.figure(key, None, "standard")["value"]) == value, (agent, key)
+        listed = sorted(o for (o,) in con.execute(
+            "SELECT order_id FROM order_remarks WHERE week = $w AND ((agent = $a AND status = 'malformed') "
+            "OR overwritten_by = $a)", {"a": agent, "w": week}).fetchall())
+        assert sorted(shown.lists.get("remarks", [])) == listed, agent
     return checked
 
 
@@ -214,6 +225,13 @@ def check_summary(con, folder: Path, week: str) -> None:
         "reminder_recovered_amount": float(sum(o["amount"] for o in paid)),
         "double_chased_buyers": len({(o["shop"], o["buyer"]) for o in chased}), "stale_auto_replies": stale,
     }
+    remarks = con.execute("SELECT status, agent, overwritten_by, order_id FROM order_remarks WHERE week = ?",
+                          [week]).fetchall()
+    want.update({
+        "remarks_written": len(remarks), "remarks_malformed": sum(r[0] == "malformed" for r in remarks),
+        "remarks_overwritten": sum(r[2] is not None for r in remarks),
+        "remarks_unnamed": sum(r[1] is None for r in remarks),
+    })
     for key, value in want.items():
         got = _num(page.figure(key, None, "standard")["value"])
         assert got == (pytest.approx(value) if value is not None else None), key
@@ -221,6 +239,8 @@ def check_summary(con, folder: Path, week: str) -> None:
         assert _num(page.figure("promises", agent, "standard")["value"]) == agent_truth(t, agent)["promises"]
     shown = Standard((folder / "summary.html").read_text(encoding="utf-8"))
     assert sorted(shown.lists.get("chased", [])) == sorted(o["order_id"] for o in chased)
+    listed = sorted(r[3] for r in remarks if r[0] == "malformed" or r[2] is not None)
+    assert sorted(shown.lists.get("remarks", [])) == listed[: limits.STANDARD_REMARKS]
     groups = con.execute("SELECT count(DISTINCT (shop, text, lexicon_id, announced_end)) FROM stale_auto_replies "
                          "WHERE week = ?", [week]).fetchone()[0]
     assert len(shown.lists.get("stale", [])) == groups
@@ -234,7 +254,7 @@ def check_summary(con, folder: Path, week: str) -> None:
         assert f'data-col="handovers_received" data-value="{received}"' in row.group(1)
 
 
-def check_sheet(con, folder: Path, week: str, lang_kinds=("查询承诺", "下班交接", "催付")) -> list[tuple]:
+def check_sheet(con, folder: Path, week: str, lang_kinds=("查询承诺", "下班交接", "催付", "订单备注")) -> list[tuple]:
     t = truth(con, week)
     wb = openpyxl.load_workbook(folder / f"qc-{week}.xlsx")
     ws = wb["服务规范"]
@@ -243,11 +263,14 @@ def check_sheet(con, folder: Path, week: str, lang_kinds=("查询承诺", "下�
     assert head[0] == "类型" and ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(head))}{max(len(body), 1) + 1}"
     ref, kind = head.index("消息/会话"), head.index("类型")
-    promise, handover, reminder = lang_kinds
+    promise, handover, reminder, remark = lang_kinds
     assert sorted(r[ref] for r in body if r[kind] == promise) == sorted(p["msg_id"] for p in t["promises"])
     assert sorted(r[ref] for r in body if r[kind] == handover) == sorted(h["session_id"] for h in t["handovers"])
     assert sorted(r[ref] for r in body if r[kind] == reminder) == sorted(
         o["order_id"] for o in t["orders"] if o["reminders"] > 0)
+    assert sorted(r[ref] for r in body if r[kind] == remark) == sorted(o for (o,) in con.execute(
+        "SELECT order_id FROM order_remarks WHERE week = ? AND (status = 'malformed' OR overwritten_by IS NOT NULL)",
+        [week]).fetchall())
     # real numbers and times, not text
     wait, at = head.index("等待（秒）"), head.index("时间")
     by_msg = {p["msg_id"]: p for p in t["promises"]}
@@ -310,6 +333,8 @@ NICK = "tb_secret_nick_77"
 PHONE, PHONE_MASKED = "13912345678", "139****5678"
 SCRIPT = "<script>alert(1)</script>"
 HOSTILE_PROMISE = f'=HYPERLINK("http://x")亲，我帮您查一下物流{SCRIPT}，有消息打{PHONE}'
+# An order remark: malformed (no time), a formula, a script and a phone number.
+HOSTILE_REMARK = f'=HYPERLINK("http://x")改地址{SCRIPT}，电话{PHONE}—小雅'
 PROMISE = "亲，我帮您查一下物流，稍后给您答复"
 ANSWER = "亲，查到了，包裹在杭州中转，明天派送"
 REMIND = "亲，您的订单还没付款哦，库存紧张，记得尽快付款"
@@ -335,8 +360,8 @@ ROWS = [
     ("h1", "agent", "2026-11-19 08:40:00", B, "早上好亲，在的"),
     ("zz", "buyer", "2026-11-21 12:00:00", A, "在吗"),                           # the shop's latest message
 ]
-ORDERS = [("o1", "d1", "2026-11-16 10:00:00", "2026-11-16 16:00:00", 88, "交易成功"),
-          ("o2", "p2", "2026-11-18 10:00:00", None, 59, "交易关闭")]
+ORDERS = [("o1", "d1", "2026-11-16 10:00:00", "2026-11-16 16:00:00", 88, "交易成功", HOSTILE_REMARK),
+          ("o2", "p2", "2026-11-18 10:00:00", None, 59, "交易关闭", "备注发票—阿杰—11.18 10:20")]
 
 
 @pytest.fixture(scope="module")
@@ -346,10 +371,10 @@ def built(tmp_path_factory):
     con.execute("INSERT INTO agents VALUES (?, '小雅', NULL, 'presale', 't'), (?, '阿杰', NULL, 'presale', 't')",
                 [A, B])
     load_messages(con, message_frame(ROWS))
-    for oid, buyer, created, paid, amount, status in ORDERS:
-        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1)",
+    for oid, buyer, created, paid, amount, status, remark in ORDERS:
+        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1, ?)",
                     [oid, SHOP, buyer, dt.datetime.fromisoformat(created),
-                     dt.datetime.fromisoformat(paid) if paid else None, amount, status])
+                     dt.datetime.fromisoformat(paid) if paid else None, amount, status, remark])
     mark_stale(con, {(SHOP, WEEK)})
     rebuild(con, load_config())
     write_reports(con, WEEK, root / "reports", generated_at=GENERATED)
@@ -364,6 +389,8 @@ def test_built_warehouse_has_every_list(built):
     assert con.execute("SELECT count(*) FROM handovers").fetchone()[0] >= 1
     assert con.execute("SELECT count(*) FROM payment_reminders WHERE reminding_agents > 1").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM stale_auto_replies").fetchone()[0] == 1
+    assert con.execute("SELECT order_id, status, problem FROM order_remarks ORDER BY 1").fetchall() == [
+        ("o1", "malformed", "no time"), ("o2", "ok", None)]
 
 
 def test_built_pages_summary_and_sheet_are_the_tables(built):
@@ -371,7 +398,7 @@ def test_built_pages_summary_and_sheet_are_the_tables(built):
     assert check_agent_pages(con, folder, WEEK) == 2
     check_summary(con, folder, WEEK)
     body = check_sheet(con, folder, WEEK)
-    assert len(body) == 3 + 1 + 2
+    assert len(body) == 3 + 1 + 2 + 1
 
 
 def test_built_reminders_chased_buyers_and_stale_replies_are_listed(built):
@@ -417,7 +444,10 @@ def test_built_chat_text_is_escaped_masked_and_neutralised_everywhere(built):
     head = [c.value for c in ws[1]]
     texts = [r[head.index("内容（脱敏）")] for r in ws.iter_rows(min_row=2, values_only=True) if r[head.index("内容（脱敏）")]]
     hostile = [t for t in texts if "HYPERLINK" in t]
-    assert hostile == ["'" + mask_text(HOSTILE_PROMISE, [NICK])]
+    assert sorted(hostile) == sorted(["'" + mask_text(HOSTILE_PROMISE, [NICK]), "'" + mask_text(HOSTILE_REMARK, ["d1"])])
+    remark = re.search(r'<tr data-row="o1" data-status="malformed">(.*?)</tr>', page, re.S).group(1)
+    assert SCRIPT not in remark and html.escape(SCRIPT, quote=False) in remark
+    assert mask_text(HOSTILE_REMARK, ["d1"]) in html.unescape(remark) and PHONE_MASKED in remark
 
 
 def test_built_unmasked_report_shows_the_phone_with_its_banner(built, tmp_path):

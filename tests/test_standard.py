@@ -36,7 +36,7 @@ def con(tmp_path):
 def add_orders(con, *rows):
     """rows: (order_id, buyer, created_at, paid_at or None, amount, status)."""
     for oid, buyer, created, paid, amount, status in rows:
-        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1)",
+        con.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, 0, ?, 't', 1, NULL)",
                     [oid, SHOP, buyer, T(created), T(paid) if paid else None, amount, status])
 
 

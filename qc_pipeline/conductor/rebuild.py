@@ -39,6 +39,7 @@ REQUEST_COLUMNS = ["shop", "buyer", "lo", "hi", "target_lo", "target_hi"]
 # The per-buyer tables the weekly ones are aggregated from.
 WEEKLY_INPUTS = ("rounds", "flags", "inquiries", "session_scores", "sessions", "promises", "payment_reminders")
 WEEKLY_INPUTS += ("handovers",)  # shift handovers: agent_week's handover columns and shift_week
+WEEKLY_INPUTS += ("order_remarks",)  # order remarks: agent_week's remark columns
 # Reading further for a buyer whose conversation runs past the margin: at most this many times.
 MAX_WIDENINGS = 8
 
@@ -244,7 +245,7 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
     latest = store.shop_latest(con, shops)
     clock.lap("read")
     tables = buyer_tables(inputs["messages"], inputs["texts"], inputs["orders"], roster, inputs["chat_buyers"],
-                          settings, ruleset, scorecard, latest)
+                          settings, ruleset, scorecard, latest, inputs["remark_versions"])
     clock.lap("derive")
     for _ in range(MAX_WIDENINGS):
         # A session that reaches into a target week has its own row in the week it started: that week
@@ -257,7 +258,7 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
             break
         again = store.read_inputs(con, wanted)
         redone = buyer_tables(again["messages"], again["texts"], again["orders"], roster, again["chat_buyers"],
-                              settings, ruleset, scorecard, latest)
+                              settings, ruleset, scorecard, latest, again["remark_versions"])
         keys = wanted.select("shop", "buyer")
         tables = {
             name: pl.concat([rows.join(keys, on=["shop", "buyer"], how="anti"), redone[name]], how="diagonal_relaxed")
@@ -370,7 +371,7 @@ def _rescore_all(con, report: RebuildReport, targets: pl.DataFrame, done: pl.Dat
         rows = {name: store.read_partitions(con, name, touched) for name in WEEKLY_INPUTS}
         weekly = agent_weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"],
                                      roster, settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
-                                     rows["handovers"])
+                                     rows["handovers"], rows["order_remarks"])
         for name, frame in weekly.items():
             _replace(con, report, name, frame.join(touched, on=["shop", "week"], how="semi"), touched, None)
         clock.lap("weekly")
@@ -402,7 +403,7 @@ def _shop_month(con, report: RebuildReport, mine: pl.DataFrame, roster: pl.DataF
     months = mine.select("shop", "month").unique()
     frame = agent_month_table(rows["rounds"], rows["flags"], rows["inquiries"], rows["session_scores"], roster,
                               settings, rows["sessions"], rows["promises"], rows["payment_reminders"],
-                              rows["handovers"])
+                              rows["handovers"], rows["order_remarks"])
     # The weeks at a month's edges also hold rows of the neighbouring months, which are not whole here.
     frame = frame.join(months, on=["shop", "month"], how="semi")
     store.replace_months(con, "agent_month", _conform("agent_month", frame), months)
@@ -423,7 +424,7 @@ def _weekly(con, touched: pl.DataFrame, roster: pl.DataFrame, settings: Config) 
     shops = touched["shop"].unique().to_list()
     weekly = weekly_tables(rows["rounds"], rows["flags"], rows["inquiries"], attribution,
                            rows["session_scores"], roster, store.order_span(con, shops), settings, rows["sessions"],
-                           rows["promises"], rows["payment_reminders"], rows["handovers"])
+                           rows["promises"], rows["payment_reminders"], rows["handovers"], rows["order_remarks"])
     keys = touched.select("shop", "week")
     return {name: frame.join(keys, on=["shop", "week"], how="semi") for name, frame in weekly.items()}
 

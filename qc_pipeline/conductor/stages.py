@@ -31,6 +31,7 @@ from qc_pipeline.standard import (
     standard_lexicons,
 )
 from qc_pipeline.standard.auto_replies import auto_reply_dates, stale_auto_replies_table
+from qc_pipeline.standard.remarks import REMARK_SCHEMA, order_remarks_table, remark_format
 from qc_pipeline.standard.promises import PROMISE_SCHEMA
 from qc_pipeline.standard.reminders import REMINDER_SCHEMA
 from qc_pipeline.standard.handovers import (
@@ -45,6 +46,8 @@ BUYER_TABLES = (
 WEEKLY_TABLES = ("agent_week", "agent_week_flags", "shop_week")
 # Shift handovers (qc_pipeline/standard/handovers.py): per-buyer rows and the per-shift weekly table.
 BUYER_TABLES += ("handovers",)
+# Order remarks (qc_pipeline/standard/remarks.py): per order, in the order's partition.
+BUYER_TABLES += ("order_remarks",)
 WEEKLY_TABLES += ("shift_week",)
 
 # Aggregated per (month, shop) from the rows of the weeks a calendar month overlaps (scope.months_of_weeks).
@@ -53,7 +56,7 @@ MONTHLY_TABLES = ("agent_month",)
 # row's month and week always agree. Scores take their session's start.
 MONTH_TIME = {"rounds": "started_at", "flags": "sent_at", "inquiries": "first_reply_at", "sessions": "started_at",
               "promises": "promised_at", "payment_reminders": "created_at",
-              "handovers": "started_at"}
+              "handovers": "started_at", "order_remarks": "created_at"}
 # What a new rule set recomputes (flags and what reads them), and what a new scorecard recomputes.
 RULE_TABLES = ("flags", "session_scores", "score_deductions", "agent_week", "agent_week_flags", "agent_month")
 SCORE_TABLES = ("session_scores", "score_deductions", "agent_week", "agent_week_flags", "agent_month")
@@ -118,12 +121,14 @@ def buyer_tables(
     ruleset: RuleSet,
     scorecard: Scorecard,
     latest: pl.DataFrame | None = None,
+    remark_versions: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every per-buyer table for the given messages (msg_id, shop, buyer, agent, role, sent_at,
     source_line), their texts (msg_id, role, text), the buyers' orders, the roster (agent, name, role)
     and `chat_buyers` (shop, buyer pairs that chatted with the shop at all). `latest` (shop, latest_at)
     is each shop's latest loaded message, which tells an open promise from a broken one; without it,
-    the latest of `messages` (right when they are all of the shop's messages)."""
+    the latest of `messages` (right when they are all of the shop's messages). `remark_versions` (order_id,
+    remark) holds every export's 订单备注 of those orders; without it, only the orders' own remark."""
     calendar = DutyCalendar.from_shifts(config.shifts)
     ordered = ordered_messages(messages, calendar, config.idle_seconds)
     sessions = with_case_facts(sessions_table(ordered), ordered, texts, refund_pattern(refund_topics()),
@@ -133,7 +138,8 @@ def buyer_tables(
     )
     flags = flags_table(ordered, texts, ruleset)
     conv = config.conversion
-    frames = conversion_frames(rounds, orders, conv["window_days"], conv["attribution"])
+    # Attribution carries the order's columns; the remark is order_remarks' business.
+    frames = conversion_frames(rounds, orders.drop("remark", strict=False), conv["window_days"], conv["attribution"])
     attribution = mark_matched_buyers(frames["order_attribution"], chat_buyers).with_columns(
         order_week().alias("week")
     )
@@ -144,20 +150,24 @@ def buyer_tables(
         "inquiries": frames["inquiries"].drop("orders"),
         "order_attribution": attribution,
         **score_tables(sessions, rounds, flags, frames["inquiries"], ruleset, scorecard),
-        **standard_tables(messages, texts, orders, config, shop_latest(messages) if latest is None else latest),
+        **standard_tables(messages, texts, orders, roster, config,
+                          shop_latest(messages) if latest is None else latest, remark_versions),
         "handovers": handovers_table(rounds, ordered, sessions, config.shifts, config.idle_seconds),
     }
 
 
-def standard_tables(messages: pl.DataFrame, texts: pl.DataFrame, orders: pl.DataFrame, config: Config,
-                    latest: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """promises, payment_reminders and stale_auto_replies of the given buyers (qc_pipeline/standard)."""
+def standard_tables(messages: pl.DataFrame, texts: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame,
+                    config: Config, latest: pl.DataFrame,
+                    remark_versions: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """promises, payment_reminders, stale_auto_replies and order_remarks of the given buyers
+    (qc_pipeline/standard)."""
     lexicons = standard_lexicons()
     return {
         "promises": promises_table(messages, texts, latest, lexicons, config.promise_due_hours,
                                    config.promise_follow_hours),
         "payment_reminders": payment_reminders_table(orders, messages, texts, lexicons, config.payment_close_hours),
         "stale_auto_replies": stale_auto_replies_table(messages, texts, auto_reply_dates()),
+        "order_remarks": order_remarks_table(orders, remark_versions, roster, remark_format(), order_week()),
     }
 
 
@@ -174,6 +184,7 @@ def weekly_tables(
     promises: pl.DataFrame | None = None,
     reminders: pl.DataFrame | None = None,
     handovers: pl.DataFrame | None = None,
+    remarks: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """agent_week, agent_week_flags, shop_week and shift_week of the (week, shop) partitions the rows
     belong to. `order_span` holds each shop's first and last order-creation day (shop, first_day,
@@ -182,7 +193,7 @@ def weekly_tables(
     handovers = empty_handovers() if handovers is None else handovers
     return {
         **agent_weekly_tables(rounds, flags, inquiries, scores, roster, config, sessions, promises, reminders,
-                              handovers),
+                              handovers, remarks),
         "shop_week": shop_week_table(inquiries, attribution, order_span),
         "shift_week": shift_week_table(rounds, handovers, config.shifts, config.wait_cap_seconds),
     }
@@ -192,18 +203,20 @@ def agent_weekly_tables(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl
                         scores: pl.DataFrame, roster: pl.DataFrame, config: Config,
                         sessions: pl.DataFrame | None = None, promises: pl.DataFrame | None = None,
                         reminders: pl.DataFrame | None = None,
-                        handovers: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+                        handovers: pl.DataFrame | None = None,
+                        remarks: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """agent_week and agent_week_flags: the weekly tables that read flags and scores (shop_week and
     shift_week read neither)."""
     return {"agent_week": agent_period_table(rounds, flags, inquiries, scores, roster, config, sessions,
-                                             promises, reminders, handovers),
+                                             promises, reminders, handovers, remarks),
             "agent_week_flags": agent_week_flags(flags)}
 
 
 def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
                        roster: pl.DataFrame, config: Config, sessions: pl.DataFrame | None,
                        promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None,
-                       handovers: pl.DataFrame | None = None) -> pl.DataFrame:
+                       handovers: pl.DataFrame | None = None,
+                       remarks: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per (week, shop, agent) of the rows given, whatever their `week` holds: agent_month calls
     it with each row's month in that column."""
     conv = config.conversion
@@ -211,6 +224,8 @@ def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.
         promises = pl.DataFrame(schema=PROMISE_SCHEMA)
     if reminders is None:
         reminders = pl.DataFrame(schema=REMINDER_SCHEMA)
+    if remarks is None:
+        remarks = pl.DataFrame(schema=REMARK_SCHEMA)
     if sessions is None:
         sessions = pl.DataFrame(schema={"week": pl.Utf8, "shop": pl.Utf8, "session_id": pl.Utf8,
                                         "agents": pl.List(pl.Utf8), "primary_agent": pl.Utf8,
@@ -226,7 +241,7 @@ def agent_period_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.
             reception_kpis(rounds, config.wait_cap_seconds),
             order_kpis(inquiries),
             aftersale_kpis(sessions, rounds, roster, config.default_role, config.aftersale_first_reply_seconds),
-            agent_week_standard(promises, reminders),
+            agent_week_standard(promises, reminders, remarks),
             agent_week_handovers(empty_handovers() if handovers is None else handovers),
         ),
     )
@@ -243,7 +258,8 @@ def _in_month(rows: pl.DataFrame, table: str) -> pl.DataFrame:
 def agent_month_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.DataFrame, scores: pl.DataFrame,
                       roster: pl.DataFrame, config: Config, sessions: pl.DataFrame,
                       promises: pl.DataFrame | None = None, reminders: pl.DataFrame | None = None,
-                      handovers: pl.DataFrame | None = None) -> pl.DataFrame:
+                      handovers: pl.DataFrame | None = None,
+                      remarks: pl.DataFrame | None = None) -> pl.DataFrame:
     """agent_month: `agent_period_table` over the rows relabelled by calendar month, so every figure is
     computed from the month's rows themselves (a median over the month's rounds, a rate from the month's
     counts), never from weekly figures. `sessions` also place the session scores. Returns every month the
@@ -257,5 +273,6 @@ def agent_month_table(rounds: pl.DataFrame, flags: pl.DataFrame, inquiries: pl.D
         None if promises is None else _in_month(promises, "promises"),
         None if reminders is None else _in_month(reminders, "payment_reminders"),
         None if handovers is None else _in_month(handovers, "handovers"),
+        None if remarks is None else _in_month(remarks, "order_remarks"),
     )
     return table.rename({"week": "month"})

@@ -34,6 +34,7 @@ ORDERS = {
     "refund_amount": ("refund_amount", "退款金额"),
     "status": ("status", "订单状态"),
     "items": ("items", "宝贝总数量"),
+    "remark": ("remark", "订单备注"),
 }
 ORDERS_REQUIRED = ("order_id", "buyer", "created_at", "amount")
 

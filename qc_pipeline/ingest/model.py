@@ -47,6 +47,7 @@ ORDER_SCHEMA = {
     "status": pl.Utf8,
     "source_path": pl.Utf8,
     "items": pl.Int64,  # 宝贝总数量; null when the export has no such column
+    "remark": pl.Utf8,  # 订单备注, one remark per line (qc_pipeline/standard/remarks.py); null when empty
 }
 
 ROSTER_SCHEMA = {

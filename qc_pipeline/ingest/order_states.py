@@ -8,7 +8,7 @@ holds the greatest version by ``order_key()``:
 2. the refund amount (refunds only grow, so a later export of a final order refunds at least as much);
 3. the row's latest timestamp (greatest of created_at and paid_at);
 4. the file name (source_path);
-5. then the remaining fields (amount, paid_at, created_at, status, buyer, shop, items), so that the
+5. then the remaining fields (amount, paid_at, created_at, status, buyer, shop, items, remark), so that the
    order is total: two versions equal on every key are the same row.
 
 Within one file, an order's furthest-forward row is the file's version (the last of equal rows). The
@@ -80,6 +80,7 @@ def order_key(prefix: str = "") -> list[str]:
         f"coalesce({p}buyer, '')",
         f"coalesce({p}shop, '')",
         f"coalesce({p}items, -1)",
+        f"coalesce({p}remark, '')",
     ]
 
 

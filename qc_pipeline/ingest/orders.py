@@ -15,7 +15,7 @@ from qc_pipeline.ingest.source import Source
 from qc_pipeline.ingest.tables import LINE, PROBLEM, RAW, Table, filled_raw
 from qc_pipeline.ingest.timeparse import TimeWindow, parse_times
 
-FIELDS = ("order_id", "buyer", "shop", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
+FIELDS = ("order_id", "buyer", "shop", "created_at", "paid_at", "amount", "refund_amount", "status", "items", "remark")
 _EXCEL_TEXT = r'^=\s*"(.*)"$'
 
 
@@ -83,7 +83,7 @@ def frames(
         pl.col("_order_id").alias("order_id"), _text("shop"), _text("buyer"),
         pl.col("_created_at").alias("created_at"), pl.col("_paid_at").alias("paid_at"),
         pl.col("_amount").alias("amount"), pl.col("_refund_amount").alias("refund_amount"),
-        _text("status"), pl.lit(path).alias("source_path"), _count("items"),
+        _text("status"), pl.lit(path).alias("source_path"), _count("items"), _text("remark"),
     ).cast(ORDER_SCHEMA)
     quarantine = bad.select(
         pl.lit(path).alias("source_path"), pl.col(LINE).alias("source_line"),

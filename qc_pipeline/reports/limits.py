@@ -18,3 +18,5 @@ SHEET_WORST_SESSIONS = 10
 EXCEL_MAX_ROWS = 1_048_576
 # Broken and late look-up promises listed with their transcript on an agent's page (the 服务规范 sheet holds all).
 STANDARD_PROMISES = 10
+# Malformed and overwritten order remarks listed on a page (the 服务规范 sheet holds all).
+STANDARD_REMARKS = 20

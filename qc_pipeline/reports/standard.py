@@ -1,11 +1,13 @@
 """The service-standard section of the weekly pages, sheet and summary.md: look-up promises, shift handovers,
-payment reminders and stale auto-replies, read from the tables the `standard` stage wrote (promises,
-handovers, shift_week, payment_reminders, stale_auto_replies) and agent_week's standard columns.
+payment reminders, order remarks and stale auto-replies, read from the tables the `standard` stage wrote
+(promises, handovers, shift_week, payment_reminders, order_remarks, stale_auto_replies) and agent_week's
+standard columns.
 
 Per agent: the week's figures, the broken and late promises with the masked transcript around the promise
 and its answer, the rounds the agent left at a shift end or answered after one, the orders it reminded
-first. For the team: totals, a row per agent, the per-shift table, buyers chased by more than one agent
-and the stale auto-replies per shop. Buyer nicks and chat text are masked here (``detail.transcript_lines``
+first, its malformed remarks and the remarks of others it overwrote. For the team: totals, a row per agent,
+the per-shift table, buyers chased by more than one agent, the remarks that break the format or were
+overwritten, and the stale auto-replies per shop. Buyer nicks and chat text are masked here (``detail.transcript_lines``
 and ``masking``), so no writer can show them unmasked. Order numbers are shown as they are: they identify
 an order, not a person, and QC needs them (docs/reports.md, "Masking").
 """
@@ -32,6 +34,7 @@ AGENT_FIGURES = {
     "handovers_left": COUNT, "handovers_answered": COUNT, "handover_answer_median_s": SECONDS,
     "reminders_sent": COUNT, "reminded_paid": COUNT, "reminder_success_pct": PCT,
     "reminder_recovered_amount": MONEY,
+    "remarks_written": COUNT, "remarks_malformed": COUNT, "remarks_overwritten": COUNT,
 }
 # The figures of the per-shift table, from shift_week.
 SHIFT_FIGURES = {
@@ -78,6 +81,7 @@ class AgentStandard:
     taken: list[dict]                 # handovers rows this agent answered
     reminders: list[dict]             # payment_reminders rows this agent reminded first
     chased: list[dict]                # of those, buyers other agents reminded too
+    remarks: list[dict] = field(default_factory=list)  # its malformed remarks and those it overwrote
     due_hours: float = 24.0           # standard.promise_due_hours
 
 
@@ -90,6 +94,7 @@ class TeamStandard:
     shifts: list[dict]                # shop, shift, figures
     chased: list[dict]                # payment_reminders rows with reminding_agents > 1
     stale: list[dict]                 # per shop and text, first and last time seen (masked)
+    remarks: list[dict]               # malformed and overwritten remarks (masked), ``limits.STANDARD_REMARKS``
     sheet: pl.DataFrame               # the 服务规范 sheet's rows
     by_agent: dict[str, AgentStandard] = field(default_factory=dict)
 
@@ -116,9 +121,12 @@ def _figure(key: str, kind: str, value: Any, T: Labels) -> Figure:
     if key == "promises_kept_pct":
         target = T.standard.target_all
         tone = "" if value is None else ("ok" if value >= 100 else "bad")
-    elif key == "handovers_left":
+    elif key in ("handovers_left", "remarks_malformed"):
         target = T.standard.target_zero
         tone = "warn" if value else ""
+    elif key == "remarks_overwritten":
+        target = T.standard.target_zero
+        tone = "bad" if value else ""
     return Figure(key, plain(value), fmt(kind, value, T), target, tone)
 
 
@@ -145,6 +153,9 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
                        "ORDER BY shop, created_at, order_id", params=params).pl()
     shifts = con.sql("SELECT * FROM shift_week WHERE week = $week ORDER BY shop, shift", params=params).pl()
     stale = stale_auto_replies_frame(con, week, mask)
+    remarks = con.sql("SELECT * FROM order_remarks WHERE week = $week "
+                      "ORDER BY shop, order_id, written_at NULLS LAST, line", params=params).pl()
+    remark_rows = _remark_rows(remarks, T, mask)
 
     listed = promises.filter(pl.col("status").is_in(LISTED_PROMISES) & pl.col("agent").is_not_null())
     shown = listed.with_columns(pl.int_range(pl.len()).over("agent").alias("_n")).filter(
@@ -162,7 +173,7 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
     team = TeamStandard(
         due_hours=due_hours,
         answer_target_s=answer_target_s,
-        totals=_totals(promises, handovers, reminded, chased, stale),
+        totals=_totals(promises, handovers, reminded, chased, stale, remarks),
         agents=[{"shop": r["shop"], "agent": r["agent"], "name": r.get("agent_name"),
                  "figures": [_figure(k, kind, r.get(k), T) for k, kind in AGENT_FIGURES.items()]}
                 for r in sorted(agents, key=lambda r: (r["shop"], r["agent"]))],
@@ -171,7 +182,8 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
                 for r in _rows(shifts)],
         chased=chased,
         stale=_rows(stale),
-        sheet=_sheet_rows(promises, handovers, reminded, T, mask),
+        remarks=remark_rows[:limits.STANDARD_REMARKS],
+        sheet=_sheet_rows(promises, handovers, reminded, T, mask, remark_rows),
     )
     counts: dict[str, dict[str, int]] = {}
     for agent, status in promises.select("agent", "status").iter_rows():
@@ -181,7 +193,9 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
     # Each agent's rows, grouped once: a page is built per agent, and a week can have hundreds of them.
     by = {"promises": _group(items, lambda p: p.agent), "left": _group(handover_rows, lambda r: r["left_by"]),
           "taken": _group(handover_rows, lambda r: r["answered_by"]),
-          "reminders": _group(reminder_rows, lambda r: r["reminded_by"])}
+          "reminders": _group(reminder_rows, lambda r: r["reminded_by"]),
+          "remarks": _group([r for r in remark_rows if r["status"] == "malformed"], lambda r: r["agent"]),
+          "overwrote": _group([r for r in remark_rows if r["overwritten_by"]], lambda r: r["overwritten_by"])}
     for (shop, agent), row in stored.items():
         mine = by["reminders"].get(agent, [])
         team.by_agent[agent] = AgentStandard(
@@ -193,13 +207,29 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
             taken=by["taken"].get(agent, []),
             reminders=mine,
             chased=[r for r in mine if r["reminding_agents"] > 1],
+            remarks=(by["remarks"].get(agent, []) + by["overwrote"].get(agent, []))[:limits.STANDARD_REMARKS],
             due_hours=due_hours,
         )
     return team
 
 
+def _remark_rows(remarks: pl.DataFrame, T: Labels, mask: bool) -> list[dict]:
+    """The week's malformed and overwritten remarks, masked (a remark often holds an address or a phone
+    number), each with its problems in words."""
+    listed = remarks.filter((pl.col("status") == "malformed") | pl.col("overwritten_by").is_not_null())
+    listed = listed.with_columns(pl.col("buyer").alias("_buyer"))  # the sheet masks its buyers itself
+    if mask:
+        listed = masking.mask_column(listed, "line", nick="buyer")
+    listed = _masked_buyer(listed, mask)
+    words = T["remark_problem"]
+    rows = _rows(listed)
+    for r in rows:
+        r["problem_label"] = " / ".join(words.get(p, p) for p in (r["problem"] or "").split("; ") if p)
+    return rows
+
+
 def _totals(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.DataFrame, chased: list[dict],
-            stale: pl.DataFrame) -> dict[str, Any]:
+            stale: pl.DataFrame, remarks: pl.DataFrame) -> dict[str, Any]:
     status = promises["status"]
     n = promises.height
     kept = int((status == "kept").sum())
@@ -221,6 +251,10 @@ def _totals(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.DataFr
         "reminder_recovered_amount": plain(paid["amount"].sum()) if paid.height else 0.0,
         "double_chased_buyers": len({(r["shop"], r["buyer"]) for r in chased}),
         "stale_auto_replies": int(stale["times"].sum()) if stale.height else 0,
+        "remarks_written": remarks.height,
+        "remarks_malformed": int((remarks["status"] == "malformed").sum()),
+        "remarks_overwritten": int(remarks["overwritten_by"].is_not_null().sum()),
+        "remarks_unnamed": int(remarks["agent"].is_null().sum()),
     }
 
 
@@ -230,6 +264,7 @@ TOTAL_KINDS = {
     "handovers_unanswered": COUNT, "handovers_answered": COUNT, "handover_answer_median_s": SECONDS,
     "reminders_sent": COUNT, "reminded_paid": COUNT, "reminder_success_pct": PCT,
     "reminder_recovered_amount": MONEY, "double_chased_buyers": COUNT, "stale_auto_replies": COUNT,
+    "remarks_written": COUNT, "remarks_malformed": COUNT, "remarks_overwritten": COUNT, "remarks_unnamed": COUNT,
 }
 
 
@@ -241,7 +276,7 @@ def total_figures(team: TeamStandard, T: Labels) -> list[Figure]:
         if key == "handover_answer_median_s" and team.answer_target_s is not None:
             target = f"≤ {team.answer_target_s:g} {T.units.seconds}"
         if key in ("handovers_left", "handovers_unanswered", "promises_broken", "double_chased_buyers",
-                   "stale_auto_replies"):
+                   "stale_auto_replies", "remarks_malformed", "remarks_overwritten", "remarks_unnamed"):
             target = T.standard.target_zero
         tone = "warn" if target == T.standard.target_zero and value else ""
         if key == "handover_answer_median_s" and value is not None and team.answer_target_s is not None:
@@ -317,7 +352,7 @@ _SHEET_SCHEMA = {
 
 
 def _sheet_rows(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.DataFrame, T: Labels,
-                mask: bool) -> pl.DataFrame:
+                mask: bool, remarks: list[dict] = ()) -> pl.DataFrame:
     status = T["standard_status"]
     text = promises.select("text", "buyer")
     if mask:
@@ -342,6 +377,16 @@ def _sheet_rows(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.Da
             pl.col("reminded_by").alias("done_by"), "paid_at", pl.col("amount").cast(pl.Float64),
             "reminders", "reminding_agents", pl.col("order_id").alias("ref")),
     ]
+    if remarks:
+        # The line is masked already (_remark_rows); the buyer is masked below with the others.
+        parts.append(pl.DataFrame(
+            [{"kind": status["remark"], "shop": r["shop"], "agent": r["agent"] or r["agent_name"],
+              "buyer": r["_buyer"], "status": r["problem_label"] or status["overwritten"],
+              # a remark without a readable time is placed at its order's creation
+              "at": r["written_at"] or r["created_at"], "done_at": r["overwritten_at"], "done_by": r["overwritten_by"],
+              "text": r["line"], "ref": r["order_id"]} for r in remarks],
+            schema={c: _SHEET_SCHEMA[c] for c in ("kind", "shop", "agent", "buyer", "status", "at", "done_at",
+                                                  "done_by", "text", "ref")}))
     filled = []
     for part in parts:
         missing = [pl.lit(None, dtype=t).alias(c) for c, t in _SHEET_SCHEMA.items() if c not in part.columns]
@@ -378,6 +423,8 @@ def markdown_lines(team: TeamStandard, T: Labels, escape) -> list[str]:
         "- " + s.md_reminders.format(n=t["reminders_sent"], pct=fmt(PCT, t["reminder_success_pct"], T),
                                      amount=fmt(MONEY, t["reminder_recovered_amount"], T),
                                      chased=t["double_chased_buyers"]),
+        "- " + s.md_remarks.format(n=t["remarks_written"], malformed=t["remarks_malformed"],
+                                   overwritten=t["remarks_overwritten"], unnamed=t["remarks_unnamed"]),
         "- " + s.md_auto_replies.format(n=t["stale_auto_replies"], shops=shops),
         "",
     ]

@@ -13,6 +13,8 @@ DESKTOP_BRACKETED = "qianniu_desktop_sunny_lili.txt"
 WEB_MAIN_SHOP = "qianniu_web_jenny_w.txt"
 WEB_SMALL_SHOP = "qianniu_web_yunduo_mama.txt"
 ORDERS = "orders_report.csv"
+# An earlier export of a few orders, before they were paid, with their order remarks as they were then.
+ORDERS_EARLY = "orders_report_early.csv"
 ROSTER = "roster.csv"
 TRUTH = "truth.json"
 
@@ -21,6 +23,7 @@ FILES = {
     AFTERSALE_CSV: ("chat", "canonical-csv", "gbk"),
     PRESALE_CSV: ("chat", "canonical-csv", "utf-8"),
     ORDERS: ("orders", "taobao-order-report", "gbk"),
+    ORDERS_EARLY: ("orders", "taobao-order-report", "gbk"),
     DESKTOP_BRACKETED: ("chat", "qianniu-desktop-bracketed", "gbk"),
     DESKTOP_PLAIN: ("chat", "qianniu-desktop-text", "utf-8"),
     WEB_MAIN_SHOP: ("chat", "qianniu-web-text", "utf-8"),

@@ -9,6 +9,7 @@ from qc_pipeline.sample.conversion_truth import conversion_truth, replies_of, sa
 from qc_pipeline.sample.exports import write_exports
 from qc_pipeline.sample.orders import order_truth
 from qc_pipeline.sample.plan import plan_sample
+from qc_pipeline.sample.remarks import remark_truth
 from qc_pipeline.sample.shops import SHOPS, agent_roles
 from qc_pipeline.sample.standard_truth import standard_truth
 from qc_pipeline.sample.truth import build_truth, dumps_truth
@@ -41,5 +42,6 @@ def generate_sample(out_dir: Path, seed: int = 7, weeks: int = 2, end_week: str 
         violations=plan.violations, agents=_roster_truth(), conversion=conversion,
         standard=standard_truth(plan.sessions, plan.orders, config),
     )
+    truth["remarks"] = remark_truth(plan.remarks, plan.orders)
     (out_dir / catalog.TRUTH).write_bytes(dumps_truth(truth).encode("utf-8"))
     return truth

@@ -53,6 +53,7 @@ class Order:
     cases: list[str] = field(default_factory=list)
     # What the order must do under each attribution mode (default 2-day window), known when it is planned.
     expect: dict[str, Outcome] = field(default_factory=dict)
+    remark: str = ""  # 订单备注, one remark per line (sample/remarks.py)
 
     @property
     def goods_total(self) -> Decimal:
@@ -97,7 +98,7 @@ def _report_row(rng: random.Random, order: Order) -> list[str]:
         "宝贝种类 ": "1",
         "物流单号 ": f"{prefix}{rng.randrange(10**12, 10**13)}" if shipped else "",
         "物流公司": carrier if shipped else "",
-        "订单备注": "",
+        "订单备注": order.remark,
         "宝贝总数量": str(order.quantity),
         "店铺Id": order.shop.shop_id,
         "店铺名称": order.shop.name,

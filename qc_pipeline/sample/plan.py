@@ -20,6 +20,7 @@ from qc_pipeline.sample.orders import Order
 from qc_pipeline.sample.period import Period, fmt
 from qc_pipeline.sample.planted import PLANTED_BUYERS, plan_planted
 from qc_pipeline.sample.planted_orders import plant_orders
+from qc_pipeline.sample.remarks import RemarkPlan, plan_remarks, remark_text
 from qc_pipeline.sample.scenarios import BuyerBook, plan_ordinary
 from qc_pipeline.sample.shops import MAIN_SHOP, SHOPS, agent_roles
 from qc_pipeline.sample.standard_truth import check_standard
@@ -38,6 +39,7 @@ class SamplePlan:
     bad_rows: dict[str, list[BadRow]]
     orders: list[Order]
     violations: list[dict] = field(default_factory=list)
+    remarks: RemarkPlan = field(default_factory=lambda: RemarkPlan({}, {}, {}))
 
 
 def streams(seed: int):
@@ -102,7 +104,10 @@ def plan_sample(seed: int = 7, weeks: int = 2, end_week: str = "2026-W47", *, vi
              for name in pools}
     orders = plan_orders(stream("orders"), sessions, {s.name: s for s in SHOPS}, period, quiet, agent_roles(),
                          set(PLANTED_BUYERS), plant_orders)
-    plan = SamplePlan(seed, period, sessions, _bad_rows(stream("bad"), sessions, period), orders)
+    remarks = plan_remarks(stream("remarks"), orders)
+    for order in orders:
+        order.remark = remark_text(remarks.current.get(order.order_id, []))
+    plan = SamplePlan(seed, period, sessions, _bad_rows(stream("bad"), sessions, period), orders, remarks=remarks)
     if violations:
         plan.violations = _apply_violations(sessions, seed)
     check_standard(sessions, load_config())

@@ -168,7 +168,7 @@ def id_clashes(spark, new, stored) -> dict[int, int]:
 
 
 # The order fields whose change makes a row count as loaded (the warehouse compares these).
-ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
+ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items", "remark")
 
 
 def order_versions(spark, parsed, stored):

@@ -22,7 +22,7 @@ from qc_pipeline.scoring.scorecard import Scorecard
 DERIVED = (*BUYER_TABLES, *WEEKLY_TABLES, *MONTHLY_TABLES)
 STAGE_MESSAGE_COLUMNS = ["msg_id", "shop", "buyer", "agent", "role", "sent_at", "source_line"]
 STAGE_ORDER_COLUMNS = ["order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
-                       "items"]
+                       "items", "remark"]
 
 
 def stored(name: str, rows: pl.DataFrame) -> pl.DataFrame:
@@ -73,13 +73,13 @@ def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFra
         pl.col("created_at").min().dt.date().alias("first_day"), pl.col("created_at").max().dt.date().alias("last_day"))
     weekly = weekly_tables(out["rounds"], out["flags"], out["inquiries"], pl.concat([attribution, paid_elsewhere]),
                            out["session_scores"], roster, span, settings, out["sessions"], out["promises"],
-                           out["payment_reminders"], out["handovers"])
+                           out["payment_reminders"], out["handovers"], out["order_remarks"])
     for name, rows in weekly.items():
         out[name] = stored(name, rows.join(parts, on=["shop", "week"], how="semi"))
     # Every month of the shop, from all its kept rows: what the conductor computes from the month's weeks.
     out["agent_month"] = stored("agent_month", agent_month_table(
         out["rounds"], out["flags"], out["inquiries"], out["session_scores"], roster, settings, out["sessions"],
-        out["promises"], out["payment_reminders"], out["handovers"]))
+        out["promises"], out["payment_reminders"], out["handovers"], out["order_remarks"]))
     out["partitions"] = stored("partitions", parts.with_columns(
         pl.lit(False).alias("stale"), pl.lit(settings.derived_version).alias("config_version"),
         pl.lit(ruleset.version).alias("rule_version"), pl.lit(scorecard.version).alias("scorecard_version"),

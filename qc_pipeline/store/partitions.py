@@ -106,8 +106,8 @@ def buyers_near(con: duckdb.DuckDBPyConnection, bands: pl.DataFrame, with_orders
 
 def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The stage inputs for `requests` (shop, buyer, lo, hi): the buyers' messages in [lo, hi) without
-    text, the texts of those messages, all of the buyers' orders, and which of them chatted with the shop
-    at all."""
+    text, the texts of those messages, all of the buyers' orders (and every export's 订单备注 of them), and
+    which of them chatted with the shop at all."""
     _requests = requests.select("shop", "buyer", "lo", "hi").to_arrow()  # noqa: F841
     messages = con.sql(
         """SELECT m.msg_id, m.shop, m.buyer, m.agent, m.role, m.sent_at, m.source_line FROM messages m
@@ -120,16 +120,24 @@ def read_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> dict[
     ).pl()
     orders = con.sql(
         """SELECT o.order_id, o.shop, o.buyer, o.created_at, o.paid_at, o.amount, o.refund_amount, o.status,
-                  o.items
+                  o.items, o.remark
            FROM orders o
            JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer"""
+    ).pl()
+    # Every export's 订单备注 of those orders (order_remarks compares them).
+    remark_versions = con.sql(
+        """SELECT DISTINCT v.order_id, v.remark FROM order_versions v
+           JOIN orders o ON o.order_id = v.order_id
+           JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer
+           WHERE v.remark IS NOT NULL"""
     ).pl()
     chat_buyers = con.sql(
         """SELECT DISTINCT o.shop, o.buyer FROM orders o
            JOIN (SELECT DISTINCT shop, buyer FROM _requests) r ON o.shop = r.shop AND o.buyer = r.buyer
            WHERE EXISTS (SELECT 1 FROM messages m WHERE m.shop = o.shop AND m.buyer = o.buyer)"""
     ).pl()
-    return {"messages": messages, "texts": texts, "orders": orders, "chat_buyers": chat_buyers}
+    return {"messages": messages, "texts": texts, "orders": orders, "chat_buyers": chat_buyers,
+            "remark_versions": remark_versions}
 
 
 def read_messages(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> pl.DataFrame:

@@ -14,7 +14,10 @@ from __future__ import annotations
 #    And shift handovers: tables handovers and shift_week, agent_week's HANDOVER_COLUMNS (agent_week is
 #    recreated empty, so every partition is rebuilt on the next run).
 #    And agent_month (per calendar month, shop and agent; recomputed with the weeks it overlaps).
-SCHEMA_VERSION = 7
+# 8: orders.remark and order_versions.remark (订单备注), table order_remarks and agent_week's remark columns
+#    (order remarks, docs/metrics.md "Order remarks"). agent_week is recreated empty, so every partition is
+#    rebuilt; orders loaded before have no remark until their export is loaded again.
+SCHEMA_VERSION = 8
 
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
@@ -51,7 +54,10 @@ STANDARD_COLUMNS = """promises BIGINT,                   -- look-up promises the
             reminders_sent BIGINT,             -- orders this agent reminded first (week of the order's creation)
             reminded_paid BIGINT,              -- of those, paid after the reminder (催付成功)
             reminder_success_pct DOUBLE,       -- 催付成功率, reminded_paid / reminders_sent, 0-100
-            reminder_recovered_amount DECIMAL(18, 2)  -- paid amount of those orders"""
+            reminder_recovered_amount DECIMAL(18, 2),  -- paid amount of those orders
+            remarks_written BIGINT,            -- order remarks naming this agent (week of the order's creation)
+            remarks_malformed BIGINT,          -- of those, not 内容—客服名—时间
+            remarks_overwritten BIGINT         -- other agents' remarks this agent's later remark replaced"""
 
 # Shift handovers (docs/metrics.md "Shift handovers"), columns of agent_week.
 HANDOVER_COLUMNS = """handovers_left BIGINT,             -- rounds still waiting at the end of the agent's shift
@@ -162,7 +168,9 @@ SOURCE_TABLES = {
             refund_amount DECIMAL(18, 2) NOT NULL,
             status VARCHAR,
             source_path VARCHAR NOT NULL,
-            items BIGINT                       -- 宝贝总数量 (NULL when the export has no such column)
+            items BIGINT,                      -- 宝贝总数量 (NULL when the export has no such column)
+            remark VARCHAR                     -- 订单备注 as exported, one remark per line (NULL when empty;
+                                               -- for orders loaded before schema 8, until loaded again)
         )""",
     # Every export's version of an order (one row per order and file content); `orders` holds the
     # furthest-forward one (qc_pipeline/ingest/order_states.py, docs/formats.md).
@@ -178,6 +186,7 @@ SOURCE_TABLES = {
             status VARCHAR,
             source_path VARCHAR NOT NULL,
             items BIGINT,
+            remark VARCHAR,                    -- 订单备注 of this export (order_remarks compares the versions)
             state VARCHAR NOT NULL,            -- created | paid | shipped | success | closed | refunded
             state_rank INTEGER NOT NULL,       -- how far forward the state is (order_states.toml)
             sha256 VARCHAR,                    -- of the export file (NULL: carried over from schema 5)
@@ -507,6 +516,25 @@ STANDARD_TABLES = {
             reminding_agents BIGINT NOT NULL,  -- distinct agents who sent them (> 1: a double-chased buyer)
             paid_after_reminder BOOLEAN NOT NULL,
             week VARCHAR NOT NULL              -- ISO week of created_at: its partition
+        )""",
+    "order_remarks": """
+        CREATE TABLE IF NOT EXISTS order_remarks (
+            order_id VARCHAR NOT NULL,         -- one row per distinct line of the order's 订单备注 in any export
+            shop VARCHAR,
+            buyer VARCHAR,
+            created_at TIMESTAMP,              -- the order's creation
+            line VARCHAR NOT NULL,             -- the remark as written (内容—客服名—时间)
+            content VARCHAR,                   -- what it says
+            agent_name VARCHAR,                -- the name it gives
+            agent VARCHAR,                     -- that name's sub-account in the roster (NULL: not found)
+            written_at TIMESTAMP,              -- the time it gives (a year-less date: nearest the order's)
+            time_id VARCHAR,                   -- the [[time]] entry of standard/remarks.toml that read it
+            status VARCHAR NOT NULL,           -- ok | malformed
+            problem VARCHAR,                   -- what a malformed remark lacks ('no time; agent not in roster')
+            still_on_order BOOLEAN NOT NULL,   -- the order's current row (orders.remark) still holds it
+            overwritten_by VARCHAR,            -- another agent whose later remark replaced it in an export
+            overwritten_at TIMESTAMP,          -- the time of that later remark
+            week VARCHAR NOT NULL              -- ISO week of the order's creation (payment, without one)
         )""",
     "stale_auto_replies": """
         CREATE TABLE IF NOT EXISTS stale_auto_replies (

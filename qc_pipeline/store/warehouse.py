@@ -574,8 +574,8 @@ def _record_clashes(con: duckdb.DuckDBPyConnection, first_rowid: int) -> int:
 
 # The orders columns, in DDL order, and the columns whose change makes a row count as loaded.
 _ORDER_COLUMNS = ("order_id", "shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status",
-                  "source_path", "items")
-_ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items")
+                  "source_path", "items", "remark")
+_ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amount", "status", "items", "remark")
 
 
 def _upsert_orders(
@@ -598,6 +598,13 @@ def _upsert_orders(
             WHERE _n = 1"""
     )
     con.unregister("_incoming_orders")
+    # A remark no stored export of the order had changes order_remarks even where this export is behind
+    # the stored one (an older export read late): its order counts as loaded and its weeks are touched.
+    remarked = con.execute(
+        """SELECT f.order_id, f.shop, f.created_at, f.paid_at FROM _order_file f
+           WHERE f.remark IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM order_versions v WHERE v.order_id = f.order_id AND v.remark = f.remark)"""
+    ).fetchall()
     con.execute(
         f"""INSERT INTO order_versions BY NAME
             SELECT {columns}, state, state_rank, ? AS sha256, ? AS ingested_at FROM _order_file f
@@ -619,7 +626,7 @@ def _upsert_orders(
     same = " AND ".join(f"o.{c} IS NOT DISTINCT FROM w.{c}" for c in _ORDER_FIELDS)
     # Inserted or changed orders, with the stored version they replace (if any).
     changed = con.execute(
-        f"""SELECT w.shop, w.created_at, w.paid_at, o.shop, o.created_at, o.paid_at
+        f"""SELECT w.shop, w.created_at, w.paid_at, o.shop, o.created_at, o.paid_at, w.order_id
             FROM _order_winners w LEFT JOIN orders o ON o.order_id = w.order_id
             WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = w.order_id AND {same})"""
     ).fetchall()
@@ -631,8 +638,13 @@ def _upsert_orders(
         for row in changed
         for shop, moment in ((row[0], row[1]), (row[0], row[2]), (row[3], row[4]), (row[3], row[5]))
         if shop is not None and moment is not None
+    } | {
+        (shop, moment.strftime("%G-W%V"))
+        for _, shop, created, paid in remarked for moment in (created, paid)
+        if shop is not None and moment is not None
     }
-    return len(changed), len(orders), touched
+    loaded = {row[6] for row in changed} | {row[0] for row in remarked}
+    return len(loaded), len(orders), touched
 
 
 def _upsert_roster(
