@@ -89,12 +89,16 @@ def _read_time(lines: pl.DataFrame, fmt: RemarkFormat) -> pl.DataFrame:
     sep = f"(?:{fmt.separator_pattern})"
     found = []
     for entry in fmt.time:
-        # The shortest rest, so the time read is the longest the pattern allows at the end of the line.
-        pattern = rf"^(?P<_rest>.*?)(?:{sep}+|^)(?P<_time>{entry.pattern})\s*$"
+        # The leftmost match, so the time read is the longest the pattern allows at the end of the line
+        # (no lazy prefix: the regex engine finds the match fast and captures only within it).
+        pattern = rf"(?P<_match>(?:{sep}+|^)(?P<_time>{entry.pattern})\s*$)"
         groups = re.compile(pattern).groupindex
         parts = pl.col("line").str.extract_groups(pattern)
         found.append((entry.id, parts, groups))
-    rest = pl.coalesce([p.struct.field("_rest") for _, p, _ in found] + [pl.col("line")])
+    # The match runs to the end of the line, so what precedes it is the line without that suffix.
+    rest = pl.coalesce([pl.when(p.struct.field("_match").is_not_null())
+                        .then(pl.col("line").str.strip_suffix(p.struct.field("_match")))
+                        for _, p, _ in found] + [pl.col("line")])
     matched = pl.coalesce([pl.when(p.struct.field("_time").is_not_null()).then(pl.lit(i))
                            for i, p, _ in found])
     columns = [rest.alias("_rest"), matched.alias("time_id")]
@@ -200,6 +204,10 @@ def _parsed(lines: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, fmt
 def _overwrites(lines: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
     """(order_id, line, overwritten_by, overwritten_at): for a remark some version lacks while holding a
     later remark by another author, the first such remark of the earliest such version."""
+    # Only an order with several versions can lack in one what another holds.
+    several = lines.select("order_id", "remark").unique().group_by("order_id").len().filter(pl.col("len") > 1)
+    lines = lines.join(several, on="order_id", how="semi")
+    parsed = parsed.join(several, on="order_id", how="semi")
     author = pl.coalesce("agent", "agent_name")
     rows = parsed.select("order_id", "line", author.alias("_author"), "written_at")
     dated = rows.filter(pl.col("_author").is_not_null() & pl.col("written_at").is_not_null())
