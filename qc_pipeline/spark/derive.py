@@ -28,6 +28,10 @@ _WRITTEN_SCHEMA = pa.schema([("table", pa.string()), ("unit", pa.string()), ("ro
 WRITTEN_FIELDS = ("table", "unit", "rows", "appended", "staged")
 
 
+# The column of the orders a task receives holding every remark of the order's versions in the run.
+REMARK_HISTORY = "_remarks"
+
+
 class InjectedFailure(RuntimeError):
     """Raised on purpose inside a task (tests: a job that dies midway)."""
 
@@ -44,12 +48,17 @@ def shop_task(staging: Staging, roster: pa.Table, config: Config, ruleset: RuleS
         if fail_shop is not None and shop == fail_shop:
             raise InjectedFailure(f"failing the task of shop {shop!r} on purpose")
         new = messages.filter(messages.column("_new")).drop_columns(["_new"])
+        remark_versions = None
+        if REMARK_HISTORY in orders.column_names:
+            remark_versions = pl.from_arrow(orders.select(["order_id", REMARK_HISTORY])).explode(
+                REMARK_HISTORY).rename({REMARK_HISTORY: "remark"}).drop_nulls()
+            orders = orders.drop_columns([REMARK_HISTORY])
         written = [stage_shop_table(staging, "messages", shop, new),
                    stage_shop_table(staging, "orders", shop, orders)]
         if shop is not None:
             stored = as_frame(messages.drop_columns(["_new"]), "messages")
             tables = derive_shop(stored, as_frame(orders, "orders"), roster_frame, config.for_shop(shop),
-                                 ruleset, scorecard)
+                                 ruleset, scorecard, remark_versions)
             for name in (*DERIVED, "partitions"):
                 written.append(stage_shop_table(staging, name, shop, tables[name].to_arrow()))
         cost = {"shop": shop, "messages": messages.num_rows, "orders": orders.num_rows,

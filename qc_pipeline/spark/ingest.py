@@ -174,7 +174,8 @@ ORDER_FIELDS = ("shop", "buyer", "created_at", "paid_at", "amount", "refund_amou
 def order_versions(spark, parsed, stored):
     """Every file's version of each order (its furthest-forward row) after the stored version
     (`_file` -1), as the warehouse applies them file by file: `counted` when it moved the order
-    forward and changed its fields (the warehouse's loaded rows), `changed` also when only its source
+    forward and changed its fields, or brought a remark no earlier version had (the warehouse's loaded
+    rows), `changed` also when only its source
     file differs; `prev_shop` is the shop of the version it replaced; `_final` marks the order's
     furthest-forward version among the run's files (none where the stored one stays)."""
     parsed.createOrReplaceTempView("qc_parsed_orders")
@@ -206,14 +207,16 @@ def order_versions(spark, parsed, stored):
         ordered AS (
             SELECT *, max(_me) OVER (PARTITION BY order_id ORDER BY _file
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev,
-                   row_number() OVER (PARTITION BY order_id ORDER BY {key_desc()}, _file) AS _rank
+                   row_number() OVER (PARTITION BY order_id ORDER BY {key_desc()}, _file) AS _rank,
+                   min(_file) OVER (PARTITION BY order_id, remark) AS _remark_first
             FROM keyed),
         judged AS (
             SELECT o.*, (o.prev IS NULL OR {ahead.replace('p.k', 'o._me.k').replace('prev.k', 'o.prev.k')}) AS _ahead
             FROM ordered o)
         SELECT {", ".join(f"p.{c}" for c in PARSED_COLUMNS["orders"])}, p._file,
                prev.shop AS prev_shop, prev IS NOT NULL AS had_prev,
-               p._ahead AND (prev IS NULL OR NOT ({same})) AS counted,
+               (p._ahead AND (prev IS NULL OR NOT ({same})))
+                   OR (p.remark IS NOT NULL AND p._remark_first = p._file) AS counted,
                p._ahead AND (prev IS NULL OR NOT ({same} AND p.source_path <=> prev.source_path)) AS changed,
                p._rank = 1 AS _final
         FROM judged p WHERE p._file >= 0""")

@@ -227,6 +227,11 @@ def _derive(spark, lake, staging, shops, null_orders, new, versions, agents, con
         run_final.select("order_id"), "order_id", "left_anti")
     in_scope = F.col("shop").isin(shops) | (F.col("shop").isNull() if null_orders else F.lit(False))
     orders = kept.select(*orders_cols).unionByName(run_final).filter(in_scope)
+    # Every remark the run's exports of an order carry (order_remarks compares them; the lake keeps only
+    # the current one), beside the order.
+    history = versions.filter("remark IS NOT NULL").groupBy("order_id").agg(
+        F.collect_set("remark").alias(derive.REMARK_HISTORY))
+    orders = orders.join(history, "order_id", "left")
     roster = agents.select("agent", "name", "role").to_arrow()
     task = derive.shop_task(staging, roster, config, ruleset, scorecard, fail_shop)
     return derive.derive_shops(messages, orders, task)

@@ -42,7 +42,8 @@ def shop_weeks(messages: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
 
 
 def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, settings: Config,
-                ruleset: RuleSet, scorecard: Scorecard) -> dict[str, pl.DataFrame]:
+                ruleset: RuleSet, scorecard: Scorecard,
+                remark_versions: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """Every derived table of one shop, and its `partitions` rows, as the warehouse would store them.
     `messages` and `orders` hold all of the shop's rows (warehouse columns); `roster` is (agent, name, role)."""
     parts = shop_weeks(messages, orders)
@@ -58,7 +59,7 @@ def derive_shop(messages: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFra
         buyer_orders.select(STAGE_ORDER_COLUMNS),
         roster,
         buyer_orders.join(chatted, on=["shop", "buyer"], how="semi").select("shop", "buyer").unique(),
-        settings, ruleset, scorecard,
+        settings, ruleset, scorecard, remark_versions=remark_versions,
     )
     # Rows outside every partition (an order with neither creation nor payment time) are not kept.
     out = {name: stored(name, rows.join(parts, on=["shop", "week"], how="semi")) for name, rows in tables.items()}
