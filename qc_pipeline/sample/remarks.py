@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from qc_pipeline.sample.orders import UNPAID, Order
 from qc_pipeline.sample.period import fmt
@@ -105,8 +106,6 @@ class RemarkPlan:
 
     def earlier_orders(self, orders: list[Order]) -> list[Order]:
         """The orders as the earlier export shows them: just created, not yet paid."""
-        from dataclasses import replace
-        from decimal import Decimal
         return [replace(o, paid_at=None, status=UNPAID, amount=Decimal("0.00"), refund=Decimal("0.00"),
                         close_reason="") for o in orders if o.order_id in self.earlier]
 

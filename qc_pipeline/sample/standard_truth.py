@@ -23,6 +23,7 @@ from qc_pipeline.sample.conversation import PlanError
 from qc_pipeline.sample.model import Msg, Session
 from qc_pipeline.sample.orders import Order
 from qc_pipeline.sample.period import fmt, iso_week
+from qc_pipeline.sample.truth import _primary_agent
 
 # The lexicon files, read as data (not through qc_pipeline.standard, whose results this truth checks).
 STANDARD_DIR = Path(__file__).resolve().parents[1] / "standard"
@@ -219,14 +220,6 @@ class Duty:
             return t, max(inside)[1]  # the most recently started
         start, _, name = min(w for w in windows if w[0] > t)
         return start, name
-
-
-def _primary_agent(session: Session) -> str | None:
-    replies = [m.agent for m in session.msgs if m.role == "agent"]
-    if replies:
-        return max(dict.fromkeys(replies), key=lambda a: (replies.count(a), -replies.index(a)))
-    addressed = [m.agent for m in session.msgs if m.role == "buyer" and m.agent]
-    return addressed[-1] if addressed else None
 
 
 def handover_rows(sessions: list[Session], config: Config) -> list[dict]:
