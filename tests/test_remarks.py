@@ -96,6 +96,60 @@ def test_several_lines_are_several_remarks_and_blank_lines_none():
     assert rows["status"].to_list() == ["ok", "ok", "malformed"]
 
 
+@pytest.mark.parametrize("line, content, written", [
+    # full-width digits and colons are read as their ASCII forms; the line and its content stay as written
+    ("改地址—小雅—１１.１５ １４：３０", "改地址", "2026-11-15 14:30"),
+    ("送１双袜子—小雅—１１月１６日", "送１双袜子", "2026-11-16 00:00"),
+    # closing punctuation after the time, and seconds after it
+    ("改地址—小雅—11.15 14:30。", "改地址", "2026-11-15 14:30"),
+    ("改地址—小雅—11-15 14:30:05", "改地址", "2026-11-15 14:30"),
+    ("改地址—小雅—11月15日14点30分！", "改地址", "2026-11-15 14:30"),
+])
+def test_remarks_typed_on_a_phone_or_with_a_full_width_keyboard_are_read(line, content, written):
+    row = read(line)
+    assert (row["status"], row["problem"], row["agent"]) == ("ok", None, f"{SHOP}:小雅")
+    assert (row["line"], row["content"]) == (line, content)
+    assert row["written_at"] == dt.datetime.strptime(written, "%Y-%m-%d %H:%M")
+
+
+def test_every_kind_of_line_break_separates_remarks():
+    orders = pl.DataFrame({"order_id": ["1"], "shop": [SHOP], "buyer": ["b"], "created_at": [CREATED],
+                           "paid_at": [CREATED], "remark": ["改地址—小雅—11.15\r补发—阿杰—11.16\u2028加急—小雅—11.17"
+                                                            "\u2029送袜子—阿杰—11.18"]})
+    rows = order_remarks_table(orders, None, ROSTER, remark_format(), iso_week("created_at"))
+    assert rows["line"].to_list() == ["改地址—小雅—11.15", "补发—阿杰—11.16", "加急—小雅—11.17", "送袜子—阿杰—11.18"]
+    assert set(rows["status"]) == {"ok"}
+
+
+def overwritten(*versions: str) -> dict[str, str | None]:
+    """{line: overwritten_by} for one order exported with each of `versions` (the last is the order now)."""
+    orders = pl.DataFrame({"order_id": ["1"], "shop": [SHOP], "buyer": ["b"], "created_at": [CREATED],
+                           "paid_at": [None], "remark": [versions[-1]]},
+                          schema_overrides={"paid_at": pl.Datetime("us"), "created_at": pl.Datetime("us")})
+    earlier = pl.DataFrame({"order_id": ["1"] * len(versions), "remark": list(versions)})
+    rows = order_remarks_table(orders, earlier, ROSTER, remark_format(), iso_week("created_at"))
+    return dict(zip(rows["line"], rows["overwritten_by"]))
+
+
+def test_a_date_only_remark_is_compared_at_the_day_it_names():
+    """A time without its hour says only the day: on that day it is not earlier than 10:00."""
+    # 小雅 replaced 阿杰's 10:00 remark with a date-only one the same day: hers is still on the order.
+    assert overwritten("已改—阿杰—11.15 10:00", "改地址—小雅—11.15") == {
+        "已改—阿杰—11.15 10:00": f"{SHOP}:小雅", "改地址—小雅—11.15": None}
+    # Both date-only, the same day: the one still on the order replaced the other.
+    assert overwritten("改地址—小雅—11.15", "改到付—阿杰—11.15") == {
+        "改地址—小雅—11.15": f"{SHOP}:阿杰", "改到付—阿杰—11.15": None}
+    # A later day still wins against an earlier one, whatever their precisions.
+    assert overwritten("改地址—小雅—11.15 18:00", "改到付—阿杰—11.16") == {
+        "改地址—小雅—11.15 18:00": f"{SHOP}:阿杰", "改到付—阿杰—11.16": None}
+
+
+def test_a_remark_added_beside_another_did_not_replace_it():
+    """阿杰 appended to 小雅's remark, then an export lacks hers: his remark was not written in its place."""
+    assert overwritten("改地址—小雅—11.15 10:00", "改地址—小雅—11.15 10:00\n加急—阿杰—11.15 11:00",
+                       "加急—阿杰—11.15 11:00") == {"改地址—小雅—11.15 10:00": None, "加急—阿杰—11.15 11:00": None}
+
+
 def test_the_remark_format_is_validated_in_one_line():
     with pytest.raises(UserError, match=r"remarks.toml: time\[0\]: the pattern needs the named groups month and day"):
         parse_remark_format('[[separator]]\nid="s"\npattern="-"\nseverity="info"\nexplanation="x"\nsource="y"\n'
@@ -205,4 +259,24 @@ def test_a_remark_change_alone_is_a_new_version_and_rebuilds_the_week(tmp_path):
     assert con.execute("SELECT rows_loaded FROM ingested_files ORDER BY path").fetchall() == [(1,), (1,)]
     got = con.execute("SELECT line, overwritten_by FROM order_remarks ORDER BY line").fetchall()
     assert got == [("改地址—小雅—11.15 10:30", f"{SHOP}:阿杰"), ("改地址—阿杰—11.16 10:30", None)]
+    con.close()
+
+
+def test_exports_loaded_before_remarks_were_kept_get_them_when_loaded_again(tmp_path):
+    """A warehouse from before schema 8 holds its order versions without remarks: loading the same
+    exports again fills them in, so the overwrite between them is noticed."""
+    a = export(tmp_path / "a.csv", ("o1", "buyer1", "交易成功", "2026-11-15 12:00:00", "改地址—小雅—11.15 10:30"))
+    b = export(tmp_path / "b.csv", ("o1", "buyer1", "交易成功", "2026-11-15 12:00:00", "改地址—阿杰—11.16 10:30"))
+    con = load(tmp_path / "qc.duckdb", a, b)
+    con.execute("UPDATE orders SET remark = NULL")
+    con.execute("UPDATE order_versions SET remark = NULL")
+    con.execute("DELETE FROM order_remarks")
+    config = load_config()
+    for f in (a, b):
+        ingest_paths(con, [f], config)
+    rebuild(con, config)
+    assert con.execute("SELECT remark FROM order_versions ORDER BY remark").fetchall() == [
+        ("改地址—小雅—11.15 10:30",), ("改地址—阿杰—11.16 10:30",)]
+    assert con.execute("SELECT line, overwritten_by FROM order_remarks ORDER BY line").fetchall() == [
+        ("改地址—小雅—11.15 10:30", f"{SHOP}:阿杰"), ("改地址—阿杰—11.16 10:30", None)]
     con.close()

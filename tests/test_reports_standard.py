@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 
 from qc_pipeline.config import load_config
@@ -361,7 +362,9 @@ ROWS = [
     ("zz", "buyer", "2026-11-21 12:00:00", A, "在吗"),                           # the shop's latest message
 ]
 ORDERS = [("o1", "d1", "2026-11-16 10:00:00", "2026-11-16 16:00:00", 88, "交易成功", HOSTILE_REMARK),
-          ("o2", "p2", "2026-11-18 10:00:00", None, 59, "交易关闭", "备注发票—阿杰—11.18 10:20")]
+          ("o2", "p2", "2026-11-18 10:00:00", None, 59, "交易关闭", "备注发票—阿杰—11.18 10:20"),
+          # a phone number where the agent's name belongs: a name not in the roster, shown masked
+          ("o3", "b_kept", "2026-11-19 10:00:00", "2026-11-19 11:00:00", 20, "交易成功", f"改地址—{PHONE}—11.19 10:00")]
 
 
 @pytest.fixture(scope="module")
@@ -390,7 +393,7 @@ def test_built_warehouse_has_every_list(built):
     assert con.execute("SELECT count(*) FROM payment_reminders WHERE reminding_agents > 1").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM stale_auto_replies").fetchone()[0] == 1
     assert con.execute("SELECT order_id, status, problem FROM order_remarks ORDER BY 1").fetchall() == [
-        ("o1", "malformed", "no time"), ("o2", "ok", None)]
+        ("o1", "malformed", "no time"), ("o2", "ok", None), ("o3", "malformed", "agent not in roster")]
 
 
 def test_built_pages_summary_and_sheet_are_the_tables(built):
@@ -398,7 +401,7 @@ def test_built_pages_summary_and_sheet_are_the_tables(built):
     assert check_agent_pages(con, folder, WEEK) == 2
     check_summary(con, folder, WEEK)
     body = check_sheet(con, folder, WEEK)
-    assert len(body) == 3 + 1 + 2 + 1
+    assert len(body) == 3 + 1 + 2 + 2
 
 
 def test_built_reminders_chased_buyers_and_stale_replies_are_listed(built):
@@ -448,6 +451,29 @@ def test_built_chat_text_is_escaped_masked_and_neutralised_everywhere(built):
     remark = re.search(r'<tr data-row="o1" data-status="malformed">(.*?)</tr>', page, re.S).group(1)
     assert SCRIPT not in remark and html.escape(SCRIPT, quote=False) in remark
     assert mask_text(HOSTILE_REMARK, ["d1"]) in html.unescape(remark) and PHONE_MASKED in remark
+    summary = (folder / "summary.html").read_text(encoding="utf-8")
+    named = re.search(r'<tr data-row="o3" data-status="malformed">(.*?)</tr>', summary, re.S).group(1)
+    assert named.count(PHONE_MASKED) == 2  # the line and the name read from it
+
+
+def test_remark_names_outside_the_roster_are_masked_where_they_are_shown():
+    """Whoever a remark names, in its name or as the agent whose later remark replaced it, is shown as
+    written only when it is an agent of the roster."""
+    from qc_pipeline.reports.labels import Labels
+    from qc_pipeline.reports.standard import _remark_rows
+    from qc_pipeline.standard.remarks import REMARK_SCHEMA
+    row = dict.fromkeys(REMARK_SCHEMA) | {
+        "order_id": "o9", "shop": SHOP, "buyer": NICK, "line": "改地址—小雅—11.15", "status": "ok",
+        "agent_name": "小雅", "agent": A, "overwritten_by": PHONE, "overwritten_at": dt.datetime(2026, 11, 16)}
+    other = row | {"order_id": "o8", "agent_name": f"{PHONE}", "agent": None, "status": "malformed",
+                   "problem": "agent not in roster", "overwritten_by": B}
+    remarks = pl.DataFrame([row, other], schema=REMARK_SCHEMA)
+    masked = {r["order_id"]: r for r in _remark_rows(remarks, Labels("zh"), mask=True)}
+    assert masked["o9"]["overwritten_by"] == PHONE_MASKED and masked["o9"]["agent_name"] == "小雅"
+    assert masked["o8"]["agent_name"] == PHONE_MASKED and masked["o8"]["overwritten_by"] == B
+    assert masked["o9"]["_overwritten_by"] == PHONE   # the pages still find whose it is
+    shown = {r["order_id"]: r for r in _remark_rows(remarks, Labels("zh"), mask=False)}
+    assert shown["o9"]["overwritten_by"] == PHONE and shown["o8"]["agent_name"] == PHONE
 
 
 def test_built_unmasked_report_shows_the_phone_with_its_banner(built, tmp_path):

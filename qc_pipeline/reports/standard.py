@@ -195,7 +195,7 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
           "taken": _group(handover_rows, lambda r: r["answered_by"]),
           "reminders": _group(reminder_rows, lambda r: r["reminded_by"]),
           "remarks": _group([r for r in remark_rows if r["status"] == "malformed"], lambda r: r["agent"]),
-          "overwrote": _group([r for r in remark_rows if r["overwritten_by"]], lambda r: r["overwritten_by"])}
+          "overwrote": _group([r for r in remark_rows if r["overwritten_by"]], lambda r: r["_overwritten_by"])}
     for (shop, agent), row in stored.items():
         mine = by["reminders"].get(agent, [])
         team.by_agent[agent] = AgentStandard(
@@ -217,9 +217,14 @@ def _remark_rows(remarks: pl.DataFrame, T: Labels, mask: bool) -> list[dict]:
     """The week's malformed and overwritten remarks, masked (a remark often holds an address or a phone
     number), each with its problems in words."""
     listed = remarks.filter((pl.col("status") == "malformed") | pl.col("overwritten_by").is_not_null())
-    listed = listed.with_columns(pl.col("buyer").alias("_buyer"))  # the sheet masks its buyers itself
+    # The sheet masks its buyers itself; the pages are grouped by the agent as stored.
+    listed = listed.with_columns(pl.col("buyer").alias("_buyer"), pl.col("overwritten_by").alias("_overwritten_by"))
     if mask:
         listed = masking.mask_column(listed, "line", nick="buyer")
+        # A name not in the roster is whatever the remark held there: a phone number, an address.
+        for name in ("agent_name", "overwritten_by"):
+            listed = masking.mask_column(listed, name, nick="buyer").with_columns(
+                pl.when(pl.col(name) != "").then(pl.col(name)).alias(name))
     listed = _masked_buyer(listed, mask)
     words = T["remark_problem"]
     rows = _rows(listed)

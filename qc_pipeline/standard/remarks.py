@@ -40,6 +40,14 @@ _HALF_YEAR_DAYS = 183
 _TIME_GROUPS = ("year", "month", "day", "hour", "minute")
 # Stands for a run of separators while the name is looked for (a control character no remark holds).
 _MARK = "\x1f"
+# Line breaks of every platform: a remark typed on a phone or pasted from a document may carry any of them.
+_LINE_BREAK = "\r\n?|[\u2028\u2029]"
+# Read on a copy in which full-width digits and colons are ASCII (１４：３０ is 14:30); each is one
+# character, so a position in the copy is the same position in the line, which is kept verbatim.
+_FULL_WIDTH = [chr(0xFF10 + d) for d in range(10)] + ["："]
+_HALF_WIDTH = [str(d) for d in range(10)] + [":"]
+# Closing punctuation after the time (…—小雅—11.15。) is not part of it.
+_CLOSING = "。．.！!"
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ def _lines(versions: pl.DataFrame) -> pl.DataFrame:
     """(order_id, remark, line): the non-empty lines of each version, stripped of surrounding spaces."""
     return (
         versions.filter(pl.col("remark").is_not_null())
-        .with_columns(pl.col("remark").str.split("\n").alias("line"))
+        .with_columns(pl.col("remark").str.replace_all(_LINE_BREAK, "\n").str.split("\n").alias("line"))
         .explode("line")
         .with_columns(pl.col("line").str.strip_chars())
         .filter(pl.col("line").is_not_null() & (pl.col("line") != ""))
@@ -84,8 +92,8 @@ def _lines(versions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_time(lines: pl.DataFrame, fmt: RemarkFormat) -> pl.DataFrame:
-    """`_rest` (the line before its time and the separators in front of it), the time's parts and the id
-    of the [[time]] entry that read them; a line with no time keeps `_rest` = the whole line."""
+    """`_rest` (`_text` before its time and the separators in front of it), the time's parts and the id
+    of the [[time]] entry that read them; a line with no time keeps `_rest` = the whole of `_text`."""
     sep = f"(?:{fmt.separator_pattern})"
     found = []
     for entry in fmt.time:
@@ -93,12 +101,12 @@ def _read_time(lines: pl.DataFrame, fmt: RemarkFormat) -> pl.DataFrame:
         # (no lazy prefix: the regex engine finds the match fast and captures only within it).
         pattern = rf"(?P<_match>(?:{sep}+|^)(?P<_time>{entry.pattern})\s*$)"
         groups = re.compile(pattern).groupindex
-        parts = pl.col("line").str.extract_groups(pattern)
+        parts = pl.col("_text").str.extract_groups(pattern)
         found.append((entry.id, parts, groups))
     # The match runs to the end of the line, so what precedes it is the line without that suffix.
     rest = pl.coalesce([pl.when(p.struct.field("_match").is_not_null())
-                        .then(pl.col("line").str.strip_suffix(p.struct.field("_match")))
-                        for _, p, _ in found] + [pl.col("line")])
+                        .then(pl.col("_text").str.strip_suffix(p.struct.field("_match")))
+                        for _, p, _ in found] + [pl.col("_text")])
     matched = pl.coalesce([pl.when(p.struct.field("_time").is_not_null()).then(pl.lit(i))
                            for i, p, _ in found])
     columns = [rest.alias("_rest"), matched.alias("time_id")]
@@ -176,18 +184,23 @@ def _parsed(lines: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, fmt
     """Each distinct (order, line) read into its parts, the name matched to the roster."""
     distinct = lines.select("order_id", "line").unique().join(
         orders.select("order_id", "shop", "buyer", "created_at"), on="order_id", how="inner")
-    timed = _read_time(distinct, fmt)
+    text = pl.col("line").str.replace_many(_FULL_WIDTH, _HALF_WIDTH).str.strip_chars_end(_CLOSING).str.strip_chars()
+    timed = _read_time(distinct.with_columns(text.alias("_text")), fmt)
     content, name = _split_name(fmt)
     names = roster_names(roster)
     timed = timed.with_columns(content.alias("_content"), name.alias("_name"), _written_at(pl.col("created_at"))
                                .alias("written_at"))
+    # The content as written: the copy's content is a prefix of the copy, so of the line, of equal length.
+    verbatim = pl.col("line").str.slice(0, pl.col("_rest").str.len_chars())
+    timed = timed.with_columns(verbatim.alias("_rest_verbatim"),
+                               pl.col("line").str.slice(0, pl.col("_content").str.len_chars()).alias("_content"))
     # A rest without separators is the name alone when it is an agent's (小雅—11.15), else the content.
     rest_alias = timed.select("shop", pl.col("_rest").alias("alias")).join(names, on=["shop", "alias"], how="semi")
     timed = timed.join(rest_alias.unique().with_columns(pl.lit(True).alias("_rest_is_name")),
                        left_on=["shop", "_rest"], right_on=["shop", "alias"], how="left")
     rest_is_name = pl.col("_name").is_null() & pl.col("_rest_is_name").fill_null(False)
     timed = timed.with_columns(
-        pl.when(rest_is_name).then(pl.lit("")).when(pl.col("_name").is_null()).then(pl.col("_rest"))
+        pl.when(rest_is_name).then(pl.lit("")).when(pl.col("_name").is_null()).then(pl.col("_rest_verbatim"))
         .otherwise(pl.col("_content")).alias("content"),
         pl.when(rest_is_name).then(pl.col("_rest")).otherwise(pl.col("_name")).alias("agent_name"),
     )
@@ -201,25 +214,43 @@ def _parsed(lines: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, fmt
     )
 
 
+def _later(at: str, by_at: str, day_only: str, by_day_only: str, still: str, by_still: str) -> pl.Expr:
+    """Whether the remark at `by_at` was written after the one at `at`. A time written without its hour
+    says only the day, so two remarks are compared at the coarser of their precisions; on the same day
+    the later is the one the order still holds while the other is gone."""
+    coarse = pl.col(day_only) | pl.col(by_day_only)
+    day, by_day = pl.col(at).dt.date(), pl.col(by_at).dt.date()
+    return (pl.when(coarse)
+            .then((by_day > day) | ((by_day == day) & pl.col(by_still) & ~pl.col(still)))
+            .otherwise(pl.col(by_at) > pl.col(at)))
+
+
 def _overwrites(lines: pl.DataFrame, parsed: pl.DataFrame) -> pl.DataFrame:
     """(order_id, line, overwritten_by, overwritten_at): for a remark some version lacks while holding a
-    later remark by another author, the first such remark of the earliest such version."""
+    later remark by another author, the first such remark of the earliest such version. A remark that
+    shares a version with it was added beside it, not in its place, so it never counts."""
     # Only an order with several versions can lack in one what another holds.
     several = lines.select("order_id", "remark").unique().group_by("order_id").len().filter(pl.col("len") > 1)
     lines = lines.join(several, on="order_id", how="semi")
     parsed = parsed.join(several, on="order_id", how="semi")
     author = pl.coalesce("agent", "agent_name")
-    rows = parsed.select("order_id", "line", author.alias("_author"), "written_at")
+    rows = parsed.select("order_id", "line", author.alias("_author"), "written_at",
+                         pl.col("_hour").is_null().alias("_day_only"), "still_on_order")
     dated = rows.filter(pl.col("_author").is_not_null() & pl.col("written_at").is_not_null())
     versions = lines.select("order_id", "remark").unique()
     missing = dated.join(versions, on="order_id").join(
         lines.select("order_id", "remark", "line"), on=["order_id", "remark", "line"], how="anti")
+    by = dated.select("order_id", pl.col("line").alias("_by_line"), pl.col("_author").alias("_by"),
+                      pl.col("written_at").alias("_by_at"), pl.col("_day_only").alias("_by_day_only"),
+                      pl.col("still_on_order").alias("_by_still"))
     later = missing.join(
-        lines.select("order_id", "remark", pl.col("line").alias("_by_line")).join(
-            dated.select("order_id", pl.col("line").alias("_by_line"), pl.col("_author").alias("_by"),
-                         pl.col("written_at").alias("_by_at")), on=["order_id", "_by_line"]),
+        lines.select("order_id", "remark", pl.col("line").alias("_by_line")).join(by, on=["order_id", "_by_line"]),
         on=["order_id", "remark"],
-    ).filter((pl.col("_by_at") > pl.col("written_at")) & (pl.col("_by") != pl.col("_author")))
+    ).filter(_later("written_at", "_by_at", "_day_only", "_by_day_only", "still_on_order", "_by_still")
+             & (pl.col("_by") != pl.col("_author")))
+    together = lines.join(lines.select("order_id", "remark", pl.col("line").alias("_by_line")),
+                          on=["order_id", "remark"]).select("order_id", "line", "_by_line").unique()
+    later = later.join(together, on=["order_id", "line", "_by_line"], how="anti")
     return (
         later.sort("order_id", "line", "_by_at", "_by")
         .group_by("order_id", "line", maintain_order=True)
@@ -244,10 +275,10 @@ def order_remarks_table(orders: pl.DataFrame, versions: pl.DataFrame | None, ros
     parsed = _parsed(lines, orders, roster, fmt)
     now = _lines(current).select("order_id", "line").unique().with_columns(pl.lit(True).alias("still_on_order"))
     placed = orders.select("order_id", week.alias("week"))
+    parsed = parsed.join(now, on=["order_id", "line"], how="left").with_columns(
+        pl.col("still_on_order").fill_null(False))
     return (
-        parsed.join(now, on=["order_id", "line"], how="left")
-        .with_columns(pl.col("still_on_order").fill_null(False))
-        .join(_overwrites(lines, parsed), on=["order_id", "line"], how="left")
+        parsed.join(_overwrites(lines, parsed), on=["order_id", "line"], how="left")
         .join(placed, on="order_id", how="left")
         .select(list(REMARK_SCHEMA)).cast(REMARK_SCHEMA)
         .sort("shop", "order_id", "written_at", "line", nulls_last=True)

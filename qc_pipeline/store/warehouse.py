@@ -605,6 +605,13 @@ def _upsert_orders(
            WHERE f.remark IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM order_versions v WHERE v.order_id = f.order_id AND v.remark = f.remark)"""
     ).fetchall()
+    # A version stored before remarks were kept (schema 7) gets the remark its export held when it is
+    # loaded again; otherwise the sha256 below says the version is stored and it would stay without.
+    con.execute(
+        """UPDATE order_versions v SET remark = f.remark FROM _order_file f
+           WHERE v.order_id = f.order_id AND v.sha256 = ? AND v.remark IS NULL AND f.remark IS NOT NULL""",
+        [sha256],
+    )
     con.execute(
         f"""INSERT INTO order_versions BY NAME
             SELECT {columns}, state, state_rank, ? AS sha256, ? AS ingested_at FROM _order_file f
