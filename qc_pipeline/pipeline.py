@@ -200,20 +200,22 @@ def run_week(
     if week is not None and week not in held:
         raise UserError(unknown_week_message(week, held))
     weeks = [week] if week else sorted(w for w in ingested.weeks_touched if w in held)
-    if on_stage:
-        on_stage("reports")
-    started = time.perf_counter()
-    written = {}
-    for w in weeks:
-        paths = write_reports(con, w, out, lang=lang, mask=mask, config=config, agent_week=True)
-        written[w] = paths
-    seconds["reports"] = time.perf_counter() - started
     parts = set(parts)
+    written: dict[str, list[Path]] = {}
+
+    def timed(stage: str, work):
+        if on_stage:
+            on_stage(stage)
+        began = time.perf_counter()
+        result = work()
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - began
+        return result
+
     for w in weeks:
         # The topics page and the cases' topic tags cluster the same window the same way (four weeks up to
-        # this one, seed 0): clustered once, when first needed, and used by both. The cases go first, as
-        # they always did: their selection is the stage's largest memory, and it then finds none of the
-        # topics' in use.
+        # this one, seed 0): clustered once, when first needed, and used by both. The cases are selected
+        # first, as they always were: their selection is the stage's largest memory, and it then finds
+        # none of the topics' in use; and the agent pages link to the cases selected.
         clustered: dict = {}
 
         def clustering(w=w, clustered=clustered):
@@ -222,17 +224,13 @@ def run_week(
             return clustered["window"]
 
         if "cases" in parts:
-            if on_stage:
-                on_stage("cases")
-            started = time.perf_counter()
-            written[w] += _write_week_cases(con, w, Path(out), lang, mask, clustering, config)
-            seconds["cases"] = seconds.get("cases", 0.0) + time.perf_counter() - started
+            timed("cases", lambda: _select_week_cases(con, w, clustering, config))
+        written[w] = timed("reports", lambda: write_reports(con, w, out, lang=lang, mask=mask, config=config,
+                                                            agent_week=True, cases="cases" in parts))
+        if "cases" in parts:
+            written[w] += timed("cases", lambda: _write_week_cases(con, w, Path(out), lang, mask))
         if "topics" in parts:
-            if on_stage:
-                on_stage("topics")
-            started = time.perf_counter()
-            written[w] += _write_week_topics(con, clustering(), w, Path(out), lang)
-            seconds["topics"] = seconds.get("topics", 0.0) + time.perf_counter() - started
+            written[w] += timed("topics", lambda: _write_week_topics(con, clustering(), w, Path(out), lang))
     if "quarantine" in parts:
         from qc_pipeline.reports.quarantine import write_quarantine
 
@@ -249,13 +247,18 @@ def _cluster_week(con, week: str, max_questions: int, checked: bool):
     return ClusteredWindow(con, weeks=TOPIC_WEEKS, end_week=week, max_questions=max_questions, checked=checked)
 
 
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering, config: Config) -> list[Path]:
-    from qc_pipeline.cases import build_cases, write_cases
+def _select_week_cases(con, week: str, clustering, config: Config) -> None:
+    from qc_pipeline.cases import build_cases
 
     # The weekly job picks with the config's [cases] criteria and size, so a trainer's own criteria, set
     # there once, are what every run uses (a run replaces the week's selection).
     build_cases(con, week, top=config.cases_top, config=config.cases_criteria,
                 topics=lambda sessions: clustering().topic_of(sessions))
+
+
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
+    from qc_pipeline.cases import write_cases
+
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 

@@ -44,12 +44,25 @@ def _agent_page(folder: Path, agent: str) -> Path:
     return folder / "agents" / agent_file_names([XIAOYA, AJIE, XIAOMEI])[agent]
 
 
-def test_writes_every_report_file(reports):
+def test_writes_every_report_file(reports, warehouse):
     folder, paths = reports
     names = sorted(p.relative_to(folder).as_posix() for p in paths)
+    files = agent_file_names([XIAOYA, AJIE, XIAOMEI])
+    # The drill-down lists an agent has: those whose agent_week count is not 0 (and every scored agent's
+    # worst sessions); the team's page of each list some agent has.
+    lists = set()
+    for row in agent_week_rows(warehouse.con, WEEK):
+        first, later = row["first_rounds"], row["rounds"] - row["first_rounds"]
+        counts = {"auto_failed": row["auto_failed_sessions"], "violations": row["flags_total"],
+                  "unanswered": row["unanswered_rounds"], "worst": row["scored_sessions"],
+                  "first_missed": round(first * (1 - (row["first_within_target_pct"] or 100) / 100)),
+                  "follow_missed": round(later * (1 - (row["follow_within_target_pct"] or 100) / 100))}
+        lists |= {(name, row["agent"]) for name, n in counts.items() if n}
     assert names == sorted([
         "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv", "stale_auto_replies.csv",
         "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
+        *(f"lists/{name}/{files[agent]}" for name, agent in lists),
+        *(f"lists/{name}.html" for name in {n for n, _ in lists} - {"worst"}),
     ])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
 
@@ -333,7 +346,7 @@ def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
     broken.load_ruleset = load_ruleset
     monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
     paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
-    assert len(paths) == 9
+    assert len([p for p in paths if p.relative_to(tmp_path / WEEK).parts[0] != "lists"]) == 9
 
 
 def test_stale_agent_pages_are_removed(warehouse, tmp_path):
@@ -480,7 +493,9 @@ def test_attention_lists_exactly_the_targets_missed_in_agent_week(warehouse, rep
     # Who, which figure, the value and the target; auto-fails name their rules and lead to the sessions.
     assert "首响达标率 <strong>40.0%</strong> · 目标 ≥ 80%" in block
     assert "询单转化率 <strong>46.7%</strong> · 目标 合格 ≥ 50%" in block
-    assert "<code>AD-EXTREME-001</code>, <code>OFF-PLATFORM-001</code>" in block and "#kind-auto_failed" in block
+    assert "<code>AD-EXTREME-001</code>, <code>OFF-PLATFORM-001</code>" in block
+    for kind, name in (("auto_failed", "auto_failed"), ("unanswered", "unanswered")):
+        assert f'lists/{name}/' in block.split(f'data-kind="{kind}"')[1].split("</li>")[0], kind
     assert block.index(XIAOYA) > block.index(AJIE)  # in ranking order: 阿杰 ranks first among presale
     # The Markdown for the team chat opens with the same block, one line per agent below target.
     md = (folder / "summary.md").read_text(encoding="utf-8")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from qc_pipeline.cases import build_cases, write_cases
 from qc_pipeline.config import load_config
-from qc_pipeline.reports import write_reports
+from qc_pipeline.reports import drill, write_reports
 from tests.report_fixtures import AGENTS, XIAOMEI, XIAOYA, agent_week_rows, build
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -91,7 +92,7 @@ def _check_pages(browser, tmp_path: Path) -> None:
     assert (tmp_path / "summary.png").stat().st_size > 10_000
 
     # Follow the summary's link, as a supervisor would, to the agent's page.
-    page.locator(f'section#ranking tr[data-agent="{XIAOYA}"] a').click()
+    page.locator(f'section#ranking tr[data-agent="{XIAOYA}"] td.agent-cell a').click()
     page.wait_for_load_state("load")
     assert page.locator("h1").inner_text() == XIAOYA
     page.screenshot(path=str(tmp_path / "agent.png"), full_page=True)
@@ -113,14 +114,42 @@ def _below_target(rows: list[dict], share: float) -> set[str]:
             or (r["agent_role"] == "presale" and r["conversion_band"] == "fail")}
 
 
+def _follow_counts(page, folder: Path, source: Path, width: int, shot: Path) -> int:
+    """Open every count link of ``source`` (a[data-drill]) and check that the page it leads to fits the
+    window and holds as many sessions (or their rounds, messages) as the link says. Returns the links."""
+    page.goto(source.as_uri())
+    found = page.locator("a[data-drill]").evaluate_all(
+        "els => els.map(e => [e.href, e.dataset.drill, Number(e.dataset.drillCount)])")
+    for i, (href, key, count) in enumerate(found):
+        page.goto(href)
+        page.wait_for_load_state("load")
+        if i == 0:
+            page.screenshot(path=str(shot), full_page=True)
+        scroll, inner = page.evaluate(SCROLL_WIDTH)
+        assert scroll <= inner, href
+        rows = page.locator("table.drill tr[data-session]").evaluate_all("els => els.map(e => Number(e.dataset.n))")
+        # The team's page lists the agents with their sessions and count, each leading to the agent's list.
+        agents = page.locator("table.drill-agents tr[data-agent]").evaluate_all(
+            "els => els.map(e => [Number(e.dataset.rows), Number(e.dataset.n)])")
+        held = (sum(r for r, _ in agents), sum(n for _, n in agents)) if agents else (len(rows), sum(rows))
+        assert (held[0] if drill.LINKS[key][1] == "rows" else held[1]) == count, (href, key)
+        assert page.locator("table.drill tr[data-session], table.drill-agents tr[data-agent]").first.is_visible()
+    return len(found)
+
+
 @pytest.mark.parametrize("width", [LAPTOP, PHONE])
 def test_pages_fit_a_laptop_and_a_phone(tmp_path, width):
     sync_playwright = _require_browser()
     built = build(tmp_path / "qc.duckdb")
     config = load_config()
-    write_reports(built.con, WEEK, tmp_path / "reports", generated_at=dt.datetime(2026, 11, 23, 8, 0), config=config)
+    build_cases(built.con, WEEK)
+    write_reports(built.con, WEEK, tmp_path / "reports", generated_at=dt.datetime(2026, 11, 23, 8, 0), config=config,
+                  cases=True)
+    write_cases(built.con, WEEK, tmp_path / "reports" / WEEK / "cases")
     rows = agent_week_rows(built.con, WEEK)
+    has_cases = {a for (a,) in built.con.execute("SELECT DISTINCT agent FROM cases WHERE week = ?", [WEEK]).fetchall()}
     built.con.close()
+    assert has_cases
     expected = _below_target(rows, config.first_within_target_share)
     assert expected  # the fixture's week has agents below target: the check below can fail
     folder = tmp_path / "reports" / WEEK
@@ -151,7 +180,7 @@ def test_pages_fit_a_laptop_and_a_phone(tmp_path, width):
 
             for agent in (XIAOYA, XIAOMEI):
                 page.goto((folder / "summary.html").as_uri())
-                page.locator(f'section#ranking tr[data-agent="{agent}"] a').click()
+                page.locator(f'section#ranking tr[data-agent="{agent}"] td.agent-cell a').click()
                 page.wait_for_load_state("load")
                 assert page.locator("h1").inner_text() == agent
                 name = "presale" if agent == XIAOYA else "aftersale"
@@ -159,6 +188,22 @@ def test_pages_fit_a_laptop_and_a_phone(tmp_path, width):
                 scroll, inner = page.evaluate(SCROLL_WIDTH)
                 assert scroll <= inner, agent
                 assert (page.locator("section#conversion").count() == 1) == (agent == XIAOYA)
+            assert problems == []
+
+            # Every count of the summary and of an agent page leads to the sessions behind it.
+            assert _follow_counts(page, folder, folder / "summary.html", width, tmp_path / f"list-team-{width}.png") >= 4
+            agent_page = next(p for p in (folder / "agents").glob("*.html")
+                              if f'<h1 data-agent="{XIAOYA}">' in p.read_text(encoding="utf-8"))
+            assert _follow_counts(page, folder, agent_page, width, tmp_path / f"list-agent-{width}.png") >= 2
+            # An agent page links to the agent's cases; the case page fits the window too.
+            page.goto(agent_page.as_uri())
+            assert (page.locator("#cases a").count() > 0) == (XIAOYA in has_cases)
+            if XIAOYA in has_cases:
+                page.locator("#cases a").first.click()
+                page.wait_for_load_state("load")
+                page.screenshot(path=str(tmp_path / f"case-{width}.png"), full_page=True)
+                scroll, inner = page.evaluate(SCROLL_WIDTH)
+                assert scroll <= inner and "/cases/" in page.url
             assert problems == []
         finally:
             browser.close()

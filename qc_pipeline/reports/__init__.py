@@ -21,7 +21,8 @@ from qc_pipeline.reports.agent_trend import agent_trends
 from qc_pipeline.reports.data import load_week
 from qc_pipeline.reports.detail import build_details
 from qc_pipeline.reports.explanations import rule_explanations
-from qc_pipeline.reports.html import render_agent, render_summary
+from qc_pipeline.reports import drill, drill_pages
+from qc_pipeline.reports.html import render_agent, render_list, render_summary
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import agent_file_names
@@ -61,7 +62,7 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def _pack_names(week: str, agent_week: bool) -> set[str]:
-    names = {"summary.html", "agents", SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md",
+    names = {"summary.html", "agents", drill.FOLDER, SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md",
              STALE_AUTO_REPLIES_CSV}
     return names | {AGENT_WEEK_CSV} if agent_week else names
 
@@ -75,8 +76,11 @@ def write_reports(
     generated_at: dt.datetime | None = None,
     config=None,
     agent_week: bool = False,
+    cases: bool = False,
 ) -> list[Path]:
     """Write the week's reports (with ``agent_week``, also ``agent_week.csv``) and return their paths.
+    With ``cases`` the pack holds the week's case library (``cases/``, written from the ``cases`` table
+    after this): each agent page links to its cases.
 
     The pack is written into a temporary folder and moved into place (``staging``): the week's folder holds
     the whole new pack or, when writing fails, the previous one. Raises UserError for a week the warehouse
@@ -103,6 +107,15 @@ def write_reports(
         summary = summary_view(data, config, T, file_names)
         summary.review = review_section(con, week, config)
         agents = agent_views(data, config, T, file_names, details)
+        drill_pages.attach_links(summary.agents, details)
+        drill_pages.attach_links([view.row for view in agents], details)
+        drill_pages.attach_attention(summary.attention, file_names)
+        summary.total_links = drill_pages.team_links(summary.totals)
+        list_pages = drill_pages.list_pages(details, file_names, T)
+        if cases:
+            by_agent = _cases_by_agent(con, week, lang)
+            for view in agents:
+                view.cases = by_agent.get(view.row.agent, [])
     with _phase("service standard"):
         summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours,
                                           config.target_seconds(config.default_role, True))
@@ -120,6 +133,10 @@ def write_reports(
                 html = render_agent(view, T, bands, mask, stamp, data.versions, lists,
                                     trends.get((view.row.shop, view.row.agent)))
                 written.append(_write_text(stage / "agents" / view.row.file_name, html))
+            for page in list_pages:
+                where = (stage / drill.FOLDER / page.name / page.agent_file if page.agent
+                         else stage / drill.FOLDER / f"{page.name}.html")
+                written.append(_write_text(where, render_list(page, T, mask, stamp, data.versions, week, lists)))
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
             written.append(write_csv(details.flags, stage / FLAGS_CSV))
@@ -135,3 +152,17 @@ def write_reports(
         if agent_week:
             written.append(write_csv(week_rows, stage / AGENT_WEEK_CSV))
     return [folder / p.relative_to(stage) for p in written]
+
+
+def _cases_by_agent(con: duckdb.DuckDBPyConnection, week: str, lang: str) -> dict[str, list[dict]]:
+    """agent -> the week's cases of the case library (good first, by rank), each with its page."""
+    from qc_pipeline.cases.labels import category
+
+    rows = con.execute("SELECT case_id, kind, category, agent, session_id, score FROM cases WHERE week = ? "
+                       "AND agent IS NOT NULL ORDER BY agent, kind DESC, rank", [week]).fetchall()
+    out: dict[str, list[dict]] = {}
+    for case_id, kind, cat, agent, session_id, score in rows:
+        out.setdefault(agent, []).append({"case_id": case_id, "kind": kind, "category": category(cat, lang),
+                                          "session_id": session_id, "score": score,
+                                          "href": f"../cases/{case_id}.html"})
+    return out

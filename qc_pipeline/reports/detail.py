@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from qc_pipeline.reports import limits, masking, sessions
+from qc_pipeline.reports import drill, limits, masking, sessions
 from qc_pipeline.reports.labels import Labels
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class FlagNote:
     severity_label: str
     explanation: str
     role: str
+    hits: int = 1        # spans of this rule in the message: one note, the rule's words marked each time
 
 
 @dataclass
@@ -83,6 +84,9 @@ class Details:
     shown_flags: pl.DataFrame                   # those in the flagged sessions the pages show
     flag_counts: dict[str, int]                 # agent -> flags of the week (auto-replies included)
     session_list: pl.DataFrame                  # every session of the week (nick masked)
+    # (agent, list) -> the sessions behind a count (reports/drill.py), and each agent's worst sessions
+    lists: dict[tuple[str, str], drill.AgentList] = field(default_factory=dict)
+    list_rows: pl.DataFrame | None = None       # their rows in page order (drill.ranked_lists), buyers masked
 
 
 def _time(value) -> str:
@@ -120,13 +124,18 @@ def build_details(
     every = sessions.facts(con, week)
     t("facts")
     reading, worst = sessions.ranked(con, week, every)
-    shown_ids = pl.concat([reading.select("session_id"), worst.select("session_id")]).unique()
+    list_rows = _list_rows(con, week, every, worst, mask)
+    lists = drill.agent_lists(list_rows)
+    listed_ids = pl.DataFrame({"session_id": sorted({sid for found in lists.values() for sid in found.transcripts})},
+                              schema={"session_id": pl.String})
+    read_ids = pl.concat([reading.select("session_id"), listed_ids]).unique()
+    shown_ids = pl.concat([read_ids, worst.select("session_id")]).unique()
     facts = _shown_nick(every.join(shown_ids, on="session_id", how="semi"), "buyer", mask, "buyer_shown")
     views = {r["session_id"]: _session(r) for r in facts.iter_rows(named=True)}
     t("ranked")
     _add_deductions(con, shown_ids, facts, views, T, mask)
     t("deductions")
-    _add_transcripts(con, week, reading.select("session_id").unique(), views, T, mask, explanations)
+    _add_transcripts(con, week, read_ids, views, T, mask, explanations)
     t("transcripts")
 
     by_agent: dict[str, list[Reading]] = {}
@@ -155,7 +164,18 @@ def build_details(
     listed = session_list(every, mask)
     t("session list")
     return Details(sessions=views, worst=worst_ids, session_counts=counts, reading=by_agent, flags=flags,
-                   shown_flags=shown_flags, flag_counts=flag_counts, session_list=listed)
+                   shown_flags=shown_flags, flag_counts=flag_counts, session_list=listed, lists=lists,
+                   list_rows=list_rows)
+
+
+def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: bool) -> pl.DataFrame:
+    """The drill-down lists of every agent, plus each agent's worst sessions (all shown with their
+    transcript: the agent page's score table links to them), buyers masked."""
+    rows = pl.concat([drill.list_rows(con, week),
+                      worst.select(pl.lit(drill.WORST).alias("list"), "agent", "session_id", pl.lit(1, pl.Int64).alias("n"))])
+    facts = every.join(rows.select("session_id").unique(), on="session_id", how="semi")
+    facts = _shown_nick(facts, "buyer", mask, "buyer_shown").drop("buyer").rename({"buyer_shown": "buyer"})
+    return drill.ranked_lists(rows, facts)
 
 
 class _Clock:
@@ -196,12 +216,16 @@ def _add_transcripts(con, week: str, ids: pl.DataFrame, views: dict[str, Session
     notes: dict[str, list[FlagNote]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for f in flags.iter_rows(named=True):
+        spans.setdefault(f["msg_id"], []).append((f["start"], f["end"]))
+        same = [n for n in notes.get(f["msg_id"], []) if n.rule_id == f["rule_id"] and n.role == (f["role"] or "")]
+        if same:
+            same[0].hits += 1
+            continue
         notes.setdefault(f["msg_id"], []).append(FlagNote(
             rule_id=f["rule_id"], category=f["category"], category_label=T.of("categories", f["category"]),
             severity=f["severity"], severity_label=T.of("severities", f["severity"]),
             explanation=explanations.get(f["rule_id"], ""), role=f["role"] or "",
         ))
-        spans.setdefault(f["msg_id"], []).append((f["start"], f["end"]))
     for session_id, line, after in transcript_lines(kept, T, mask, spans, notes):
         view = views[session_id]
         view.transcript.append(line)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from qc_pipeline.reports import charts
+from qc_pipeline.reports import charts, drill
 from qc_pipeline.reports.figures import data_value, fmt
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.standard import total_figures
 from qc_pipeline.reports.views import AgentView, SummaryView
+
+
+# The reading index's kinds with a full list behind them.
+READING_LISTS = {"flagged": "violations", "auto_failed": "auto_failed", "unanswered": "unanswered"}
 
 
 @lru_cache(maxsize=None)
@@ -56,5 +61,17 @@ def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, ge
             "conversion": charts.conversion_chart(view, T, bands),
         },
         lists=lists,
+        worst_href="../" + quote(drill.agent_href(drill.WORST, view.row.file_name)),
+        reading_lists={kind: quote(drill.agent_href(name, view.row.file_name))
+                       for kind, name in READING_LISTS.items() if view.has_list(name)},
         **_common(T, view.week, masked, generated_at, meta),
+    )
+
+
+def render_list(page, T: Labels, masked: bool, generated_at: str, meta: dict, week: str, lists: dict[str, str]) -> str:
+    """A drill-down page (reports/drill_pages.py): the team's at lists/<list>.html, an agent's at
+    lists/<list>/<agent>.html."""
+    return environment().get_template("list.html").render(
+        page=page, root="../" if page.agent is None else "../../", lists=lists,
+        **_common(T, week, masked, generated_at, meta),
     )

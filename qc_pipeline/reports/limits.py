@@ -7,6 +7,9 @@ from __future__ import annotations
 READING = {"flagged": 8, "auto_failed": 3, "unanswered": 3, "slowest": 3, "best": 3}
 # Worst sessions in the QC-score table of an agent's page and sheet.
 WORST_SESSIONS_SHOWN = 20
+# The sessions behind a count (reports/drill.py) are all listed; this many of each agent's list carry their
+# transcript, the rest are in sessions.parquet.
+LIST_TRANSCRIPTS = 5
 # A transcript shows its first lines and every flagged message with this many messages either side.
 TRANSCRIPT_LINES = 30
 CONTEXT = 2

@@ -31,6 +31,8 @@ class Cell:
     delta: Delta | None = None
     target: float | None = None
     target_text: str = ""
+    link: str = ""                  # the list of the sessions behind it (reports/drill.py), from the week's folder
+    link_count: int | None = None   # how many of the list's things (sessions, rounds, messages) it counts
 
 
 @dataclass
@@ -184,6 +186,7 @@ class AttentionLine:
     target_text: str
     small_sample: bool
     rules: list[tuple[str, int]] = field(default_factory=list)  # auto-fails: (rule id, sessions)
+    drill: str = ""      # the list of the sessions behind it, from the week's folder
 
 
 def attention(rows: list[AgentRow], stored: dict[tuple[str, str], dict], auto_fail_rules: dict[str, list],
@@ -259,6 +262,7 @@ class SummaryView:
     rankings: list[Ranking] = field(default_factory=list)       # one per role, in ``agents`` order
     attention: list[AttentionLine] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    total_links: dict[str, str] = field(default_factory=dict)   # total -> the team's list behind it
     first_share: float | None = None                            # reports.first_within_target_pct
     min_sessions: int = 0
 
@@ -373,6 +377,11 @@ class AgentView:
     previous_week: str
     min_sessions: int = 0                # reports.min_sessions: below it the row is a small sample
     standard: Any = None                 # the agent's service-standard section (reports/standard.py)
+    cases: list[dict] = field(default_factory=list)  # the week's case-library cases of the agent, with their page
+    lists: frozenset[str] = frozenset()  # the drill-down lists the agent has (reports/drill.py)
+
+    def has_list(self, name: str) -> bool:
+        return name in self.lists
 
 
 def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], details: Details) -> list[AgentView]:
@@ -410,5 +419,6 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
             has_previous=data.has_previous,
             previous_week=data.previous_week,
             min_sessions=config.min_sessions,
+            lists=frozenset(name for agent, name in details.lists if agent == row.agent),
         ))
     return views

@@ -1,0 +1,225 @@
+"""Drill-down on the sample's weekly pack: every count on the summary and the agent pages leads to a page
+listing the sessions behind it, as many as the count says (agent_week's figure); the lists hold the
+rounds and violations the sample generator planted; every listed session leads to its masked transcript
+with its deductions; agent pages link to their cases."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections import Counter
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from qc_pipeline.config import load_config
+from qc_pipeline.pipeline import run_week
+from qc_pipeline.reports import drill, limits
+from qc_pipeline.sample import generate_sample
+from qc_pipeline.store.warehouse import open_warehouse
+
+WEEK = "2026-W47"
+LINK = re.compile(r'<a href="([^"]+)" data-drill="([a-z_]+)" data-drill-count="(\d+)">([^<]*)</a>')
+ROW = re.compile(r'<tr id="r-([^"]+)" data-session="\1" data-n="(\d+)"><td(?: title="[^"]*")?>(?:<a href="([^"]+)")?')
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("drill")
+    truth = generate_sample(root / "logs", seed=7)
+    con = open_warehouse(root / "qc.duckdb")
+    run_week(con, [root / "logs"], load_config(), root / "reports", week=WEEK, parts=("cases",))
+    yield truth, con, root / "reports" / WEEK
+    con.close()
+
+
+TEAM_ROW = re.compile(r'<tr data-agent="([^"]+)" data-rows="(\d+)" data-n="(\d+)"><td class="nowrap"><a href="([^"]+)">')
+
+
+def holds(path: Path) -> tuple[int, int]:
+    """(sessions, their count) a list page holds: its rows, or on the team's page its agents' totals."""
+    team = TEAM_ROW.findall(path.read_text(encoding="utf-8"))
+    if team:
+        return sum(int(r) for _, r, _, _ in team), sum(int(n) for _, _, n, _ in team)
+    listed = rows_of(path)
+    return len(listed), sum(n for _, n, _ in listed)
+
+
+def rows_of(path: Path) -> list[tuple[str, int, str]]:
+    """(session_id, n, href) of each row of a list page."""
+    return [(sid, int(n), html.unescape(href or "")) for sid, n, href in ROW.findall(path.read_text(encoding="utf-8"))]
+
+
+def target(page: Path, href: str) -> tuple[Path, str]:
+    path, _, anchor = html.unescape(href).partition("#")
+    return (page.parent / unquote(path)).resolve() if path else page, anchor
+
+
+def week_rows(con) -> dict[str, dict]:
+    cur = con.execute("SELECT * FROM agent_week WHERE week = ?", [WEEK])
+    names = [d[0] for d in cur.description]
+    return {r[names.index("agent")]: dict(zip(names, r)) for r in cur.fetchall()}
+
+
+def expected(key: str, row: dict) -> int:
+    """What a figure's list holds, from agent_week alone."""
+    if key == "first_within_target_pct":
+        return round(row["first_rounds"] * (1 - row[key] / 100))
+    if key == "follow_within_target_pct":
+        return round((row["rounds"] - row["first_rounds"]) * (1 - row[key] / 100))
+    return row[key]
+
+
+def links(path: Path) -> list[tuple[str, str, int, str]]:
+    return [(html.unescape(h), k, int(n), html.unescape(t)) for h, k, n, t in LINK.findall(path.read_text(encoding="utf-8"))]
+
+
+def test_every_count_links_to_a_page_holding_that_many(pack):
+    _, con, folder = pack
+    stored = week_rows(con)
+    pages = [folder / "summary.html", *sorted((folder / "agents").glob("*.html"))]
+    followed = Counter()
+    for page in pages:
+        agent = None if page.name == "summary.html" else re.search(
+            r'<h1 data-agent="([^"]+)">', page.read_text(encoding="utf-8")).group(1)
+        for href, key, count, text in links(page):
+            path, _ = target(page, href)
+            assert path.exists(), (page.name, href)
+            rows, total = holds(path)
+            measure = drill.LINKS[key][1]
+            assert (rows if measure == "rows" else total) == count, (page.name, key)
+            if key.endswith("_pct"):
+                assert text.endswith("%")
+            else:
+                assert text == str(count)
+            owner = re.search(r"<h1 data-list=\"[a-z_]+\">[^·]+· ([^<]+)</h1>", path.read_text(encoding="utf-8")).group(1)
+            if agent is not None:
+                assert owner == agent and count == expected(key, stored[agent]), (agent, key)
+            followed[key] += 1
+    # Every kind of link is there, and the summary's team totals add up the agents'.
+    assert set(followed) == set(drill.LINKS)
+    summary = folder / "summary.html"
+    for href, key, count, _ in links(summary):
+        if href.startswith(f"{drill.FOLDER}/") and href.count("/") == 1:  # a team total
+            assert count == sum(r[key] or 0 for r in stored.values()), key
+
+
+def test_a_figure_of_zero_leads_nowhere(pack):
+    _, con, folder = pack
+    stored = week_rows(con)
+    zero = [(a, k) for a, r in stored.items() for k in drill.LINKS if k in r and expected(k, r) == 0]
+    assert zero
+    names = {re.search(r'<h1 data-agent="([^"]+)">', p.read_text(encoding="utf-8")).group(1): p
+             for p in (folder / "agents").glob("*.html")}
+    for agent, key in zero:
+        assert key not in {k for _, k, _, _ in links(names[agent])}, (agent, key)
+
+
+def _session_keys(con) -> dict[tuple[str, str, dt.datetime], str]:
+    return {(shop, buyer, started): sid for sid, shop, buyer, started in con.execute(
+        "SELECT session_id, shop, buyer, started_at FROM sessions").fetchall()}
+
+
+def _agent_list(folder: Path, name: str, file_name: str) -> dict[str, int]:
+    path = folder / drill.FOLDER / name / file_name
+    return {sid: n for sid, n, _ in rows_of(path)} if path.exists() else {}
+
+
+def test_round_lists_hold_the_planted_rounds(pack):
+    truth, con, folder = pack
+    sessions = _session_keys(con)
+    files = {a: p.name for a, p in _agent_pages(folder).items()}
+    for name, planted in (("unanswered", lambda r: r["unanswered"]),
+                          ("first_missed", lambda r: r["is_first"] and not r["met_target"]),
+                          ("follow_missed", lambda r: not r["is_first"] and not r["met_target"])):
+        want: dict[str, Counter] = {}
+        for r in truth["rounds"]:
+            if r["week"] != WEEK or not r["agent"] or not planted(r):
+                continue
+            started = dt.datetime.fromisoformat(r["session_started_at"])
+            want.setdefault(r["agent"], Counter())[sessions[(r["shop"], r["buyer"], started)]] += 1
+        assert want, name
+        for agent, file_name in files.items():
+            assert _agent_list(folder, name, file_name) == dict(want.get(agent, {})), (name, agent)
+
+
+def test_the_violations_list_holds_the_planted_violations(pack):
+    truth, con, folder = pack
+    files = {a: p.name for a, p in _agent_pages(folder).items()}
+    # The planted violation's message: its session holds the agent's message at that time.
+    spans = con.execute("SELECT session_id, shop, buyer, started_at, ended_at FROM sessions").fetchall()
+    want: dict[str, Counter] = {}
+    for v in truth["violations"]:
+        sent = dt.datetime.fromisoformat(v["sent_at"])
+        if f"{sent:%G-W%V}" != WEEK:
+            continue
+        sid = next(s for s, shop, buyer, a, b in spans if shop == v["shop"] and buyer == v["buyer"] and a <= sent <= b)
+        want.setdefault(v["agent"], Counter())[(sid, v["sent_at"], v["category"])] += 1
+    per_session = {agent: Counter(sid for sid, _, _ in c) for agent, c in want.items()}
+    assert per_session
+    for agent, file_name in files.items():
+        assert _agent_list(folder, "violations", file_name) == dict(per_session.get(agent, {})), agent
+
+
+def _agent_pages(folder: Path) -> dict[str, Path]:
+    return {re.search(r'<h1 data-agent="([^"]+)">', p.read_text(encoding="utf-8")).group(1): p
+            for p in (folder / "agents").glob("*.html")}
+
+
+def test_listed_sessions_lead_to_their_masked_transcript_with_deductions(pack):
+    truth, con, folder = pack
+    nicks = {s["buyer"] for s in truth["sessions"] if len(s["buyer"]) > 3}
+    checked = 0
+    for path in sorted((folder / drill.FOLDER).glob("*/*.html")):
+        text = path.read_text(encoding="utf-8")
+        listed = rows_of(path)
+        shown = limits.WORST_SESSIONS_SHOWN if path.parent.name == drill.WORST else limits.LIST_TRANSCRIPTS
+        assert [h for _, _, h in listed[:shown]] == [f"#s-{sid}" for sid, _, _ in listed[:shown]], path
+        assert all(h == "" for _, _, h in listed[shown:]), path
+        for sid, _, href in listed[:shown]:
+            block = text.split(f'id="s-{sid}"', 1)[1].split('<div class="flag-session', 1)[0]
+            deductions = con.execute("SELECT count(*) FROM score_deductions WHERE session_id = ?", [sid]).fetchone()[0]
+            assert block.count("<li>−") == deductions, (path.name, sid)
+            assert '<ol class="context">' in block
+            checked += 1
+        for nick in nicks:
+            assert nick not in text, (path, nick)
+    assert checked > 20
+
+
+def test_team_lists_lead_to_the_agents_lists(pack):
+    _, _, folder = pack
+    for path in sorted((folder / drill.FOLDER).glob("*.html")):
+        team = TEAM_ROW.findall(path.read_text(encoding="utf-8"))
+        assert team, path
+        for agent, rows, n, href in team:
+            page, _ = target(path, href)
+            assert f"· {agent}</h1>" in page.read_text(encoding="utf-8")
+            assert holds(page) == (int(rows), int(n))
+
+
+def test_agent_pages_link_their_cases_and_score_table_to_transcripts(pack):
+    _, con, folder = pack
+    pages = _agent_pages(folder)
+    cases = con.execute("SELECT agent, case_id FROM cases WHERE week = ? AND agent IS NOT NULL", [WEEK]).fetchall()
+    assert cases
+    for agent, page in pages.items():
+        text = page.read_text(encoding="utf-8")
+        linked = re.findall(r'<li data-case="([^"]+)" data-kind="[a-z]+"><a href="([^"]+)">', text)
+        assert sorted(c for c, _ in linked) == sorted(c for a, c in cases if a == agent), agent
+        for case_id, href in linked:
+            assert target(page, href)[0] == (folder / "cases" / f"{case_id}.html").resolve()
+            assert target(page, href)[0].exists()
+        for sid, href in re.findall(r'<tr data-session="([^"]+)"><td><a href="([^"]+)">', text):
+            path, anchor = target(page, href)
+            assert anchor == f"s-{sid}" and f'id="s-{sid}"' in path.read_text(encoding="utf-8")
+
+
+def test_a_report_without_the_case_library_links_no_cases(pack, tmp_path):
+    from qc_pipeline.reports import write_reports
+
+    _, con, _ = pack
+    write_reports(con, WEEK, tmp_path, generated_at=dt.datetime(2026, 11, 23, 8, 0))
+    for page in (tmp_path / WEEK / "agents").glob("*.html"):
+        assert 'data-case="' not in page.read_text(encoding="utf-8")
