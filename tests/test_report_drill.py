@@ -223,3 +223,31 @@ def test_a_report_without_the_case_library_links_no_cases(pack, tmp_path):
     write_reports(con, WEEK, tmp_path, generated_at=dt.datetime(2026, 11, 23, 8, 0))
     for page in (tmp_path / WEEK / "agents").glob("*.html"):
         assert 'data-case="' not in page.read_text(encoding="utf-8")
+
+
+def test_trend_charts_are_per_role_with_the_role_target_and_the_agents_furthest_from_it(pack):
+    """The summary's trends: per role, each figure's median beside the agents furthest from the target
+    this week (from agent_week), the role's target as a line; no conversion chart for after-sale."""
+    _, con, folder = pack
+    text = (folder / "summary.html").read_text(encoding="utf-8")
+    section = text.split('<section id="trend">')[1].split("</section>")[0]
+    stored = week_rows(con)
+    roles = {r["agent_role"] for r in stored.values()}
+    assert set(re.findall(r'data-trend-role="([a-z]+)"', section)) == roles
+    config = load_config()
+    for role in roles:
+        members = [r for r in stored.values() if r["agent_role"] == role]
+        for key, lower in (("first_median_s", True), ("first_within_target_pct", False), ("qc_score_avg", False)):
+            chart = section.split(f'<div data-trend="{key}" data-role="{role}">')[1].split("</svg>")[0]
+            legend = re.findall(r'class="legend-label" text-anchor="start">([^<]+)</text>', chart)
+            known = [r for r in members if r[key] is not None]
+            worst = sorted(known, key=lambda r: (-r[key] if lower else r[key], r["agent"]))[:limits.TREND_AGENTS]
+            assert legend[1:] == [html.escape(r["agent"]) for r in worst], (role, key)
+            target = re.findall(r'class="target-line-label" text-anchor="end">([^<]+)</text>', chart)
+            if key == "first_median_s":
+                assert target == [f"目标 {config.target_seconds(role, True)}秒"], role
+            elif key == "first_within_target_pct":
+                assert target == [f"目标 {config.first_within_target_share:g}%"]
+            else:
+                assert target == []
+        assert (f'<div data-trend="conversion_rate" data-role="{role}">' in section) == (role == "presale")

@@ -87,7 +87,7 @@ def _check_pages(browser, tmp_path: Path) -> None:
     score = page.locator(f'section#ranking tr[data-agent="{XIAOYA}"] td[data-figure="qc_score_avg"]')
     assert score.inner_text().startswith(f"{xiaoya[1]:.1f}")
     assert "客服排名" in body and "历史趋势" in body
-    chart = page.locator('div[data-trend="qc_score_avg"] svg').bounding_box()
+    chart = page.locator('div[data-trend="qc_score_avg"][data-role="presale"] svg').bounding_box()
     assert chart and chart["width"] > 200 and chart["height"] > 100
     assert (tmp_path / "summary.png").stat().st_size > 10_000
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from qc_pipeline.reports import svg
-from qc_pipeline.reports.figures import PCT, RATE, SCORE, SECONDS, fmt
+from qc_pipeline.reports import limits, svg
+from qc_pipeline.reports.figures import FIGURES, PCT, RATE, SCORE, SECONDS, fmt
 from qc_pipeline.reports.labels import Labels
-from qc_pipeline.reports.views import AgentView, SummaryView
+from qc_pipeline.reports.views import AgentView, SummaryView, role_order
 
 
 def _seconds(T: Labels):
@@ -64,17 +64,54 @@ _TREND_FORMATS = {"qc_score_avg": SCORE, "conversion_rate": RATE, "first_median_
                   "first_within_target_pct": PCT}
 
 
-def trend_charts(view: SummaryView, T: Labels) -> list[tuple[str, Markup]]:
+def _median(values: list[float]) -> float | None:
+    known = sorted(v for v in values if v is not None)
+    if not known:
+        return None
+    mid = len(known) // 2
+    return known[mid] if len(known) % 2 else (known[mid - 1] + known[mid]) / 2
+
+
+def trend_charts(view: SummaryView, T: Labels) -> list[tuple[str, list[tuple[str, Markup]]]]:
+    """(role, [(figure, chart)]), roles in ranking order: per role, since roles have their own targets (and only some convert), each
+    figure's weekly median over the role's agents beside the few agents furthest from the target this
+    week (``limits.TREND_AGENTS``), with the role's target drawn as a line."""
     out = []
-    for key, series in view.trend.items():
-        kind = _TREND_FORMATS[key]
-        axis = {SCORE: svg.num, RATE: _percent, SECONDS: _seconds(T),
-                PCT: lambda v: f"{svg.num(v)}%"}[kind]
-        y_max = 100.0 if kind in (SCORE, PCT) else (1.0 if kind == RATE else None)
-        title = T.figures[key]
-        lines = []
-        if key == "first_within_target_pct" and view.first_share is not None:
-            # The share the standard asks for, so a line below it reads as a miss at a glance.
-            lines.append(svg.Line(view.first_share, f"{T.ui.target} {svg.num(view.first_share)}%", "target-line"))
-        out.append((key, svg.line_chart(view.trend_weeks, series, title, axis, y_max=y_max, width=520, lines=lines)))
+    by_role: dict[str, list] = {}
+    for a in view.agents:
+        by_role.setdefault(a.role, []).append(a)
+    for role, members in sorted(by_role.items(), key=lambda item: role_order(item[0])):
+        names = {a.agent for a in members}
+        charts = []
+        for key, series in view.trend.items():
+            if key == "conversion_rate" and not any(a.has_conversion for a in members):
+                continue
+            kind = _TREND_FORMATS[key]
+            axis = {SCORE: svg.num, RATE: _percent, SECONDS: _seconds(T), PCT: lambda v: f"{svg.num(v)}%"}[kind]
+            y_max = 100.0 if kind in (SCORE, PCT) else (1.0 if kind == RATE else None)
+            mine = [(agent, values) for agent, values in series if agent in names]
+            if not mine:
+                continue
+            median = [_median([values[i] for _, values in mine]) for i in range(len(view.trend_weeks))]
+            lower_is_better = FIGURES[key].better == "lower"
+            # This week's value decides who is drawn: the worst first; an agent without one is left out.
+            current = [(agent, values) for agent, values in mine if values and values[-1] is not None]
+            worst = sorted(current, key=lambda item: (-item[1][-1] if lower_is_better else item[1][-1], item[0]))
+            drawn = [(T.ui.trend_median.format(n=len(mine)), median)] + worst[:limits.TREND_AGENTS]
+            target = _trend_target(key, members[0], view, T)
+            lines = [svg.Line(target, f"{T.ui.target} {axis(target)}", "target-line")] if target is not None else []
+            charts.append((key, svg.line_chart(view.trend_weeks, drawn, T.figures[key], axis, y_max=y_max,
+                                               width=520, lines=lines)))
+        if charts:
+            out.append((role, charts))
     return out
+
+
+def _trend_target(key: str, member, view: SummaryView, T: Labels) -> float | None:
+    if key == "first_within_target_pct":
+        return view.first_share
+    if key == "first_median_s":
+        return member.targets.get("first")
+    if key == "conversion_rate" and view.pass_rate is not None:
+        return view.pass_rate
+    return None

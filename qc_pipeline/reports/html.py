@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from qc_pipeline.reports import charts, drill
+from qc_pipeline.reports import charts, drill, limits
 from qc_pipeline.reports.figures import data_value, fmt
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.standard import total_figures
@@ -44,6 +44,7 @@ def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str
         view=view,
         band_chart=charts.band_chart(view, T),
         trend_charts=charts.trend_charts(view, T),
+        trend_agents=limits.TREND_AGENTS,
         standard_totals=total_figures(view.standard, T) if view.standard else [],
         **_common(T, view.week, masked, generated_at, meta),
     )

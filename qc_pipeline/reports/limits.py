@@ -23,3 +23,5 @@ EXCEL_MAX_ROWS = 1_048_576
 STANDARD_PROMISES = 10
 # Malformed and overwritten order remarks listed on a page (the 服务规范 sheet holds all).
 STANDARD_REMARKS = 20
+# Agents drawn in each trend chart of the summary beside the role's median: those furthest from the target.
+TREND_AGENTS = 4

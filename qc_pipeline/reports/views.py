@@ -264,6 +264,7 @@ class SummaryView:
     totals: dict[str, int] = field(default_factory=dict)
     total_links: dict[str, str] = field(default_factory=dict)   # total -> the team's list behind it
     first_share: float | None = None                            # reports.first_within_target_pct
+    pass_rate: float | None = None                              # the conversion band above fail (0-1)
     min_sessions: int = 0
 
     @property
@@ -318,6 +319,7 @@ def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) 
         rankings=rankings(agents),
         attention=attention(agents, stored, data.auto_fail_rules, T, band_target(config, T)),
         totals=team_totals(data.agents), first_share=config.first_within_target_share,
+        pass_rate=(config.conversion["bands"][1]["min_pct"] / 100 if len(config.conversion["bands"]) > 1 else None),
         min_sessions=config.min_sessions,
     )
 
