@@ -496,6 +496,11 @@ def cases(
     kinds = picked["kind"].value_counts().sort("kind").iter_rows() if len(picked) else []
     console.print("cases: " + (", ".join(f"{n} {k}" for k, n in kinds) or "none matched the criteria"))
     console.print(f"wrote {len(paths)} files to {escape(str(out or Path('reports') / week / 'cases'))}")
+    agents = (out.parent if out else Path("reports") / week) / "agents"
+    if agents.is_dir():
+        # The agent pages beside it link to the cases that had pages when they were written.
+        console.print(f"the agent pages in {escape(str(agents))} link to the cases written before: "
+                      f"qc report --week {week} links this selection")
 
 
 @command()

@@ -213,9 +213,9 @@ def run_week(
 
     for w in weeks:
         # The topics page and the cases' topic tags cluster the same window the same way (four weeks up to
-        # this one, seed 0): clustered once, when first needed, and used by both. The cases are selected
-        # first, as they always were: their selection is the stage's largest memory, and it then finds
-        # none of the topics' in use; and the agent pages link to the cases selected.
+        # this one, seed 0): clustered once, when first needed, and used by both. The case library is
+        # written first: its selection is the stage's largest memory, and it then finds none of the
+        # topics' in use; and the agent pages link to the case pages it wrote.
         clustered: dict = {}
 
         def clustering(w=w, clustered=clustered):
@@ -223,12 +223,10 @@ def run_week(
                 clustered["window"] = _cluster_week(con, w, config.topics_max_questions, "topics" in parts)
             return clustered["window"]
 
-        if "cases" in parts:
-            timed("cases", lambda: _select_week_cases(con, w, clustering, config))
+        cases = timed("cases", lambda: _write_week_cases(con, w, Path(out), lang, mask, clustering, config)) \
+            if "cases" in parts else []
         written[w] = timed("reports", lambda: write_reports(con, w, out, lang=lang, mask=mask, config=config,
-                                                            agent_week=True, cases="cases" in parts))
-        if "cases" in parts:
-            written[w] += timed("cases", lambda: _write_week_cases(con, w, Path(out), lang, mask))
+                                                            agent_week=True)) + cases
         if "topics" in parts:
             written[w] += timed("topics", lambda: _write_week_topics(con, clustering(), w, Path(out), lang))
     if "quarantine" in parts:
@@ -247,18 +245,13 @@ def _cluster_week(con, week: str, max_questions: int, checked: bool):
     return ClusteredWindow(con, weeks=TOPIC_WEEKS, end_week=week, max_questions=max_questions, checked=checked)
 
 
-def _select_week_cases(con, week: str, clustering, config: Config) -> None:
-    from qc_pipeline.cases import build_cases
+def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool, clustering, config: Config) -> list[Path]:
+    from qc_pipeline.cases import build_cases, write_cases
 
     # The weekly job picks with the config's [cases] criteria and size, so a trainer's own criteria, set
     # there once, are what every run uses (a run replaces the week's selection).
     build_cases(con, week, top=config.cases_top, config=config.cases_criteria,
                 topics=lambda sessions: clustering().topic_of(sessions))
-
-
-def _write_week_cases(con, week: str, out: Path, lang: str, mask: bool) -> list[Path]:
-    from qc_pipeline.cases import write_cases
-
     return write_cases(con, week, out / week / "cases", lang=lang, mask=mask)
 
 

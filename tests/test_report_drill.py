@@ -251,3 +251,62 @@ def test_trend_charts_are_per_role_with_the_role_target_and_the_agents_furthest_
             else:
                 assert target == []
         assert (f'<div data-trend="conversion_rate" data-role="{role}">' in section) == (role == "presale")
+
+
+def test_a_session_across_sunday_midnight_is_listed_in_the_week_of_its_round(tmp_path):
+    """A session scored in W46 whose agent breaks a rule and leaves a round unanswered after midnight:
+    W47's lists hold it, naming the week that shows it, and the reports are written."""
+    from qc_pipeline.pipeline import rebuild
+    from qc_pipeline.reports import write_reports
+    from qc_pipeline.store.partitions import mark_stale
+    from tests.builders import A, SHOP, load_messages, message_frame
+
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    con.execute("INSERT INTO agents VALUES (?, '小雅', NULL, 'presale', 't')", [A])
+    load_messages(con, message_frame([
+        ("night_owl", "buyer", "2026-11-22 23:50:00", A, "在吗，这件有货吗"),
+        ("night_owl", "agent", "2026-11-22 23:50:20", A, "有的亲"),
+        ("night_owl", "buyer", "2026-11-23 00:05:00", A, "那能便宜点吗"),
+        ("night_owl", "agent", "2026-11-23 00:05:30", A, "这是全网最低价了，yyds"),
+        ("night_owl", "buyer", "2026-11-23 00:07:00", A, "好吧，什么时候发货"),
+        ("early", "buyer", "2026-11-24 10:00:00", A, "你好"),
+        ("early", "agent", "2026-11-24 10:00:10", A, "您好，在的"),
+    ]))
+    mark_stale(con, {(SHOP, "2026-W47"), (SHOP, "2026-W48")})
+    rebuild(con, load_config())
+    sid, scored = con.execute("SELECT session_id, week FROM session_scores WHERE session_id IN "
+                              "(SELECT session_id FROM sessions WHERE buyer = 'night_owl')").fetchone()
+    assert scored == "2026-W47"  # Sunday 2026-11-22 is the last day of W47
+    week = con.execute("SELECT DISTINCT week FROM rounds WHERE session_id = ? AND week <> ?", [sid, scored]).fetchall()
+    assert week == [("2026-W48",)]
+    write_reports(con, "2026-W48", tmp_path / "out", generated_at=dt.datetime(2026, 11, 30, 8, 0))
+    folder = tmp_path / "out" / "2026-W48"
+    pages = list((folder / drill.FOLDER).glob("*/*.html"))
+    listed = [p for p in pages if sid in p.read_text(encoding="utf-8")]
+    assert {p.parent.name for p in listed} >= {"violations", "unanswered"}
+    for page in listed:
+        text = page.read_text(encoding="utf-8")
+        row = text.split(f'<tr id="r-{sid}"')[1].split("</tr>")[0]
+        assert "2026-W47" in row and f'id="s-{sid}"' not in text
+    con.close()
+
+
+def test_agent_pages_link_only_cases_whose_page_shows_that_session(pack, tmp_path):
+    """Another selection after the pages were written (qc cases): a report links the cases the folder's
+    pages show, never a page of another session or one that is gone."""
+    from qc_pipeline.cases import build_cases
+    from qc_pipeline.reports import write_reports
+
+    _, con, folder = pack
+    out = tmp_path / "out"
+    (out / WEEK).mkdir(parents=True)
+    import shutil
+    shutil.copytree(folder / "cases", out / WEEK / "cases")
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in (out / WEEK / "cases").glob("*.html")}
+    build_cases(con, WEEK, top=2)
+    picked = dict(con.execute("SELECT case_id, session_id FROM cases WHERE week = ?", [WEEK]).fetchall())
+    write_reports(con, WEEK, out, generated_at=dt.datetime(2026, 11, 23, 8, 0))
+    linked = {c for p in (out / WEEK / "agents").glob("*.html")
+              for c in re.findall(r'<li data-case="([^"]+)"', p.read_text(encoding="utf-8"))}
+    assert linked == {c for c, sid in picked.items() if c in pages and f'data-session="{sid}"' in pages[c]}
+    assert len(linked) < len(picked) + len(pages)

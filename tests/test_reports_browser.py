@@ -143,9 +143,8 @@ def test_pages_fit_a_laptop_and_a_phone(tmp_path, width):
     built = build(tmp_path / "qc.duckdb")
     config = load_config()
     build_cases(built.con, WEEK)
-    write_reports(built.con, WEEK, tmp_path / "reports", generated_at=dt.datetime(2026, 11, 23, 8, 0), config=config,
-                  cases=True)
     write_cases(built.con, WEEK, tmp_path / "reports" / WEEK / "cases")
+    write_reports(built.con, WEEK, tmp_path / "reports", generated_at=dt.datetime(2026, 11, 23, 8, 0), config=config)
     rows = agent_week_rows(built.con, WEEK)
     has_cases = {a for (a,) in built.con.execute("SELECT DISTINCT agent FROM cases WHERE week = ?", [WEEK]).fetchall()}
     built.con.close()

@@ -15,6 +15,7 @@ from qc_pipeline.reports.masking import mask_nick, mask_text
 @dataclass
 class CaseView:
     case_id: str
+    session_id: str
     file_stem: str
     kind: str
     kind_label: str
@@ -71,6 +72,7 @@ def case_view(con: duckdb.DuckDBPyConnection, row: dict, lang: str, mask: bool) 
     text = reason(row["category"], row["matched"] or [row["category"]], details, row["rank_score"], contributions, lang)
     return CaseView(
         case_id=row["case_id"],
+        session_id=row["session_id"],
         file_stem=row["case_id"],
         kind=row["kind"],
         kind_label=labels.KINDS[row["kind"]][lang],

@@ -76,11 +76,9 @@ def write_reports(
     generated_at: dt.datetime | None = None,
     config=None,
     agent_week: bool = False,
-    cases: bool = False,
 ) -> list[Path]:
     """Write the week's reports (with ``agent_week``, also ``agent_week.csv``) and return their paths.
-    With ``cases`` the pack holds the week's case library (``cases/``, written from the ``cases`` table
-    after this): each agent page links to its cases.
+    Each agent page links to its cases of the week's case library whose page is in ``<week>/cases/``.
 
     The pack is written into a temporary folder and moved into place (``staging``): the week's folder holds
     the whole new pack or, when writing fails, the previous one. Raises UserError for a week the warehouse
@@ -112,10 +110,9 @@ def write_reports(
         drill_pages.attach_attention(summary.attention, file_names)
         summary.total_links = drill_pages.team_links(summary.totals)
         list_pages = drill_pages.list_pages(details, file_names, T)
-        if cases:
-            by_agent = _cases_by_agent(con, week, lang)
-            for view in agents:
-                view.cases = by_agent.get(view.row.agent, [])
+        by_agent = _cases_by_agent(con, week, lang, Path(out_dir) / week / "cases")
+        for view in agents:
+            view.cases = by_agent.get(view.row.agent, [])
     with _phase("service standard"):
         summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours,
                                           config.target_seconds(config.default_role, True))
@@ -154,14 +151,19 @@ def write_reports(
     return [folder / p.relative_to(stage) for p in written]
 
 
-def _cases_by_agent(con: duckdb.DuckDBPyConnection, week: str, lang: str) -> dict[str, list[dict]]:
-    """agent -> the week's cases of the case library (good first, by rank), each with its page."""
+def _cases_by_agent(con: duckdb.DuckDBPyConnection, week: str, lang: str, folder: Path) -> dict[str, list[dict]]:
+    """agent -> the week's cases of the case library (good first, by rank) whose page is in ``folder``,
+    each with its page: a case the table holds but no page shows (the library not written, or written
+    from another selection) is not linked."""
     from qc_pipeline.cases.labels import category
 
     rows = con.execute("SELECT case_id, kind, category, agent, session_id, score FROM cases WHERE week = ? "
                        "AND agent IS NOT NULL ORDER BY agent, kind DESC, rank", [week]).fetchall()
     out: dict[str, list[dict]] = {}
     for case_id, kind, cat, agent, session_id, score in rows:
+        page = folder / f"{case_id}.html"
+        if not page.is_file() or f'data-session="{session_id}"' not in page.read_text(encoding="utf-8"):
+            continue
         out.setdefault(agent, []).append({"case_id": case_id, "kind": kind, "category": category(cat, lang),
                                           "session_id": session_id, "score": score,
                                           "href": f"../cases/{case_id}.html"})

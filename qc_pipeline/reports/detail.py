@@ -124,6 +124,8 @@ def build_details(
     every = sessions.facts(con, week)
     t("facts")
     reading, worst = sessions.ranked(con, week, every)
+    # An agent's flag this week in a session scored in another week: that week's pages show the session.
+    reading = reading.join(every.select("session_id"), on="session_id", how="semi")
     list_rows = _list_rows(con, week, every, worst, mask)
     lists = drill.agent_lists(list_rows)
     listed_ids = pl.DataFrame({"session_id": sorted({sid for found in lists.values() for sid in found.transcripts})},
@@ -175,7 +177,18 @@ def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: b
                       worst.select(pl.lit(drill.WORST).alias("list"), "agent", "session_id", pl.lit(1, pl.Int64).alias("n"))])
     facts = every.join(rows.select("session_id").unique(), on="session_id", how="semi")
     facts = _shown_nick(facts, "buyer", mask, "buyer_shown").drop("buyer").rename({"buyer_shown": "buyer"})
-    return drill.ranked_lists(rows, facts)
+    ranked = drill.ranked_lists(rows, facts)
+    # Sessions scored in another week (rounds past Sunday midnight): the page names that week.
+    elsewhere = ranked.filter(pl.col("started_at").is_null()).select("session_id").unique()
+    if elsewhere.height:
+        con.register("qc_report_elsewhere", elsewhere.to_arrow())
+        try:
+            weeks = con.sql("SELECT session_id, min(week) AS scored_week FROM session_scores "
+                            "SEMI JOIN qc_report_elsewhere USING (session_id) GROUP BY session_id").pl()
+        finally:
+            con.unregister("qc_report_elsewhere")
+        return ranked.join(weeks, on="session_id", how="left")
+    return ranked.with_columns(pl.lit(None, pl.String).alias("scored_week"))
 
 
 class _Clock:

@@ -67,7 +67,10 @@ def _row_html(frame: pl.DataFrame, T: Labels) -> pl.DataFrame:
     code = pl.format('<code>{}</code>', short)
     cells = pl.format(
         '<td>{}</td><td>{}</td><td class="num{}">{}</td>{}<td class="num">{}</td><td class="num">{}</td></tr>',
-        _escaped(pl.col("buyer")), pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").fill_null(""),
+        _escaped(pl.col("buyer")),
+        pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").fill_null(
+            pl.when(pl.col("scored_week").is_not_null()).then(
+                pl.lit(T.ui.scored_in) + _escaped(pl.col("scored_week"))).otherwise(pl.lit(""))),
         pl.when(pl.col("auto_failed")).then(pl.lit(" bad")).otherwise(pl.lit("")), pl.col("_score"),
         pl.when(pl.col("list").is_in(list(_COUNTED_PER_SESSION))).then(pl.lit("")).otherwise(
             pl.format('<td class="num">{}</td>', pl.col("n"))),

@@ -13,8 +13,10 @@ from qc_pipeline.reports.standard import total_figures
 from qc_pipeline.reports.views import AgentView, SummaryView
 
 
-# The reading index's kinds with a full list behind them.
-READING_LISTS = {"flagged": "violations", "auto_failed": "auto_failed", "unanswered": "unanswered"}
+# The reading index's kinds with a full list behind them that counts the same sessions (the index's flagged
+# and unanswered kinds go by the session's scored agent and count auto-reply flags; their lists, like
+# agent_week, by the round's and the flag's agent: the figures table links those).
+READING_LISTS = {"auto_failed": "auto_failed"}
 
 
 @lru_cache(maxsize=None)
