@@ -2,15 +2,16 @@
 
     python scripts/real_labels.py convert LABELLED.jsonl ... [--corpus PATH] [--replace]
         a labeller's files (id, text, categories, spans as {category, text} quotes, note) into
-        tests/data/real/labels/{dev,test,dev2,dev3}.jsonl (id, sha1 of the text, categories,
-        spans as {category, start, end} offsets, note), merged with the labels already there
+        tests/data/real/labels/{split}.jsonl (id, sha1 of the text, categories, spans as
+        {category, start, end} offsets, note), merged with the labels already there
     python scripts/real_labels.py assemble [--corpus PATH]
-        tests/data/real/{dev,test,dev2,dev3}.jsonl (not committed: text and labels, what
-        tests/test_rules_real.py reads) from the committed labels and the corpus
+        tests/data/real/{split}.jsonl (not committed: text and labels, what tests/test_rules_real.py
+        reads) from the committed labels and the corpus
     python scripts/real_labels.py check DIR
-        check labelled files with text (dev.jsonl, test.jsonl, dev2.jsonl, dev3.jsonl in DIR)
+        check labelled files with text ({split}.jsonl in DIR)
 
-PATH (default $CHAT_QC_REAL_CORPUS) is the replies.jsonl written by scripts/real_corpus.py, the folder
+The splits are dev, test, dev2, dev3, dev4 and test4, as scripts/real_corpus.py gives them. PATH
+(default $CHAT_QC_REAL_CORPUS) is the replies.jsonl written by scripts/real_corpus.py, the folder
 holding it, or the folder of source repositories it reads. Categories must be known, spans must lie in
 the text, each labelled category needs a span, and no dialogue may have replies in two splits. See
 tests/data/real/README.md.
@@ -28,7 +29,7 @@ from qc_pipeline.rules import CATEGORIES
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
 LABELS = REAL / "labels"
-SPLITS = ("dev", "test", "dev2", "dev3")
+SPLITS = ("dev", "test", "dev2", "dev3", "dev4", "test4")
 
 
 class LabelError(ValueError):
@@ -253,7 +254,7 @@ def main(argv: list[str]) -> None:
             if argv:
                 sys.exit(__doc__)
             counts = assemble(corpus)
-            print(f"wrote {REAL}/{{dev,test,dev2,dev3}}.jsonl: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+            print(f"wrote {REAL}/{{{','.join(SPLITS)}}}.jsonl: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
     except LabelError as e:
         sys.exit(f"error: {e}")
 
