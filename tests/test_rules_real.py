@@ -41,6 +41,9 @@ FLOORS = {
     "dev3": {"all": (0.91, 0.65, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.88, 0.29),
              "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
     "test": {"all": (0.74, 0.68, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
+    # flagged replies are oversampled in dev4 and test4, so their false flags per 1,000 are the sample's
+    "dev4": {"all": (0.64, 0.87, 91.0), "flat_refusal": (0.75, 0.96), "delivery_promise": (0.6, 0.81)},
+    "test4": {"all": (0.65, 0.93, 88.0), "flat_refusal": (0.74, 0.9), "delivery_promise": (0.78, 1.0)},
 }
 MISSED = {
     "dev2": "target not met on dev2: flat_refusal recall 0.353 (6 of 17). Its buyer turns are not "
@@ -50,6 +53,10 @@ MISSED = {
             "退不了了, are judged without the request they answer, as in dev2) and hedging 0.667 / 0.462 "
             "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.914, "
             "0.9 false flags per 1,000",
+    "dev4": "target not met on dev4 (the later sources, tuned on): precision 0.645, recall 0.875; "
+            "hedging 0.500, delivery_promise 0.600, flat_refusal 0.757 (docs/rules.md, fresh real replies)",
+    "test4": "target not met on test4 (the later sources, held out): precision 0.659, recall 0.935; "
+             "flat_refusal 0.744, delivery_promise 0.783 (docs/rules.md, fresh real replies)",
     "test": "target not met on the real test split: precision 0.744, recall 0.681, 3.2 false flags "
             "per 1,000 after the dev4 round (0.756 / 0.723 before it: two true flags lost, docs/rules.md)",
 }
@@ -111,10 +118,12 @@ def _targets(split: str, category: str | None):
     assert r.recall(category) >= MIN_RECALL, r.table()
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test", "dev4", "test4"])
 def test_labelled_split_is_big_enough(split):
     r = report(split)
-    assert r.replies >= 1500
+    # dev4 and test4 are a few hundred replies each: every reply the rules flag in the later sources, and
+    # a random draw of the rest (docs/rules.md, "Fresh real replies")
+    assert r.replies >= (250 if split in ("dev4", "test4") else 1500)
     assert r.positives() >= 20
 
 
@@ -127,7 +136,7 @@ def test_dev_meets_the_targets_where_a_category_has_enough_positives(category):
     _targets("dev", category)
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test", "dev4", "test4"])
 def test_no_regression_below_the_measured_figures(split):
     r = report(split)
     for category, floor in FLOORS[split].items():
@@ -139,7 +148,7 @@ def test_no_regression_below_the_measured_figures(split):
 
 
 @pytest.mark.parametrize("split", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=MISSED[s]))
-                                   for s in ("dev2", "dev3", "test")])
+                                   for s in ("dev2", "dev3", "test", "dev4", "test4")])
 def test_the_targets_overall_and_per_category(split):
     r = report(split)
     assert r.precision() >= MIN_PRECISION and r.false_per_1000() <= MAX_FALSE_PER_1000, r.table()
