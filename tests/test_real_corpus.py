@@ -155,3 +155,12 @@ def test_printed_notebook_lists_and_uneed_dialogues(tmp_path):
     assert [r["text"] for k, r in zengbin.items() if "answers_analyze" in k] == ["亲亲这边帮您登记"]
     uneed = rows[f"{real_corpus.UNEED}:examples.md:x1:2"]
     assert uneed["text"] == "您想要什么类型的呢" and uneed["context"] == [{"role": "buyer", "text": "有套装吗"}]
+
+
+def test_without_the_later_sources_the_first_splits_still_build(tmp_path, capsys):
+    root = sources(tmp_path)
+    import shutil
+    shutil.rmtree(root / "later")
+    rows = real_corpus.build([root], dev2_size=2)
+    assert {r["split"] for r in rows} <= {"dev", "test", "dev2", "dev3"} and rows
+    assert "dev4 and test4 are not built" in capsys.readouterr().err

@@ -71,6 +71,16 @@ def test_assemble_restores_text_spans_and_context(tmp_path):
     assert json.loads((out / "dev2.jsonl").read_text(encoding="utf-8"))["context"] == "在吗,您好,能便宜吗"
 
 
+def test_a_split_whose_sources_the_corpus_lacks_is_left_out_and_said(tmp_path, capsys):
+    labels, out = tmp_path / "labels", tmp_path / "real"
+    real_labels.convert([labelled(tmp_path)], CORPUS, labels)
+    dev2_ids = {json.loads(line)["id"] for line in (labels / "dev2.jsonl").read_text(encoding="utf-8").splitlines()}
+    without = {k: v for k, v in CORPUS.items() if k not in dev2_ids}
+    assert real_labels.assemble(without, labels, out)["dev2"] == 0
+    assert "dev2: none of its" in capsys.readouterr().err
+    assert (out / "dev.jsonl").exists() and not (out / "dev2.jsonl").exists()
+
+
 def test_assemble_refuses_a_corpus_whose_text_changed(tmp_path):
     labels = tmp_path / "labels"
     real_labels.convert([labelled(tmp_path)], CORPUS, labels)
