@@ -40,10 +40,10 @@ FLOORS = {
              "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
     "dev3": {"all": (0.91, 0.65, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.88, 0.29),
              "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
-    "test": {"all": (0.74, 0.68, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
+    "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
     # flagged replies are oversampled in dev4 and test4, so their false flags per 1,000 are the sample's
-    "dev4": {"all": (0.64, 0.87, 91.0), "flat_refusal": (0.75, 0.96), "delivery_promise": (0.6, 0.81)},
-    "test4": {"all": (0.65, 0.93, 88.0), "flat_refusal": (0.74, 0.9), "delivery_promise": (0.78, 1.0)},
+    "dev4": {"all": (0.64, 0.89, 91.0), "flat_refusal": (0.75, 0.96), "delivery_promise": (0.62, 0.9)},
+    "test4": {"all": (0.66, 0.95, 88.0), "flat_refusal": (0.74, 0.9), "delivery_promise": (0.78, 1.0)},
 }
 MISSED = {
     "dev2": "target not met on dev2: flat_refusal recall 0.353 (6 of 17). Its buyer turns are not "
@@ -53,12 +53,12 @@ MISSED = {
             "退不了了, are judged without the request they answer, as in dev2) and hedging 0.667 / 0.462 "
             "(bare 不清楚呢 with nothing named, guesses about the logistics record); precision 0.914, "
             "0.9 false flags per 1,000",
-    "dev4": "target not met on dev4 (the later sources, tuned on): precision 0.645, recall 0.875; "
-            "hedging 0.500, delivery_promise 0.600, flat_refusal 0.757 (docs/rules.md, fresh real replies)",
-    "test4": "target not met on test4 (the later sources, held out): precision 0.659, recall 0.935; "
+    "dev4": "target not met on dev4 (the later sources, tuned on): precision 0.649, recall 0.893; "
+            "hedging 0.500, delivery_promise 0.625, flat_refusal 0.757 (docs/rules.md, fresh real replies)",
+    "test4": "target not met on test4 (the later sources, held out): precision 0.663, recall 0.952; "
              "flat_refusal 0.744, delivery_promise 0.783 (docs/rules.md, fresh real replies)",
-    "test": "target not met on the real test split: precision 0.744, recall 0.681, 3.2 false flags "
-            "per 1,000 after the dev4 round (0.756 / 0.723 before it: two true flags lost, docs/rules.md)",
+    "test": "target not met on the real test split: precision 0.756, recall 0.723, 3.2 false flags "
+            "per 1,000, unchanged by the dev4 round (docs/rules.md)",
 }
 
 _REPORTS = {}
