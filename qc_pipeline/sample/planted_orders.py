@@ -32,6 +32,10 @@ class Orders:
         """In the day's window, but it does not convert."""
         return Outcome(self.day(day), False, False, None)
 
+    def unpaid(self, day: int) -> dict[str, Outcome]:
+        """An order of the day's window never paid: held where orders count, nothing where payments do."""
+        return {"order": self.held(day), "paid": self.NOTHING, "order_then_paid": self.held(day)}
+
     SILENT = Outcome(None, False, True, None)
     NOTHING = Outcome(None, False, False, None)
 
@@ -87,7 +91,7 @@ def paid_at_week_end(o: Orders) -> None:
 def closed_unpaid(o: Orders) -> None:
     # 阿杰 answers at 15:30:10 and 16:00:40; the order is never paid: an ordering buyer, not a paying one.
     o.add("peach_momo", o.at(4, "16:05:00"), None,
-          {"order": o.held(4), "paid": o.NOTHING, "order_then_paid": o.held(4)},
+          o.unpaid(4),
           ("closed_unpaid",), item="百褶半身裙", quantity=1, close_reason="超时未付款")
 
 
@@ -106,7 +110,7 @@ def multi_order(o: Orders) -> None:
     o.add("kiki_0721", o.at(3, "08:33:00"), o.at(3, "08:33:20"), every_mode(o.converts(3, "阿杰")),
           ("multi_order",), item="加厚羽绒服", quantity=1)
     o.add("kiki_0721", o.at(3, "13:35:00"), None,
-          {"order": o.held(3), "paid": o.NOTHING, "order_then_paid": o.held(3)},
+          o.unpaid(3),
           ("multi_order", "closed_unpaid"), item="连帽卫衣", quantity=1, close_reason="买家不想买了")
     o.add("kiki_0721", o.at(3, "13:40:00"), o.at(3, "13:41:00"), every_mode(o.converts(3, "阿杰")),
           ("multi_order",), item="连帽卫衣", quantity=2)
@@ -175,7 +179,7 @@ def payment_reminders(o: Orders) -> None:
           ("reminded_then_paid",), item="加厚羽绒服", quantity=1)
     # 阿杰 answers at 11:00:18 and reminds at 11:20:00; never paid, closed after three days.
     o.add("haha_cat9", o.at(3, "11:03:00"), None,
-          {"order": o.held(3), "paid": o.NOTHING, "order_then_paid": o.held(3)},
+          o.unpaid(3),
           ("reminded_closed_unpaid", "closed_unpaid"), item="连帽卫衣", quantity=1, close_reason="超时未付款")
     # 小雅 answers at 11:00:15 and reminds at 11:20:00, 小满 reminds at 18:00:00 and answers at 18:05:10;
     # paid at 18:06. By creation time 小雅 answered last before it, by payment time 小满.
@@ -186,7 +190,7 @@ def payment_reminders(o: Orders) -> None:
     }, ("double_chased",), item="高腰牛仔裤", quantity=1)
     # 小鹿 answers at 20:00:20; reminded exactly 72 h after creation (20:05:00 three days on), never paid.
     o.add("lulu_2088", o.at(7, "20:05:00"), None,
-          {"order": o.held(7), "paid": o.NOTHING, "order_then_paid": o.held(7)},
+          o.unpaid(7),
           ("reminder_at_deadline", "closed_unpaid"), item="纯棉衬衫", quantity=1, close_reason="超时未付款")
     # Paid in the second it was created: it never waited for payment, so it has no payment_reminders row.
     # The buyer never chatted: a silent order.
