@@ -110,8 +110,7 @@ def test_a_figure_of_zero_leads_nowhere(pack):
     stored = week_rows(con)
     zero = [(a, k) for a, r in stored.items() for k in drill.LINKS if k in r and expected(k, r) == 0]
     assert zero
-    names = {re.search(r'<h1 data-agent="([^"]+)">', p.read_text(encoding="utf-8")).group(1): p
-             for p in (folder / "agents").glob("*.html")}
+    names = _agent_pages(folder)
     for agent, key in zero:
         assert key not in {k for _, k, _, _ in links(names[agent])}, (agent, key)
 

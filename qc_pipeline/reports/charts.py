@@ -1,6 +1,8 @@
 """The charts on the pages, drawn from the views with the small SVG helpers."""
 from __future__ import annotations
 
+import statistics
+
 from markupsafe import Markup
 
 from qc_pipeline.reports import limits, svg
@@ -64,12 +66,9 @@ _TREND_FORMATS = {"qc_score_avg": SCORE, "conversion_rate": RATE, "first_median_
                   "first_within_target_pct": PCT}
 
 
-def _median(values: list[float]) -> float | None:
-    known = sorted(v for v in values if v is not None)
-    if not known:
-        return None
-    mid = len(known) // 2
-    return known[mid] if len(known) % 2 else (known[mid - 1] + known[mid]) / 2
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def trend_charts(view: SummaryView, T: Labels) -> list[tuple[str, list[tuple[str, Markup]]]]:

@@ -111,15 +111,18 @@ def agent_lists(ranked: pl.DataFrame) -> dict[tuple[str, str], AgentList]:
             for agent, name, rows, total, ids in grouped.sort("agent", "list").iter_rows()}
 
 
+def counted(measure: str, rows: int, total: int) -> int:
+    """What a figure of ``measure`` ("rows" | "n", LINKS) counts of a list of ``rows`` sessions holding ``total``."""
+    return rows if measure == "rows" else total
+
+
 def link_count(figure: str, lists: dict[tuple[str, str], AgentList], agent: str) -> int | None:
     """How many of its list's things ``figure`` counts for ``agent`` (None: the figure has no list)."""
     if figure not in LINKS:
         return None
     name, measure = LINKS[figure]
     found = lists.get((agent, name))
-    if found is None:
-        return 0
-    return found.rows if measure == "rows" else found.total
+    return 0 if found is None else counted(measure, found.rows, found.total)
 
 
 def agent_href(name: str, file_name: str) -> str:

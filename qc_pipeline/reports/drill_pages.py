@@ -37,7 +37,7 @@ def _href(path: str) -> str:
 
 
 def _figures(name: str, rows: int, total: int) -> list[tuple[str, int]]:
-    return [(key, rows if measure == "rows" else total)
+    return [(key, drill.counted(measure, rows, total))
             for key, (list_name, measure) in drill.LINKS.items() if list_name == name]
 
 

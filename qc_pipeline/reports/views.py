@@ -394,6 +394,9 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
     for r in data.history:
         history.setdefault((r["shop"], r["agent"]), []).append(
             {"week": r["week"], "rate": r.get("conversion_rate"), "band": r.get("conversion_band")})
+    lists_of: dict[str, set[str]] = {}
+    for agent, name in details.lists:
+        lists_of.setdefault(agent, set()).add(name)
     views = []
     for row in sorted(rows, key=lambda r: (r.shop, r.agent)):
         reading = details.reading.get(row.agent, [])
@@ -421,6 +424,6 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
             has_previous=data.has_previous,
             previous_week=data.previous_week,
             min_sessions=config.min_sessions,
-            lists=frozenset(name for agent, name in details.lists if agent == row.agent),
+            lists=frozenset(lists_of.get(row.agent, ())),
         ))
     return views
