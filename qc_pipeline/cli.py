@@ -487,16 +487,17 @@ def cases(
     _check_week(week)
     if not db.exists():
         raise UserError(f"{db}: no warehouse here (run `qc run` first, or pass --db)")
+    target = out or Path("reports") / week / "cases"
     con = open_warehouse(db)
     try:
         picked = build_cases(con, week, top=top, allow_repeats=allow_repeats, config=criteria)
-        paths = write_cases(con, week, out or Path("reports") / week / "cases", lang=lang, mask=not no_mask)
+        paths = write_cases(con, week, target, lang=lang, mask=not no_mask)
     finally:
         con.close()
     kinds = picked["kind"].value_counts().sort("kind").iter_rows() if len(picked) else []
     console.print("cases: " + (", ".join(f"{n} {k}" for k, n in kinds) or "none matched the criteria"))
-    console.print(f"wrote {len(paths)} files to {escape(str(out or Path('reports') / week / 'cases'))}")
-    agents = (out.parent if out else Path("reports") / week) / "agents"
+    console.print(f"wrote {len(paths)} files to {escape(str(target))}")
+    agents = target.parent / "agents"
     if agents.is_dir():
         # The agent pages beside it link to the cases that had pages when they were written.
         console.print(f"the agent pages in {escape(str(agents))} link to the cases written before: "

@@ -176,7 +176,7 @@ def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: b
     rows = pl.concat([drill.list_rows(con, week),
                       worst.select(pl.lit(drill.WORST).alias("list"), "agent", "session_id", pl.lit(1, pl.Int64).alias("n"))])
     facts = every.join(rows.select("session_id").unique(), on="session_id", how="semi")
-    facts = _shown_nick(facts, "buyer", mask, "buyer_shown").drop("buyer").rename({"buyer_shown": "buyer"})
+    facts = _shown_nick(facts, "buyer", mask, "buyer")
     ranked = drill.ranked_lists(rows, facts)
     # Sessions scored in another week (rounds past Sunday midnight): the page names that week.
     elsewhere = ranked.filter(pl.col("started_at").is_null()).select("session_id").unique()
