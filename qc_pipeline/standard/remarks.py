@@ -180,6 +180,12 @@ def _problem(has_roster: pl.Expr) -> pl.Expr:
     ], separator="; ", ignore_nulls=True)
 
 
+def _as_written(prefix: str) -> pl.Expr:
+    """``prefix`` (a prefix of the parse copy `_text`) as the line writes it: the copy changes characters
+    one for one, so the prefix of the line of the same length."""
+    return pl.col("line").str.slice(0, pl.col(prefix).str.len_chars())
+
+
 def _parsed(lines: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, fmt: RemarkFormat) -> pl.DataFrame:
     """Each distinct (order, line) read into its parts, the name matched to the roster."""
     distinct = lines.select("order_id", "line").unique().join(
@@ -190,10 +196,7 @@ def _parsed(lines: pl.DataFrame, orders: pl.DataFrame, roster: pl.DataFrame, fmt
     names = roster_names(roster)
     timed = timed.with_columns(content.alias("_content"), name.alias("_name"), _written_at(pl.col("created_at"))
                                .alias("written_at"))
-    # The content as written: the copy's content is a prefix of the copy, so of the line, of equal length.
-    verbatim = pl.col("line").str.slice(0, pl.col("_rest").str.len_chars())
-    timed = timed.with_columns(verbatim.alias("_rest_verbatim"),
-                               pl.col("line").str.slice(0, pl.col("_content").str.len_chars()).alias("_content"))
+    timed = timed.with_columns(_as_written("_rest").alias("_rest_verbatim"), _as_written("_content").alias("_content"))
     # A rest without separators is the name alone when it is an agent's (小雅—11.15), else the content.
     rest_alias = timed.select("shop", pl.col("_rest").alias("alias")).join(names, on=["shop", "alias"], how="semi")
     timed = timed.join(rest_alias.unique().with_columns(pl.lit(True).alias("_rest_is_name")),
