@@ -309,3 +309,18 @@ def test_agent_pages_link_only_cases_whose_page_shows_that_session(pack, tmp_pat
               for c in re.findall(r'<li data-case="([^"]+)"', p.read_text(encoding="utf-8"))}
     assert linked == {c for c, sid in picked.items() if c in pages and f'data-session="{sid}"' in pages[c]}
     assert len(linked) < len(picked) + len(pages)
+
+
+def test_list_pages_made_in_small_batches_are_the_same_pages(pack, tmp_path, monkeypatch):
+    """The list pages are made a batch of rows at a time (memory); the batch size changes no byte."""
+    from qc_pipeline.reports import drill_pages, write_reports
+
+    _, con, _ = pack
+    at = dt.datetime(2026, 11, 23, 8, 0)
+    write_reports(con, WEEK, tmp_path / "whole", generated_at=at)
+    monkeypatch.setattr(drill_pages, "BATCH_ROWS", 1)
+    write_reports(con, WEEK, tmp_path / "small", generated_at=at)
+    whole = {p.relative_to(tmp_path / "whole"): p.read_bytes() for p in (tmp_path / "whole").rglob("*.html")}
+    small = {p.relative_to(tmp_path / "small"): p.read_bytes() for p in (tmp_path / "small").rglob("*.html")}
+    assert len([p for p in whole if drill.FOLDER in p.parts]) > 20
+    assert small == whole

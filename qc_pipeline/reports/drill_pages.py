@@ -3,6 +3,7 @@ their transcripts, and one per list for the team, whose rows lead to the agents'
 which cell, attention line and team total leads to which page, with the count it promises."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -85,31 +86,42 @@ def _row_html(frame: pl.DataFrame, T: Labels) -> pl.DataFrame:
     ).with_columns((head + own + cells).alias("_agent_row"))
 
 
-def list_pages(details: Details, file_names: dict[str, str], T: Labels) -> list[ListPage]:
-    """Every agent's list pages, then the team's (one per list some agent has), rows in page order."""
+# Rows turned into markup at a time: a large week's lists hold millions of rows, and their markup all at
+# once would be the report's largest memory. Each batch is whole (list, agent) pages.
+BATCH_ROWS = 50_000
+
+
+def list_pages(details: Details, file_names: dict[str, str], T: Labels) -> Iterator[ListPage]:
+    """Every agent's list pages, then the team's (one per list some agent has), rows in page order; made
+    one batch of pages at a time as they are written."""
     names = pl.DataFrame({"agent": list(file_names), "_file": [_href(f) for f in file_names.values()]},
                          schema={"agent": pl.String, "_file": pl.String})
-    frame = _row_html(details.list_rows.join(names, on="agent", how="inner"), T).sort("list", "agent", "rank")
-    pages = []
-    for (name, agent), part in frame.group_by(["list", "agent"], maintain_order=True):
-        found = details.lists[(agent, name)]
-        total = int(part["n"].sum())
-        pages.append(ListPage(name, agent, file_names[agent], part.height, total,
-                              Markup("\n".join(part["_agent_row"])),
-                              [details.sessions[sid] for sid in found.transcripts if sid in details.sessions],
-                              _figures(name, part.height, total)))
+    frame = details.list_rows.join(names, on="agent", how="inner").sort("list", "agent", "rank")
+    sizes = frame.group_by("list", "agent", "_file", maintain_order=True).agg(
+        pl.len().alias("rows"), pl.col("n").sum().alias("n"))
+    offset = taken = 0
+    for i, rows in enumerate(sizes["rows"], start=1):
+        taken += rows
+        if taken >= BATCH_ROWS or i == sizes.height:
+            yield from _agent_pages(details, file_names, T, frame.slice(offset, taken))
+            offset, taken = offset + taken, 0
     # The team's page lists the agents, each with its sessions and count and a link to its list: a team's
     # week can hold more sessions than a page should (the agents' lists hold them all).
-    for (name,), part in frame.filter(pl.col("list") != drill.WORST).group_by(["list"], maintain_order=True):
-        agents = (part.group_by("agent", "_file", maintain_order=True)
-                  .agg(pl.len().alias("rows"), pl.col("n").sum().alias("n"))
-                  .sort(["n", "agent"], descending=[True, False]))
+    for (name,), part in sizes.filter(pl.col("list") != drill.WORST).group_by(["list"], maintain_order=True):
+        rows, total = int(part["rows"].sum()), int(part["n"].sum())
+        agents = part.sort(["n", "agent"], descending=[True, False])
+        yield ListPage(name, None, None, rows, total, Markup(""), figures=_figures(name, rows, total),
+                       agents=[{"agent": a, "href": f"{name}/{f}", "rows": r, "n": n}
+                               for _, a, f, r, n in agents.iter_rows()])
+
+
+def _agent_pages(details: Details, file_names: dict[str, str], T: Labels, batch: pl.DataFrame) -> Iterator[ListPage]:
+    for (name, agent), part in _row_html(batch, T).group_by(["list", "agent"], maintain_order=True):
+        found = details.lists[(agent, name)]
         total = int(part["n"].sum())
-        pages.append(ListPage(name, None, None, part.height, total, Markup(""),
-                              figures=_figures(name, part.height, total),
-                              agents=[{"agent": a, "href": f"{name}/{f}", "rows": r, "n": n}
-                                      for a, f, r, n in agents.iter_rows()]))
-    return pages
+        yield ListPage(name, agent, file_names[agent], part.height, total, Markup("\n".join(part["_agent_row"])),
+                       [details.sessions[sid] for sid in found.transcripts if sid in details.sessions],
+                       _figures(name, part.height, total))
 
 
 def attach_links(rows, details: Details) -> None:
