@@ -21,9 +21,13 @@ when no earlier reply says the same (`later_replies`):
     zengbin93/jddc_solution_4th               final/ipynb/*.ipynb                printed JDDC 2018 answers
     LeeeeoLiu/U-NEED                          examples.md                        Taobao example dialogues
 
+and the JDDC 2.1 sample (dev5 / test5), built when all the above are present:
+
+    wzf2000/Recommendability_DASFAA2024       datasets/JDDC/1_{train,dev,test}.json  JD 2021 challenge logs
+
 One JSON object per line: `id` (`<source>:<dialogue_id>:<turn>`), `source`, `dialogue_id`, `turn`,
 `split` (dev / test by dialogue, md5 parity; dev2 and dev3 for jddc2018; dev4 / test4 for the later
-sources), `context`, `text`. The output depends only on the source files, so the same files always give
+sources; dev5 / test5 for JDDC 2.1), `context`, `text`. The output depends only on the source files, so the same files always give
 the same ids, splits and sample.
 """
 from __future__ import annotations
@@ -105,6 +109,12 @@ FILES.update({
               "final/ipynb/answers_analyze.ipynb": "5a82f74feab58fdbb66e8e4f1ef4a058be8e7c40"},
     UNEED: {"examples.md": "9b9db8312c95c4cccaa2825030ac988ee6ae29df"},
 })
+# The JDDC 2.1 sample (dev5 / test5): 1,000 dialogues of JD's 2021 challenge logs, agent 客服, buyer 顾客.
+JDDC21 = "wzf2000/Recommendability_DASFAA2024"
+JDDC21_SPLITS = ("dev5", "test5")
+FILES[JDDC21] = {"datasets/JDDC/1_train.json": "4f35634504efc0b1230b756445167f3027c26c48",
+                 "datasets/JDDC/1_dev.json": "c2ea65569bd07c68058e116b9a4e874468bfe3e3",
+                 "datasets/JDDC/1_test.json": "e935354088a3affe31db7af57facc3c26e3a7f3a"}
 
 CJK = "\u2e80-\u2fff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 SEGMENTATION_SPACE = re.compile(f"(?<=[{CJK}]) +(?=[{CJK}])")
@@ -549,12 +559,59 @@ def later_replies(files: dict[str, dict[str, bytes]], earlier: list[dict]) -> li
     return kept
 
 
+# ---- the JDDC 2.1 sample (dev5 / test5) -------------------------------------------------------------
+
+IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|jpeg|gif)$")
+EMOTICON = re.compile(r"#E-[a-zA-Z]?\d+|#E-s\[数字x\]")
+
+
+def jddc21_comparable(text: str) -> str:
+    """Spaces, emoticon codes, placeholders and closing marks ignored: the same reply in another source
+    (the 2021 logs repeat the 2018 and 2019 agents' quick phrases with other emoticons and marks)."""
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"#E-s\[?数字x\]?|#E-s\d+|#E-\w+\[数字x\]", "<E>", text)
+    text = re.sub(r"\[(数字|姓名|金额|日期|时间|地址|电话|订单编号|订单|站点|链接|组织机构|邮箱|身份证号|款号|ORDERID|URL|NAME|"
+                  r"TIME|DATE|PHONE|NUMBER|MONEY)x?\]", lambda m: "<" + m.group(1) + ">", text)
+    text = re.sub(r"<(num|NUM|数字)>|\[数字x\]", "<数字>", text)
+    text = re.sub(r"<(url|URL|链接)>", "<链接>", text)
+    return text.strip(",，。.~～!！ ")
+
+
+def jddc21(files: dict[str, bytes], earlier: list[dict]) -> list[dict]:
+    """Every 客服 turn of the three files (train, dev, test), stripped, with the last 顾客 turn before it
+    that is not an image file name as context; left out: image names, replies under 2 characters (spaces
+    ignored) or nothing but emoticon codes, and any that `jddc21_comparable` finds in an earlier reply
+    or one kept before it."""
+    said = {jddc21_comparable(r["text"]) for r in earlier}
+    kept = []
+    for name in FILES[JDDC21]:
+        for dialogue in json.loads(files[name].decode("utf-8")):
+            buyer_text = None
+            for turn, (text, role) in enumerate(zip(dialogue["dialogs"], dialogue["roles"])):
+                if role == "顾客":
+                    if not IMAGE_NAME.match(text.strip()):
+                        buyer_text = text
+                    continue
+                text = text.strip()
+                if (role != "客服" or IMAGE_NAME.match(text) or len(re.sub(r"\s", "", text)) < 2
+                        or len(re.sub(r"\s", "", EMOTICON.sub("", text))) < 2):
+                    continue
+                same = jddc21_comparable(text)
+                if same in said:
+                    continue
+                said.add(same)
+                dialogue_id = f"{name}:{dialogue['id']}"
+                context = [{"role": "buyer", "text": buyer_text}] if buyer_text else None
+                kept.append(reply(JDDC21, dialogue_id, turn, context, text, split_of(JDDC21, dialogue_id, JDDC21_SPLITS)))
+    return kept
+
+
 # The later sources (dev4, test4): a machine holding only the first three still builds dev, test, dev2, dev3.
 LATER_SOURCES = frozenset({JDDC2019_DEV, TODS, CSDS, KPLUG, ZENGBIN, UNEED})
 
 
 def build(roots: list[Path], dev2_size: int = DEV2_SIZE) -> list[dict]:
-    files = locate(roots, optional=LATER_SOURCES)
+    files = locate(roots, optional=LATER_SOURCES | {JDDC21})
     rows = jddc2019(files["jddc2019"]) + ecd(files["ecd"]) + jddc2018(files["jddc2018"], dev2_size)
     missing = sorted(LATER_SOURCES - set(files))
     if missing:
@@ -562,7 +619,11 @@ def build(roots: list[Path], dev2_size: int = DEV2_SIZE) -> list[dict]:
         print(f"warning: {', '.join(missing)} not found: {' and '.join(LATER_SPLITS)} are not built "
               "(tests/data/real/README.md lists the repositories)", file=sys.stderr)
         return rows
-    return rows + later_replies(files, rows)
+    rows += later_replies(files, rows)
+    if JDDC21 not in files:
+        print(f"warning: {JDDC21} not found: {' and '.join(JDDC21_SPLITS)} are not built", file=sys.stderr)
+        return rows
+    return rows + jddc21(files[JDDC21], rows)
 
 
 def roots_from(args: list[str]) -> list[Path]:
@@ -588,7 +649,7 @@ def main(argv: list[str]) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     counts = Counter((r["split"], r["source"]) for r in rows)
-    for split in ("dev", "test", "dev2", "dev3", *LATER_SPLITS):
+    for split in ("dev", "test", "dev2", "dev3", *LATER_SPLITS, *JDDC21_SPLITS):
         parts = ", ".join(f"{s} {n}" for (sp, s), n in sorted(counts.items()) if sp == split)
         print(f"{split}: {sum(n for (sp, _), n in counts.items() if sp == split)} ({parts})")
     print(f"wrote {len(rows)} replies to {out / 'replies.jsonl'}")

@@ -10,7 +10,7 @@
     python scripts/real_labels.py check DIR
         check labelled files with text ({split}.jsonl in DIR)
 
-The splits are dev, test, dev2, dev3, dev4 and test4, as scripts/real_corpus.py gives them. PATH
+The splits are dev, test, dev2, dev3, dev4, test4, dev5 and test5, as scripts/real_corpus.py gives them. PATH
 (default $CHAT_QC_REAL_CORPUS) is the replies.jsonl written by scripts/real_corpus.py, the folder
 holding it, or the folder of source repositories it reads. Categories must be known, spans must lie in
 the text, each labelled category needs a span, and no dialogue may have replies in two splits. See
@@ -29,7 +29,7 @@ from qc_pipeline.rules import CATEGORIES
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real"
 LABELS = REAL / "labels"
-SPLITS = ("dev", "test", "dev2", "dev3", "dev4", "test4")
+SPLITS = ("dev", "test", "dev2", "dev3", "dev4", "test4", "dev5", "test5")
 
 
 class LabelError(ValueError):

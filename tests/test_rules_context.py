@@ -29,6 +29,8 @@ BUYER_FALSE_ALARMS = [
     ("不可以的哈", "现在不能申请价格保护吗?", "flat_refusal", "confirms-buyer-limit"),
     ("这个小二也不知道呢", None, "hedging", "object-unknown"),
     ("这个小二也不知道呢", "下个月还会降回来吗", "hedging", None),
+    ("目前不清楚哦", "什么时候有货呢", "hedging", "restock-unknown"),
+    ("别的产品这边不清楚呢", "别的牌子的锅是什么材质", "hedging", "not-ours"),
 ]
 
 
@@ -111,6 +113,18 @@ FALSE_ALARMS = [
     ("订单[数字]月[数字]号送达的", "delivery_promise", "reported-arrival"),
     ("这边没办法查询的", "flat_refusal", "cannot-check"),
     ("[数字]斤以下都是NB", "slang", None),
+    # the JDDC 2.1 round (dev5): specifications, remote diagnoses, goods not sold here, platform accounts
+    ("只有放入内胆后添加水到最高水位线即可哦", "extreme_word", "spec-limit"),
+    ("要看宿舍限制的最高功率是多少", "extreme_word", "spec-limit"),
+    ("二挡最大了", "extreme_word", "gear-setting"),
+    ("食材最多不可以超过一量杯半的哦", "extreme_word", None),
+    ("世界上最遥远的距离不是生与死，而是您拍下了我却忘记了付款", "extreme_word", None),
+    ("可能是食材比较粘稠导致没有烧开的", "hedging", "device-diagnosis"),
+    ("新机器是可能会有这个现象的 多使用几次后期会没有的哦", "hedging", "device-diagnosis"),
+    ("大概加入20ML就可以的", "hedging", "approximate-amount"),
+    ("无货商品的到货时间根据配货情况而不同，无法准确估计", "hedging", "cannot-estimate"),
+    ("这种工作音量没有办法完全消除的呢", "flat_refusal", "limit"),
+    ("请您关注微信公众号“京东家电小秘书”，联系人工客服", "off_platform", "platform-account"),
 ]
 
 
@@ -172,6 +186,17 @@ RECALLED = [
     ("可能需要您自取下 每个地方是不一样的哈", "hedging", "可能"),
     ("麻烦提供您的qq 这边让技术人员给您调试", "off_platform", "提供您的qq"),
     ("换新的话之前的激活码应该是会冻结的", "hedging", "应该是"),
+    # the JDDC 2.1 round (dev5): the new classes stop short of these
+    ("这款是我们店里最大的优惠了", "extreme_word", "最大"),
+    ("可能是快递的问题导致的", "hedging", "可能"),
+    ("大概50元吧", "hedging", "大概"),
+    ("客服也不清楚呢", "hedging", "不清楚", "是这样吗   长宽高"),
+    ("这个我们可以关注公众号“星河服饰”领券", "off_platform", "关注公众号"),
+    ("无法调货的哦", "flat_refusal", "无法调货", "拜托了，我的是很喜欢"),
+    ("我们这边是保价不了的哦", "flat_refusal", "保价不了", "那能保价吗"),
+    ("这边是个人穿着问题哦", "arguing", "个人穿着问题"),
+    ("是您穿着照成的哦", "arguing", "您穿着照成"),
+    ("自行处理吧", "arguing", "自行处理吧"),
 ]
 
 

@@ -40,10 +40,13 @@ FLOORS = {
              "delivery_promise": (1.0, 0.9), "slang": (1.0, 1.0)},
     "dev3": {"all": (0.91, 0.65, 0.9), "hedging": (0.66, 0.46), "flat_refusal": (0.88, 0.29),
              "delivery_promise": (0.96, 0.83), "slang": (1.0, 1.0)},
-    "test": {"all": (0.75, 0.72, 3.2), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
+    "test": {"all": (0.77, 0.72, 2.9), "delivery_promise": (0.93, 0.88), "flat_refusal": (0.63, 0.7)},
     # flagged replies are oversampled in dev4 and test4, so their false flags per 1,000 are the sample's
     "dev4": {"all": (0.64, 0.89, 91.0), "flat_refusal": (0.75, 0.96), "delivery_promise": (0.62, 0.9)},
-    "test4": {"all": (0.66, 0.95, 88.0), "flat_refusal": (0.74, 0.9), "delivery_promise": (0.78, 1.0)},
+    "test4": {"all": (0.67, 0.95, 84.6), "flat_refusal": (0.74, 0.9), "delivery_promise": (0.78, 1.0)},
+    # JDDC 2.1 (appliance and shoe after-sales): no category has 10 positives in either split
+    "dev5": {"all": (0.68, 0.61, 3.3)},
+    "test5": {"all": (0.26, 0.45, 15.7)},
 }
 MISSED = {
     "dev2": "target not met on dev2: flat_refusal recall 0.353 (6 of 17). Its buyer turns are not "
@@ -55,10 +58,15 @@ MISSED = {
             "0.9 false flags per 1,000",
     "dev4": "target not met on dev4 (the later sources, tuned on): precision 0.649, recall 0.893; "
             "hedging 0.500, delivery_promise 0.625, flat_refusal 0.757 (docs/rules.md, fresh real replies)",
-    "test4": "target not met on test4 (the later sources, held out): precision 0.663, recall 0.952; "
+    "test4": "target not met on test4 (the later sources, held out): precision 0.670, recall 0.952; "
              "flat_refusal 0.744, delivery_promise 0.783 (docs/rules.md, fresh real replies)",
-    "test": "target not met on the real test split: precision 0.756, recall 0.723, 3.2 false flags "
-            "per 1,000, unchanged by the dev4 round (docs/rules.md)",
+    "test": "target not met on the real test split: precision 0.773, recall 0.723, 2.9 false flags "
+            "per 1,000 (docs/rules.md)",
+    "dev5": "target not met on dev5 (JDDC 2.1, tuned on): precision 0.684, recall 0.619, 3.3 false flags "
+            "per 1,000: hedges about how the goods behave in the buyer's use (docs/rules.md, JDDC 2.1 round)",
+    "test5": "target not met on test5 (JDDC 2.1, held out): precision 0.263, recall 0.455, 15.6 false flags "
+             "per 1,000: hedging 3 of 22 flags true, the dev5 classes too narrow for the rest of the source "
+             "(docs/rules.md, JDDC 2.1 round)",
 }
 
 _REPORTS = {}
@@ -118,7 +126,11 @@ def _targets(split: str, category: str | None):
     assert r.recall(category) >= MIN_RECALL, r.table()
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test", "dev4", "test4"])
+# tuned on: dev, dev2, dev3, dev4, dev5; measured only: test, test4, test5
+SPLITS = ["dev", "dev2", "dev3", "test", "dev4", "test4", "dev5", "test5"]
+
+
+@pytest.mark.parametrize("split", SPLITS)
 def test_labelled_split_is_big_enough(split):
     r = report(split)
     # dev4 and test4 are a few hundred replies each: every reply the rules flag in the later sources, and
@@ -136,7 +148,7 @@ def test_dev_meets_the_targets_where_a_category_has_enough_positives(category):
     _targets("dev", category)
 
 
-@pytest.mark.parametrize("split", ["dev", "dev2", "dev3", "test", "dev4", "test4"])
+@pytest.mark.parametrize("split", SPLITS)
 def test_no_regression_below_the_measured_figures(split):
     r = report(split)
     for category, floor in FLOORS[split].items():
@@ -148,7 +160,7 @@ def test_no_regression_below_the_measured_figures(split):
 
 
 @pytest.mark.parametrize("split", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=MISSED[s]))
-                                   for s in ("dev2", "dev3", "test", "dev4", "test4")])
+                                   for s in ("dev2", "dev3", "test", "dev4", "test4", "dev5", "test5")])
 def test_the_targets_overall_and_per_category(split):
     r = report(split)
     assert r.precision() >= MIN_PRECISION and r.false_per_1000() <= MAX_FALSE_PER_1000, r.table()
