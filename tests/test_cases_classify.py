@@ -12,7 +12,7 @@ from qc_pipeline.cases.select import classify, pick
 from qc_pipeline.cases.settings import load_criteria
 
 BASE = {
-    "agent": "a1", "score": 95.0, "started_at": dt.datetime(2026, 11, 17, 10), "first_wait_s": 10.0,
+    "shop": "s1", "agent": "a1", "score": 95.0, "started_at": dt.datetime(2026, 11, 17, 10), "first_wait_s": 10.0,
     "first_target_s": 30.0, "first_unanswered": False, "replies_on_target": True, "presale": True,
     "aftersale": False, "ordered": True, "converted": True, "order_amount": Decimal("250.00"), "all_flags": 0,
     "critical_flags": 0, "arguing_flags": 0, "other_flags": 0, "left_unanswered": False,
@@ -78,6 +78,10 @@ def test_pick_keeps_the_order_and_the_per_agent_limit(judged):
     good = pick(frame, "good", 10, 0, set(), criteria)
     assert [c.session_id for c in good][0] == "good"
     assert [c.session_id for c in pick(frame, "good", 10, 1, set(), criteria)] == ["good"]
+    # The limit is per shop's agent: another shop's a1 is another agent.
+    two_shops = frame.with_columns(pl.when(pl.col("session_id") == "good").then(pl.lit("s2"))
+                                   .otherwise(pl.col("shop")).alias("shop"))
+    assert len(pick(two_shops, "good", 10, 1, set(), criteria)) == 2
     assert "good" not in [c.session_id for c in pick(frame, "good", 10, 0, {"good"}, criteria)]
     top = good[0]
     assert top.terms["buyer_thanks"] == 1.0 and top.contributions()[0][0] == "qc_score"

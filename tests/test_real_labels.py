@@ -51,7 +51,7 @@ def test_convert_keeps_offsets_and_a_hash_but_no_text(tmp_path):
     with open(batch, "a", encoding="utf-8") as f:
         f.write(json.dumps({"id": "shop:d9:9", "text": "not labelled yet"}) + "\n")
     added, unlabelled = real_labels.convert([batch], CORPUS, labels)
-    assert added == {"dev": 2, "test": 1, "dev2": 1, "dev3": 0, "dev4": 0, "test4": 0} and unlabelled == 1
+    assert added == {**dict.fromkeys(real_labels.SPLITS, 0), "dev": 2, "test": 1, "dev2": 1} and unlabelled == 1
     dev = committed(labels, "dev")
     assert [r["id"] for r in dev] == ["shop:d1:1", "shop:d1:3"]
     assert dev[0] == {"id": "shop:d1:1", "sha1": real_labels.sha1("这款最好，这款最好卖"), "categories": ["extreme_word"],
@@ -63,7 +63,7 @@ def test_convert_keeps_offsets_and_a_hash_but_no_text(tmp_path):
 def test_assemble_restores_text_spans_and_context(tmp_path):
     labels, out = tmp_path / "labels", tmp_path / "real"
     real_labels.convert([labelled(tmp_path)], CORPUS, labels)
-    assert real_labels.assemble(CORPUS, labels, out) == {"dev": 2, "test": 1, "dev2": 1, "dev3": 0, "dev4": 0, "test4": 0}
+    assert real_labels.assemble(CORPUS, labels, out) == {**dict.fromkeys(real_labels.SPLITS, 0), "dev": 2, "test": 1, "dev2": 1}
     rows = [json.loads(line) for line in (out / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows[0]["text"] == "这款最好，这款最好卖"
     assert rows[0]["spans"] == [{"category": "extreme_word", "text": "最好卖", "start": 7, "end": 10}]

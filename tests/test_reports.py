@@ -420,21 +420,21 @@ def test_first_response_histogram_splits_at_the_target(tmp_path):
 
     waits = (0.0, 10.0, 10.5, 30.0, 31.0, 45.0, 700.0, None)
     con = duckdb.connect()
-    con.execute("CREATE TABLE rounds (agent VARCHAR, week VARCHAR, is_first BOOLEAN, wait_seconds DOUBLE, "
+    con.execute("CREATE TABLE rounds (shop VARCHAR, agent VARCHAR, week VARCHAR, is_first BOOLEAN, wait_seconds DOUBLE, "
                 "unanswered BOOLEAN, started_at TIMESTAMP, met_target BOOLEAN)")
     for w in waits:
-        con.execute("INSERT INTO rounds VALUES ('a', ?, true, ?, ?, TIMESTAMP '2026-11-16 10:00', ?)",
+        con.execute("INSERT INTO rounds VALUES ('s', 's:a', ?, true, ?, ?, TIMESTAMP '2026-11-16 10:00', ?)",
                     [WEEK, w, w is None, w is not None and w <= 45])
     data = WeekData(WEEK, [WEEK], [], {}, PREV, False, [], [], {}, edges=tuple(sorted(set(EDGES) | {45})))
     _load_rounds(con, data)
-    bins = distribution(data.first_buckets["a"], data.first_unanswered["a"], data.edges, 45, Labels("en"))
+    bins = distribution(data.first_buckets["s:a"], data.first_unanswered["s:a"], data.edges, 45, Labels("en"))
     bins = {b["label"]: (b["count"], b["within"]) for b in bins}
     assert bins["≤10"] == (2, True) and bins["10–20"] == (1, True) and bins["20–30"] == (1, True)
     assert bins["30–45"] == (2, True) and bins["45–60"] == (0, False)  # met_target is wait <= target
     assert bins[">600"] == (1, False) and bins["Unanswered"] == (1, None)
     assert sum(c for c, _ in bins.values()) == len(waits)
     # An agent with the standard 30 s target on the same edges gets no 45 s split.
-    plain = {b["label"]: b["count"] for b in distribution(data.first_buckets["a"], 1, data.edges, 30, Labels("en"))}
+    plain = {b["label"]: b["count"] for b in distribution(data.first_buckets["s:a"], 1, data.edges, 30, Labels("en"))}
     assert plain["30–60"] == 2 and "30–45" not in plain
 
 

@@ -60,7 +60,7 @@ def _md_index(groups: list[tuple[str, list[CaseView]]], week: str, lang: str, ma
         out += [f"| {ui['rank']} | {ui['case']} | {ui['category']} | {ui['agent']} | {ui['topic']} | {ui['score']} | "
                 f"{ui['ranking']} |", "|---:|---|---|---|---|---:|---:|"]
         out += [
-            f"| {c.rank} | [{c.case_id}]({c.file_stem}.md) | {md_escape(c.category_label)} | {md_escape(c.agent)} | "
+            f"| {c.rank} | [{c.case_id}]({c.file_stem}.md) | {md_escape(c.category_label)} | {md_escape(c.agent_label)} | "
             f"{md_escape(c.topic) or ui['none']} | {c.score} | {c.rank_score} |"
             for c in cases
         ]

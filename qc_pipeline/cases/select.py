@@ -169,7 +169,7 @@ def pick(candidates: pl.DataFrame, kind: str, top: int, max_per_agent: int, excl
         nulls_last=True, maintain_order=True,
     )
     for row in ranked.iter_rows(named=True):
-        agent = row["agent"]
+        agent = (row["shop"], row["agent"])   # two shops may each have an agent of the same name
         if max_per_agent and per_agent[agent] >= max_per_agent:
             continue
         chosen.append(_candidate(row, criteria))

@@ -10,6 +10,7 @@ from qc_pipeline.cases import labels
 from qc_pipeline.cases.reasons import reason
 from qc_pipeline.cases.transcript import Line, transcript
 from qc_pipeline.reports.masking import mask_nick, mask_text
+from qc_pipeline.reports.naming import shown_agent
 
 
 @dataclass
@@ -24,6 +25,7 @@ class CaseView:
     rank: int
     agent: str
     shop: str
+    agent_label: str   # reports.naming.shown_agent: the index lists several shops' agents
     buyer: str
     started_at: str
     score: str
@@ -81,6 +83,7 @@ def case_view(con: duckdb.DuckDBPyConnection, row: dict, lang: str, mask: bool) 
         rank=row["rank"],
         agent=row["agent"] or "",
         shop=row["shop"] or "",
+        agent_label=shown_agent(row["shop"], row["agent"] or ""),
         buyer=(mask_nick(row["buyer"]) if mask else row["buyer"]) or "",
         started_at=row["started_at"].strftime("%Y-%m-%d %H:%M:%S") if row["started_at"] else "",
         score=_num(row["score"]),

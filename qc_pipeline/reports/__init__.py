@@ -25,7 +25,7 @@ from qc_pipeline.reports import drill, drill_pages
 from qc_pipeline.reports.html import render_agent, render_list, render_summary
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
-from qc_pipeline.reports.naming import agent_file_names
+from qc_pipeline.reports.naming import account, account_sql, agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
 from qc_pipeline.reports.staging import is_staging, staged_folder
 from qc_pipeline.reports.standard import build_standard
@@ -100,7 +100,7 @@ def write_reports(
         details = build_details(con, week, T, mask, rule_explanations(config, lang))
 
     folder = Path(out_dir) / week
-    file_names = agent_file_names([r["agent"] for r in data.agents])
+    file_names = agent_file_names([account(r["shop"], r["agent"]) for r in data.agents])
     with _phase("views"):
         summary = summary_view(data, config, T, file_names)
         summary.review = review_section(con, week, config)
@@ -112,12 +112,12 @@ def write_reports(
         list_pages = drill_pages.list_pages(details, file_names, T)
         by_agent = _cases_by_agent(con, week, lang, Path(out_dir) / week / "cases")
         for view in agents:
-            view.cases = by_agent.get(view.row.agent, [])
+            view.cases = by_agent.get(view.row.account, [])
     with _phase("service standard"):
         summary.standard = build_standard(con, week, data.agents, T, mask, config.promise_due_hours,
                                           config.target_seconds(config.default_role, True))
         for view in agents:
-            view.standard = summary.standard.by_agent.get(view.row.agent)
+            view.standard = summary.standard.by_agent.get(view.row.account)
         trends = agent_trends(data.history, week, T)
 
     lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
@@ -152,13 +152,13 @@ def write_reports(
 
 
 def _cases_by_agent(con: duckdb.DuckDBPyConnection, week: str, lang: str, folder: Path) -> dict[str, list[dict]]:
-    """agent -> the week's cases of the case library (good first, by rank) whose page is in ``folder``,
+    """account (naming.account) -> the week's cases of the case library (good first, by rank) whose page is in ``folder``,
     each with its page: a case the table holds but no page shows (the library not written, or written
     from another selection) is not linked."""
     from qc_pipeline.cases.labels import category
 
-    rows = con.execute("SELECT case_id, kind, category, agent, session_id, score FROM cases WHERE week = ? "
-                       "AND agent IS NOT NULL ORDER BY agent, kind DESC, rank", [week]).fetchall()
+    rows = con.execute(f"SELECT case_id, kind, category, {account_sql()} AS account, session_id, score FROM cases "
+                       "WHERE week = ? AND agent IS NOT NULL ORDER BY account, kind DESC, rank", [week]).fetchall()
     out: dict[str, list[dict]] = {}
     for case_id, kind, cat, agent, session_id, score in rows:
         page = folder / f"{case_id}.html"

@@ -80,7 +80,7 @@ def trend_charts(view: SummaryView, T: Labels) -> list[tuple[str, list[tuple[str
     for a in view.agents:
         by_role.setdefault(a.role, []).append(a)
     for role, members in sorted(by_role.items(), key=lambda item: role_order(item[0])):
-        names = {a.agent for a in members}
+        names = {a.account for a in members}
         charts = []
         for key, series in view.trend.items():
             if key == "conversion_rate" and not any(a.has_conversion for a in members):

@@ -15,6 +15,7 @@ import duckdb
 
 from qc_pipeline.errors import UserError
 from qc_pipeline.reports.figures import plain
+from qc_pipeline.reports.naming import account_sql
 from qc_pipeline.reports.weeks import previous_week, unknown_week
 
 # First-response histogram edges in seconds; each agent's target is added so bars split exactly there.
@@ -34,11 +35,12 @@ class WeekData:
     shops: list[dict]                       # shop_week rows of the week
     previous_shops: dict[str, dict]
     edges: tuple[int, ...] = EDGES          # histogram bucket edges, targets included
-    first_buckets: dict[str, dict[int, int]] = field(default_factory=dict)  # agent -> bucket -> answered
+    # Per agent, keyed by its account (naming.account: one per shop and agent).
+    first_buckets: dict[str, dict[int, int]] = field(default_factory=dict)  # account -> bucket -> answered
     first_unanswered: dict[str, int] = field(default_factory=dict)
-    daily: dict[str, list[dict]] = field(default_factory=dict)         # agent -> per-day figures
+    daily: dict[str, list[dict]] = field(default_factory=dict)         # account -> per-day figures
     auto_flags_by_category: dict[str, int] = field(default_factory=dict)   # flagged auto-replies per category
-    auto_fail_rules: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # agent -> (rule, sessions)
+    auto_fail_rules: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # account -> (rule, sessions)
     meta: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)             # what the week was built with
 
@@ -88,10 +90,10 @@ def load_week(con: duckdb.DuckDBPyConnection, week: str, targets: set[int] = fro
     }
     # Why each auto-failed session failed: the critical flags on the agents' messages in it (scoring/sessions.py).
     for agent, rule, n in con.execute(
-        """SELECT s.agent, f.rule_id, count(DISTINCT s.session_id) AS n
+        f"""SELECT {account_sql('s.shop', 's.agent')} AS account, f.rule_id, count(DISTINCT s.session_id) AS n
            FROM session_scores s JOIN flags f ON f.session_id = s.session_id
            WHERE s.week = ? AND s.auto_failed AND s.agent IS NOT NULL AND f.role = 'agent' AND f.severity = 'critical'
-           GROUP BY ALL ORDER BY s.agent, n DESC, f.rule_id""",
+           GROUP BY ALL ORDER BY account, n DESC, f.rule_id""",
         [week],
     ).fetchall():
         data.auto_fail_rules.setdefault(agent, []).append((rule, n))
@@ -103,7 +105,7 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
     bucket = " ".join(f"WHEN wait_seconds <= $e{i} THEN {i}" for i in range(len(data.edges)))
     edges = {f"e{i}": float(e) for i, e in enumerate(data.edges)}
     for agent, bucket, unanswered, n in con.execute(
-        f"""SELECT agent, CASE WHEN unanswered OR wait_seconds IS NULL THEN NULL {bucket}
+        f"""SELECT {account_sql()} AS account, CASE WHEN unanswered OR wait_seconds IS NULL THEN NULL {bucket}
                                ELSE {len(data.edges)} END AS bucket,
                    unanswered, count(*)
             FROM rounds WHERE week = $week AND is_first AND agent IS NOT NULL
@@ -116,7 +118,7 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
             data.first_buckets.setdefault(agent, {})[bucket] = n
     for r in _rows(
         con,
-        """SELECT agent, CAST(started_at AS DATE) AS day,
+        f"""SELECT {account_sql()} AS account, CAST(started_at AS DATE) AS day,
                   count(*) AS rounds,
                   count(*) FILTER (WHERE is_first) AS first_rounds,
                   quantile_cont(wait_seconds, 0.5) FILTER (WHERE is_first AND NOT unanswered) AS first_median_s,
@@ -124,10 +126,10 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
                       / nullif(count(*) FILTER (WHERE is_first), 0) AS first_within_target_pct,
                   count(*) FILTER (WHERE unanswered) AS unanswered_rounds
            FROM rounds WHERE week = ? AND agent IS NOT NULL
-           GROUP BY agent, day ORDER BY agent, day""",
+           GROUP BY account, day ORDER BY account, day""",
         [data.week],
     ):
-        data.daily.setdefault(r["agent"], []).append(r)
+        data.daily.setdefault(r["account"], []).append(r)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:

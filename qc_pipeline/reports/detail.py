@@ -16,6 +16,7 @@ import polars as pl
 
 from qc_pipeline.reports import drill, limits, masking, sessions
 from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.naming import account_expr
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +78,15 @@ class Reading:
 class Details:
     """What the pages and sheets show below the figures, per agent, plus the week's full lists."""
     sessions: dict[str, SessionView]            # session_id -> view (every session shown anywhere)
-    worst: dict[str, list[str]]                 # agent -> lowest-scored session ids
-    session_counts: dict[str, int]              # agent -> scored sessions
-    reading: dict[str, list[Reading]]           # agent -> kinds, in page order
+    # Per agent, keyed by its account (naming.account: one per shop and agent).
+    worst: dict[str, list[str]]                 # account -> lowest-scored session ids
+    session_counts: dict[str, int]              # account -> scored sessions
+    reading: dict[str, list[Reading]]           # account -> kinds, in page order
     flags: pl.DataFrame                         # every flag of the week, masked, lowest session score first
     shown_flags: pl.DataFrame                   # those in the flagged sessions the pages show
-    flag_counts: dict[str, int]                 # agent -> flags of the week (auto-replies included)
+    flag_counts: dict[str, int]                 # account -> flags of the week (auto-replies included)
     session_list: pl.DataFrame                  # every session of the week (nick masked)
-    # (agent, list) -> the sessions behind a count (reports/drill.py), and each agent's worst sessions
+    # (account, list) -> the sessions behind a count (reports/drill.py), and each agent's worst sessions
     lists: dict[tuple[str, str], drill.AgentList] = field(default_factory=dict)
     list_rows: pl.DataFrame | None = None       # their rows in page order (drill.ranked_lists), buyers masked
 
@@ -141,7 +143,7 @@ def build_details(
     t("transcripts")
 
     by_agent: dict[str, list[Reading]] = {}
-    for (agent,), rows in reading.group_by(["agent"], maintain_order=True):
+    for (key,), rows in reading.group_by(["account"], maintain_order=True):
         kinds = []
         for kind in limits.READING:
             of_kind = rows.filter(pl.col("kind") == kind).sort("kind_rank")
@@ -150,19 +152,20 @@ def build_details(
                                      of_kind["session_id"].to_list()))
                 for sid in of_kind["session_id"]:
                     views[sid].kinds.append(kind)
-        by_agent[agent] = kinds
+        by_agent[key] = kinds
     worst_ids: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    for row in worst.select("agent", "session_id", "kind_total").iter_rows():
+    for row in worst.select("account", "session_id", "kind_total").iter_rows():
         worst_ids.setdefault(row[0], []).append(row[1])
         counts[row[0]] = row[2]
     flags = sessions.all_flags(con, week, every)
     t("flags read")
     flags = flag_list(flags, T, mask, explanations)
     t("flags masked")
-    shown_pairs = reading.filter(pl.col("kind") == "flagged").select("agent", "session_id")
-    shown_flags = flags.join(shown_pairs, on=["agent", "session_id"], how="semi", maintain_order="left")
-    flag_counts = dict(flags.filter(pl.col("agent").is_not_null()).group_by("agent").len().iter_rows())
+    shown_pairs = reading.filter(pl.col("kind") == "flagged").select("account", "session_id")
+    keyed = flags.with_columns(account_expr().alias("account"))
+    shown_flags = keyed.join(shown_pairs, on=["account", "session_id"], how="semi", maintain_order="left").drop("account")
+    flag_counts = dict(keyed.filter(pl.col("agent").is_not_null()).group_by("account").len().iter_rows())
     listed = session_list(every, mask)
     t("session list")
     return Details(sessions=views, worst=worst_ids, session_counts=counts, reading=by_agent, flags=flags,
@@ -174,7 +177,7 @@ def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: b
     """The drill-down lists of every agent, plus each agent's worst sessions (all shown with their
     transcript: the agent page's score table links to them), buyers masked."""
     rows = pl.concat([drill.list_rows(con, week),
-                      worst.select(pl.lit(drill.WORST).alias("list"), "agent", "session_id", pl.lit(1, pl.Int64).alias("n"))])
+                      worst.select(pl.lit(drill.WORST).alias("list"), "account", "session_id", pl.lit(1, pl.Int64).alias("n"))])
     facts = every.join(rows.select("session_id").unique(), on="session_id", how="semi")
     facts = _shown_nick(facts, "buyer", mask, "buyer")
     ranked = drill.ranked_lists(rows, facts)

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from qc_pipeline.reports import limits
+from qc_pipeline.reports.naming import account_sql
 
 SESSIONS, ROUNDS, MESSAGES = "sessions", "rounds", "messages"
 FOLDER = "lists"
@@ -24,24 +25,24 @@ FOLDER = "lists"
 class DrillList:
     name: str
     unit: str     # what `n` counts: SESSIONS (always 1), ROUNDS or MESSAGES
-    sql: str      # (agent, session_id, n) of the week $week; the order a page lists them in is by_n, id
+    sql: str      # (shop, agent, session_id, n) of the week $week; the order a page lists them in is by_n, id
     order: str    # "n": most first; "score": lowest session score first
 
 
 # Sessions with an auto-fail (weekly_scores: session_scores by the session's scored agent).
-_AUTO_FAILED = """SELECT agent, session_id, 1 AS n FROM session_scores
+_AUTO_FAILED = """SELECT shop, agent, session_id, 1 AS n FROM session_scores
                   WHERE week = $week AND agent IS NOT NULL AND auto_failed"""
 # Violations: one per (message, category) of a human agent's flags (weekly_flag_counts).
-_VIOLATIONS = """SELECT agent, session_id, count(*) AS n FROM (
-                     SELECT DISTINCT agent, session_id, msg_id, category FROM flags
+_VIOLATIONS = """SELECT shop, agent, session_id, count(*) AS n FROM (
+                     SELECT DISTINCT shop, agent, session_id, msg_id, category FROM flags
                      WHERE week = $week AND role = 'agent' AND agent IS NOT NULL AND session_id IS NOT NULL)
-                 GROUP BY agent, session_id"""
+                 GROUP BY shop, agent, session_id"""
 
 
 def _rounds(where: str) -> str:
     # Rounds by their own agent, as agent_week_response counts them.
-    return f"""SELECT agent, session_id, count(*) AS n FROM rounds
-               WHERE week = $week AND agent IS NOT NULL AND {where} GROUP BY agent, session_id"""
+    return f"""SELECT shop, agent, session_id, count(*) AS n FROM rounds
+               WHERE week = $week AND agent IS NOT NULL AND {where} GROUP BY shop, agent, session_id"""
 
 
 LISTS = {d.name: d for d in (
@@ -68,15 +69,16 @@ LINKS = {
 @dataclass
 class AgentList:
     name: str
-    agent: str
+    account: str                        # naming.account of the agent
     rows: int                           # sessions listed
     total: int                          # the sum of their counts
     transcripts: list[str] = field(default_factory=list)  # the ids shown with their transcript, in order
 
 
 def list_rows(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
-    """(list, agent, session_id, n) of every list of the week."""
-    parts = [f"SELECT '{d.name}' AS list, agent, session_id, CAST(n AS BIGINT) AS n FROM ({d.sql})"
+    """(list, account, session_id, n) of every list of the week; ``account`` (naming.account) tells one
+    shop's agent from another's of the same name."""
+    parts = [f"SELECT '{d.name}' AS list, {account_sql()} AS account, session_id, CAST(n AS BIGINT) AS n FROM ({d.sql})"
              for d in LISTS.values()]
     return con.sql(" UNION ALL ".join(parts), params={"week": week}).pl()
 
@@ -85,7 +87,7 @@ FACT_COLUMNS = ("buyer", "started_at", "score", "auto_failed", "first_wait_s", "
 
 
 def ranked_lists(rows: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` (list, agent, session_id, n) with the session's facts, in page order (``rank`` within the
+    """``rows`` (list, account, session_id, n) with the session's facts, in page order (``rank`` within the
     agent's list), and ``shown``: the first ones carrying their transcript. A session scored in another week
     (its rounds run past Sunday midnight) has no facts this week: it is listed, and its transcript is on
     that week's pages."""
@@ -93,22 +95,22 @@ def ranked_lists(rows: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     joined = rows.join(facts.select("session_id", *FACT_COLUMNS, pl.lit(True).alias("_known")),
                        on="session_id", how="left")
     ordered = joined.with_columns(pl.when(by_count).then(-pl.col("n")).otherwise(0).alias("_most")).sort(
-        ["list", "agent", "_most", "score", "session_id"], nulls_last=True)
+        ["list", "account", "_most", "score", "session_id"], nulls_last=True)
     limit = pl.when(pl.col("list") == WORST).then(limits.WORST_SESSIONS_SHOWN).otherwise(limits.LIST_TRANSCRIPTS)
-    known_rank = pl.col("_known").fill_null(False).cast(pl.Int64).cum_sum().over(["list", "agent"])
+    known_rank = pl.col("_known").fill_null(False).cast(pl.Int64).cum_sum().over(["list", "account"])
     return ordered.with_columns(
-        pl.int_range(pl.len()).over(["list", "agent"]).alias("rank"),
+        pl.int_range(pl.len()).over(["list", "account"]).alias("rank"),
         (pl.col("_known").fill_null(False) & (known_rank <= limit)).alias("shown"),
     ).drop("_most", "_known")
 
 
 def agent_lists(ranked: pl.DataFrame) -> dict[tuple[str, str], AgentList]:
-    """(agent, list) -> its size, total and the sessions shown with their transcript."""
-    grouped = ranked.group_by("agent", "list").agg(
+    """(account, list) -> its size, total and the sessions shown with their transcript."""
+    grouped = ranked.group_by("account", "list").agg(
         pl.len().alias("rows"), pl.col("n").sum().alias("total"),
         pl.col("session_id").filter(pl.col("shown")).alias("transcripts"))
-    return {(agent, name): AgentList(name, agent, rows, total, ids)
-            for agent, name, rows, total, ids in grouped.sort("agent", "list").iter_rows()}
+    return {(key, name): AgentList(name, key, rows, total, ids)
+            for key, name, rows, total, ids in grouped.sort("account", "list").iter_rows()}
 
 
 def counted(measure: str, rows: int, total: int) -> int:
@@ -116,12 +118,13 @@ def counted(measure: str, rows: int, total: int) -> int:
     return rows if measure == "rows" else total
 
 
-def link_count(figure: str, lists: dict[tuple[str, str], AgentList], agent: str) -> int | None:
-    """How many of its list's things ``figure`` counts for ``agent`` (None: the figure has no list)."""
+def link_count(figure: str, lists: dict[tuple[str, str], AgentList], account: str) -> int | None:
+    """How many of its list's things ``figure`` counts for the agent of ``account`` (None: the figure has
+    no list)."""
     if figure not in LINKS:
         return None
     name, measure = LINKS[figure]
-    found = lists.get((agent, name))
+    found = lists.get((account, name))
     return 0 if found is None else counted(measure, found.rows, found.total)
 
 

@@ -19,7 +19,7 @@ from qc_pipeline.reports.labels import Labels
 @dataclass
 class ListPage:
     name: str
-    agent: str | None                  # None: the team's page
+    agent: str | None                  # the agent's account (naming.account); None: the team's page
     agent_file: str | None             # the agent's page in agents/
     rows: int                          # sessions listed
     total: int                         # the sum of their counts
@@ -94,10 +94,10 @@ BATCH_ROWS = 50_000
 def list_pages(details: Details, file_names: dict[str, str], T: Labels) -> Iterator[ListPage]:
     """Every agent's list pages, then the team's (one per list some agent has), rows in page order; made
     one batch of pages at a time as they are written."""
-    names = pl.DataFrame({"agent": list(file_names), "_file": [_href(f) for f in file_names.values()]},
-                         schema={"agent": pl.String, "_file": pl.String})
-    frame = details.list_rows.join(names, on="agent", how="inner").sort("list", "agent", "rank")
-    sizes = frame.group_by("list", "agent", "_file", maintain_order=True).agg(
+    names = pl.DataFrame({"account": list(file_names), "_file": [_href(f) for f in file_names.values()]},
+                         schema={"account": pl.String, "_file": pl.String})
+    frame = details.list_rows.join(names, on="account", how="inner").sort("list", "account", "rank")
+    sizes = frame.group_by("list", "account", "_file", maintain_order=True).agg(
         pl.len().alias("rows"), pl.col("n").sum().alias("n"))
     offset = taken = 0
     for i, rows in enumerate(sizes["rows"], start=1):
@@ -109,17 +109,17 @@ def list_pages(details: Details, file_names: dict[str, str], T: Labels) -> Itera
     # week can hold more sessions than a page should (the agents' lists hold them all).
     for (name,), part in sizes.filter(pl.col("list") != drill.WORST).group_by(["list"], maintain_order=True):
         rows, total = int(part["rows"].sum()), int(part["n"].sum())
-        agents = part.sort(["n", "agent"], descending=[True, False])
+        agents = part.sort(["n", "account"], descending=[True, False])
         yield ListPage(name, None, None, rows, total, Markup(""), figures=_figures(name, rows, total),
                        agents=[{"agent": a, "href": f"{name}/{f}", "rows": r, "n": n}
                                for _, a, f, r, n in agents.iter_rows()])
 
 
 def _agent_pages(details: Details, file_names: dict[str, str], T: Labels, batch: pl.DataFrame) -> Iterator[ListPage]:
-    for (name, agent), part in _row_html(batch, T).group_by(["list", "agent"], maintain_order=True):
-        found = details.lists[(agent, name)]
+    for (name, key), part in _row_html(batch, T).group_by(["list", "account"], maintain_order=True):
+        found = details.lists[(key, name)]
         total = int(part["n"].sum())
-        yield ListPage(name, agent, file_names[agent], part.height, total, Markup("\n".join(part["_agent_row"])),
+        yield ListPage(name, key, file_names[key], part.height, total, Markup("\n".join(part["_agent_row"])),
                        [details.sessions[sid] for sid in found.transcripts if sid in details.sessions],
                        _figures(name, part.height, total))
 
@@ -129,7 +129,7 @@ def attach_links(rows, details: Details) -> None:
     leads nowhere."""
     for row in rows:
         for key, cell in row.cells.items():
-            count = drill.link_count(key, details.lists, row.agent)
+            count = drill.link_count(key, details.lists, row.account)
             if count:
                 cell.link = _href(drill.agent_href(drill.LINKS[key][0], row.file_name))
                 cell.link_count = count
@@ -142,8 +142,8 @@ ATTENTION_LISTS = {"auto_failed": "auto_failed", "first_within_target": "first_m
 def attach_attention(lines, file_names: dict[str, str]) -> None:
     for line in lines:
         name = ATTENTION_LISTS.get(line.kind)
-        if name and line.agent in file_names:
-            line.drill = _href(drill.agent_href(name, file_names[line.agent]))
+        if name and line.account in file_names:
+            line.drill = _href(drill.agent_href(name, file_names[line.account]))
 
 
 def team_links(totals: dict[str, int]) -> dict[str, str]:

@@ -44,7 +44,7 @@ def _attention(view: SummaryView, T: Labels) -> list[str]:
             if l.rules:
                 text += " " + ", ".join(md_escape(rule) for rule, _ in l.rules)
             misses.append(text)
-        name = md_escape(group[0].agent) + (f" {T.ui.small_sample}" if group[0].small_sample else "")
+        name = md_escape(group[0].label) + (f" {T.ui.small_sample}" if group[0].small_sample else "")
         lines.append(f"- {name}: " + "; ".join(misses))
     if not view.attention:
         lines.append(T.ui.attention_none)
@@ -66,7 +66,7 @@ def render_markdown(view: SummaryView, T: Labels, masked: bool, generated_at: st
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" if i in (0, 2) else "---:" for i in range(len(head))) + "|")
     for a in view.agents:
-        row = [a.role_label, str(a.rank), md_escape(a.agent)] + [_cell(a, k) for k in MD_FIGURES]
+        row = [a.role_label, str(a.rank), md_escape(a.label)] + [_cell(a, k) for k in MD_FIGURES]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
 

@@ -23,7 +23,7 @@ from qc_pipeline.reports.html import environment
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import md_escape
 from qc_pipeline.reports.masking import mask_nick, mask_text
-from qc_pipeline.reports.naming import agent_file_names
+from qc_pipeline.reports.naming import account, agent_file_names, shown_agent
 from qc_pipeline.reports.staging import is_staging, staged_folder
 from qc_pipeline.reports.weekly_tables import write_csv
 from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
@@ -111,6 +111,10 @@ class AgentMonth:
     flags: list[dict] = field(default_factory=list)
     flags_total: int = 0
 
+    @property
+    def label(self) -> str:
+        return shown_agent(self.row["shop"], self.row["agent"])
+
 
 def _label(T: Labels, key: str) -> str:
     return T.figures.get(key) or T.columns.get(key) or T.month_figures.get(key) or key
@@ -168,13 +172,13 @@ def _flags(con, month: str, mask: bool, T: Labels) -> tuple[dict[tuple[str, str]
 def _views(con, month: str, T: Labels, mask: bool) -> tuple[pl.DataFrame, list[AgentMonth]]:
     table = con.sql("SELECT * FROM agent_month WHERE month = $month ORDER BY shop, agent",
                     params={"month": month}).pl()
-    names = agent_file_names(table["agent"].to_list())
+    names = agent_file_names([account(shop, agent) for shop, agent in table.select("shop", "agent").iter_rows()])
     weeks = _weeks(con, month, T)
     flags, totals = _flags(con, month, mask, T)
     views = []
     for row in table.iter_rows(named=True):
         key = (row["shop"], row["agent"])
-        view = AgentMonth(row, names[row["agent"]], _cells(row, SUMMARY_KEYS, T))
+        view = AgentMonth(row, names[account(*key)], _cells(row, SUMMARY_KEYS, T))
         view.sections = {s: list(_cells(row, keys, T).values()) for s, keys in SECTIONS.items()}
         view.weeks = weeks.get(key, [])
         view.flags, view.flags_total = flags.get(key, []), totals.get(key, 0)
@@ -199,7 +203,7 @@ def _markdown(month: str, views: list[AgentMonth], T: Labels, mask: bool, stamp:
              T.monthly.month_note, "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for v in views:
-        cells = [md_escape(v.row["agent"]), md_escape(v.row.get("agent_name") or "")]
+        cells = [md_escape(v.label), md_escape(v.row.get("agent_name") or "")]
         cells += [v.cells[k].text for k, _ in SUMMARY_KEYS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"{T.ui.generated_at}: {stamp}", ""]

@@ -1,9 +1,12 @@
-"""File and sheet names from agent sub-accounts (店铺名:客服名), which may hold any character."""
+"""File and sheet names from agent sub-accounts (店铺名:客服名), which may hold any character, and the key
+that tells one shop's agent from another's."""
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+
+import polars as pl
 
 # Characters Windows forbids in file names, plus controls; ':' separates shop and agent.
 _FILE_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -13,6 +16,35 @@ _MAX_FILE_BYTES = 180
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 SHEET_MAX = 31
+
+
+def account(shop: str | None, agent: str | None) -> str | None:
+    """The reports' key of an agent: one per (shop, agent) of ``agent_week``. The sub-account as exported
+    when it already names its shop (店铺名:客服名); a bare name (小鹿) is qualified by its shop, since two
+    shops of one warehouse may each have a 小鹿. Pages show the agent as exported; the key names files,
+    sheets and links."""
+    if shop is None or agent is None or agent.startswith(f"{shop}:"):
+        return agent
+    return f"{shop}:{agent}"
+
+
+def shown_agent(shop: str | None, agent: str) -> str:
+    """The agent as pages show it: as exported, followed by its shop when the sub-account does not name it
+    (小鹿（甲店）), so two shops' 小鹿 can be told apart in one table."""
+    return agent if account(shop, agent) == agent else f"{agent}（{shop}）"
+
+
+def account_sql(shop: str = "shop", agent: str = "agent") -> str:
+    """``account`` in DuckDB SQL, over the given column expressions (NULL where the agent is)."""
+    return (f"CASE WHEN {shop} IS NULL OR starts_with({agent}, {shop} || ':') THEN {agent} "
+            f"ELSE {shop} || ':' || {agent} END")
+
+
+def account_expr(shop: str = "shop", agent: str = "agent") -> pl.Expr:
+    """``account`` as a polars expression (null where the agent is)."""
+    s, a = pl.col(shop), pl.col(agent)
+    return (pl.when(s.is_null() | a.str.starts_with(s + ":")).then(a)
+            .otherwise(pl.concat_str([s, pl.lit(":"), a])))
 
 
 def _short_hash(text: str) -> str:

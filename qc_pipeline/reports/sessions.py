@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from qc_pipeline.reports import limits
+from qc_pipeline.reports.naming import account_sql
 
 # Messages of one buyer at the same second sort buyer first, then auto/system, then agent (as sessions do).
 ROLE_ORDER = "CASE m.role WHEN 'buyer' THEN 0 WHEN 'agent' THEN 2 ELSE 1 END"
@@ -67,21 +68,22 @@ def facts(con: duckdb.DuckDBPyConnection, week: str) -> pl.DataFrame:
 
 
 def _long(rows: list[tuple], kinds: list[str]) -> pl.DataFrame:
-    out = {"agent": [], "kind": [], "session_id": [], "kind_rank": [], "kind_total": []}
-    for agent, *cells in rows:
+    out = {"account": [], "kind": [], "session_id": [], "kind_rank": [], "kind_total": []}
+    for key, *cells in rows:
         for kind, ids, total in zip(kinds, cells[0::2], cells[1::2]):
             for rank, sid in enumerate(ids or [], start=1):
-                out["agent"].append(agent)
+                out["account"].append(key)
                 out["kind"].append(kind)
                 out["session_id"].append(sid)
                 out["kind_rank"].append(rank)
                 out["kind_total"].append(total)
-    return pl.DataFrame(out, schema={"agent": pl.String, "kind": pl.String, "session_id": pl.String,
+    return pl.DataFrame(out, schema={"account": pl.String, "kind": pl.String, "session_id": pl.String,
                                      "kind_rank": pl.Int64, "kind_total": pl.Int64})
 
 
 def ranked(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(reading, worst), both (agent, kind, session_id, kind_rank, kind_total).
+    """(reading, worst), both (account, kind, session_id, kind_rank, kind_total), ``account`` the agent's
+    key (naming.account: one per shop and agent).
 
     reading: the sessions worth reading, at most ``limits.READING[kind]`` per agent and kind. Flagged
     sessions are the agent's own flags (an agent flagged in a colleague's session sees it too); the other
@@ -95,20 +97,21 @@ def ranked(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> tu
             f"count(*) FILTER (WHERE {where})"
             for kind, (where, order) in _KINDS.items()
         )
-        per_kind = con.sql(f"""SELECT agent, {cells} FROM qc_report_facts WHERE agent IS NOT NULL
-                               GROUP BY agent ORDER BY agent""").fetchall()
+        per_kind = con.sql(f"""SELECT {account_sql()} AS account, {cells} FROM qc_report_facts
+                               WHERE agent IS NOT NULL GROUP BY account ORDER BY account""").fetchall()
         flagged = con.sql(f"""
-            SELECT agent, min_by(session_id, {_key('score')}, {int(limits.READING['flagged'])}), count(*)
-            FROM (SELECT DISTINCT fl.agent, fl.session_id, s.score FROM flags fl
+            SELECT account, min_by(session_id, {_key('score')}, {int(limits.READING['flagged'])}), count(*)
+            FROM (SELECT DISTINCT {account_sql('fl.shop', 'fl.agent')} AS account, fl.session_id, s.score FROM flags fl
                   LEFT JOIN qc_report_facts s USING (session_id)
                   WHERE fl.week = $week AND fl.agent IS NOT NULL AND fl.session_id IS NOT NULL)
-            GROUP BY agent ORDER BY agent""", params={"week": week}).fetchall()
+            GROUP BY account ORDER BY account""", params={"week": week}).fetchall()
         worst = con.sql(f"""
-            SELECT agent, min_by(session_id, {_key(WORST[1])}, {int(limits.WORST_SESSIONS_SHOWN)}), count(*)
-            FROM qc_report_facts WHERE agent IS NOT NULL GROUP BY agent ORDER BY agent""").fetchall()
+            SELECT {account_sql()} AS account, min_by(session_id, {_key(WORST[1])}, {int(limits.WORST_SESSIONS_SHOWN)}),
+                   count(*)
+            FROM qc_report_facts WHERE agent IS NOT NULL GROUP BY account ORDER BY account""").fetchall()
     finally:
         con.unregister("qc_report_facts")
-    reading = pl.concat([_long(flagged, ["flagged"]), _long(per_kind, kinds)]).sort("agent", "kind", "kind_rank")
+    reading = pl.concat([_long(flagged, ["flagged"]), _long(per_kind, kinds)]).sort("account", "kind", "kind_rank")
     return reading, _long(worst, ["worst"])
 
 

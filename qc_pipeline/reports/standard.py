@@ -24,6 +24,7 @@ from qc_pipeline.reports import limits, masking
 from qc_pipeline.reports.detail import TranscriptLine, transcript_lines
 from qc_pipeline.reports.figures import COUNT, MONEY, PCT, SECONDS, fmt, plain
 from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.naming import account, shown_agent
 from qc_pipeline.reports.reminders import CLOSED_STATUS
 from qc_pipeline.reports.sessions import ROLE_ORDER
 from qc_pipeline.reports.weekly_tables import stale_auto_replies_frame
@@ -96,7 +97,7 @@ class TeamStandard:
     stale: list[dict]                 # per shop and text, first and last time seen (masked)
     remarks: list[dict]               # malformed and overwritten remarks (masked), ``limits.STANDARD_REMARKS``
     sheet: pl.DataFrame               # the 服务规范 sheet's rows
-    by_agent: dict[str, AgentStandard] = field(default_factory=dict)
+    by_agent: dict[str, AgentStandard] = field(default_factory=dict)  # naming.account -> its figures
 
 
 def _rows(frame: pl.DataFrame) -> list[dict]:
@@ -158,7 +159,7 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
     remark_rows = _remark_rows(remarks, T, mask)
 
     listed = promises.filter(pl.col("status").is_in(LISTED_PROMISES) & pl.col("agent").is_not_null())
-    shown = listed.with_columns(pl.int_range(pl.len()).over("agent").alias("_n")).filter(
+    shown = listed.with_columns(pl.int_range(pl.len()).over("shop", "agent").alias("_n")).filter(
         pl.col("_n") < limits.STANDARD_PROMISES)
     items = _promise_items(con, shown, T, mask)
 
@@ -174,7 +175,8 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
         due_hours=due_hours,
         answer_target_s=answer_target_s,
         totals=_totals(promises, handovers, reminded, chased, stale, remarks),
-        agents=[{"shop": r["shop"], "agent": r["agent"], "name": r.get("agent_name"),
+        agents=[{"shop": r["shop"], "agent": r["agent"], "label": shown_agent(r["shop"], r["agent"]),
+                 "name": r.get("agent_name"),
                  "figures": [_figure(k, kind, r.get(k), T) for k, kind in AGENT_FIGURES.items()]}
                 for r in sorted(agents, key=lambda r: (r["shop"], r["agent"]))],
         shifts=[{"shop": r["shop"], "shift": r["shift"],
@@ -185,18 +187,23 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
         remarks=remark_rows[:limits.STANDARD_REMARKS],
         sheet=_sheet_rows(promises, handovers, reminded, T, mask, remark_rows),
     )
+    # Keyed by the agent's account (naming.account): two shops may each have an agent of the same name.
     counts: dict[str, dict[str, int]] = {}
-    for agent, status in promises.select("agent", "status").iter_rows():
-        counts.setdefault(agent, {}).setdefault(status, 0)
-        counts[agent][status] += 1
-    totals = dict(listed.group_by("agent").len().iter_rows())
+    for shop, agent, status in promises.select("shop", "agent", "status").iter_rows():
+        mine = counts.setdefault(account(shop, agent), {})
+        mine[status] = mine.get(status, 0) + 1
+    totals = {account(shop, agent): n for shop, agent, n in listed.group_by("shop", "agent").len().iter_rows()}
     # Each agent's rows, grouped once: a page is built per agent, and a week can have hundreds of them.
-    by = {"promises": _group(items, lambda p: p.agent), "left": _group(handover_rows, lambda r: r["left_by"]),
-          "taken": _group(handover_rows, lambda r: r["answered_by"]),
-          "reminders": _group(reminder_rows, lambda r: r["reminded_by"]),
-          "remarks": _group([r for r in remark_rows if r["status"] == "malformed"], lambda r: r["agent"]),
-          "overwrote": _group([r for r in remark_rows if r["overwritten_by"]], lambda r: r["_overwritten_by"])}
-    for (shop, agent), row in stored.items():
+    by = {"promises": _group(items, lambda p: account(p.shop, p.agent)),
+          "left": _group(handover_rows, lambda r: account(r["shop"], r["left_by"])),
+          "taken": _group(handover_rows, lambda r: account(r["shop"], r["answered_by"])),
+          "reminders": _group(reminder_rows, lambda r: account(r["shop"], r["reminded_by"])),
+          "remarks": _group([r for r in remark_rows if r["status"] == "malformed"],
+                            lambda r: account(r["shop"], r["agent"])),
+          "overwrote": _group([r for r in remark_rows if r["overwritten_by"]],
+                              lambda r: account(r["shop"], r["_overwritten_by"]))}
+    for (shop, name), row in stored.items():
+        agent = account(shop, name)
         mine = by["reminders"].get(agent, [])
         team.by_agent[agent] = AgentStandard(
             figures=[_figure(k, kind, row.get(k), T) for k, kind in AGENT_FIGURES.items()],

@@ -13,6 +13,7 @@ from qc_pipeline.reports.figures import (
     band_tone, delta, fmt_figure, target_text, tone,
 )
 from qc_pipeline.reports.labels import Labels
+from qc_pipeline.reports.naming import account, shown_agent
 from qc_pipeline.reports.weeks import week_days
 from qc_pipeline.store.schema import FLAG_CATEGORIES
 
@@ -39,6 +40,7 @@ class Cell:
 class AgentRow:
     agent: str
     shop: str
+    account: str                 # naming.account: the key of this shop's agent (files, sheets, links)
     name: str | None
     role: str
     role_label: str
@@ -53,6 +55,10 @@ class AgentRow:
     sessions: int = 0
     small_sample: bool = False   # fewer sessions than reports.min_sessions: changes are not better or worse
     has_conversion: bool = True  # the role is credited with conversion (presale)
+
+    @property
+    def label(self) -> str:
+        return shown_agent(self.shop, self.agent)
 
 
 def _targets(row: dict, config) -> dict[str, float]:
@@ -126,19 +132,21 @@ def _role_rows(role: str, members: list[dict], data: WeekData, config, T: Labels
     rows = []
     for rank, row in ranks(members):
         prev = data.previous.get((row["shop"], row["agent"]))
+        key = account(row["shop"], row["agent"])
         targets = _targets(row, config)
         small = small_sample(row, config)
         rows.append(AgentRow(
             agent=row["agent"],
             shop=row["shop"],
+            account=key,
             name=row.get("agent_name"),
             role=role,
             role_label=T.of("roles", role),
             rank=rank,
             band=row.get("conversion_band"),
             band_label=T.of("bands", row.get("conversion_band")),
-            href="agents/" + file_names[row["agent"]],
-            file_name=file_names[row["agent"]],
+            href="agents/" + file_names[key],
+            file_name=file_names[key],
             targets=targets,
             cells={k: _cell(k, row, prev, targets, T, data.has_previous, small) for k in keys},
             is_new=data.has_previous and prev is None,
@@ -176,6 +184,8 @@ def rankings(rows: list[AgentRow], figures: dict[str, tuple[str, ...]] = RANKING
 class AttentionLine:
     """One missed target: who, which figure, the value and the target."""
     agent: str
+    account: str
+    label: str           # naming.shown_agent
     name: str | None
     role_label: str
     href: str
@@ -199,11 +209,11 @@ def attention(rows: list[AgentRow], stored: dict[tuple[str, str], dict], auto_fa
         row = stored[(a.shop, a.agent)]
 
         def line(kind: str, key: str, target: str, **extra) -> AttentionLine:
-            return AttentionLine(a.agent, a.name, a.role_label, a.href, kind, key, row.get(key),
+            return AttentionLine(a.agent, a.account, a.label, a.name, a.role_label, a.href, kind, key, row.get(key),
                                  fmt_figure(key, row.get(key), T), target, a.small_sample, **extra)
 
         if (row.get("auto_failed_sessions") or 0) > 0:
-            out.append(line("auto_failed", "auto_failed_sessions", "0", rules=auto_fail_rules.get(a.agent, [])))
+            out.append(line("auto_failed", "auto_failed_sessions", "0", rules=auto_fail_rules.get(a.account, [])))
         within, share = row.get("first_within_target_pct"), a.targets["first_share"]
         if within is not None and within < share:
             out.append(line("first_within_target", "first_within_target_pct",
@@ -219,7 +229,7 @@ def attention_by_agent(lines: list[AttentionLine]) -> list[list[AttentionLine]]:
     """``lines`` cut into one list per agent, in their order."""
     out: list[list[AttentionLine]] = []
     for line in lines:
-        if out and out[-1][0].agent == line.agent:
+        if out and out[-1][0].account == line.account:
             out[-1].append(line)
         else:
             out.append([line])
@@ -290,7 +300,7 @@ def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) 
     ]
     stored = {(r["shop"], r["agent"]): r for r in data.agents}
     matrix = [
-        {"agent": a.agent, "counts": {c: stored[(a.shop, a.agent)][f"flags_{c}"] for c in FLAG_CATEGORIES},
+        {"agent": a.agent, "label": a.label, "counts": {c: stored[(a.shop, a.agent)][f"flags_{c}"] for c in FLAG_CATEGORIES},
          "total": stored[(a.shop, a.agent)]["flags_total"]}
         for a in agents
     ]
@@ -299,7 +309,7 @@ def summary_view(data: WeekData, config, T: Labels, file_names: dict[str, str]) 
     for key in ("qc_score_avg", "conversion_rate", "first_median_s", "first_within_target_pct"):
         by_agent: dict[str, dict[str, Any]] = {}
         for r in data.history:
-            by_agent.setdefault(r["agent"], {})[r["week"]] = r.get(key)
+            by_agent.setdefault(account(r["shop"], r["agent"]), {})[r["week"]] = r.get(key)
         trend[key] = [(agent, [by_agent[agent].get(w) for w in weeks]) for agent in sorted(by_agent)]
     shops = []
     for s in data.shops:
@@ -399,7 +409,7 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
         lists_of.setdefault(agent, set()).add(name)
     views = []
     for row in sorted(rows, key=lambda r: (r.shop, r.agent)):
-        reading = details.reading.get(row.agent, [])
+        reading = details.reading.get(row.account, [])
         shown, seen = [], set()
         for group in reading:
             for sid in group.session_ids:
@@ -410,20 +420,20 @@ def agent_views(data: WeekData, config, T: Labels, file_names: dict[str, str], d
             week=data.week,
             row=row,
             sections={k: v for k, v in AGENT_SECTIONS.items() if k != "conversion" or row.has_conversion},
-            distribution=distribution(data.first_buckets.get(row.agent, {}), data.first_unanswered.get(row.agent, 0),
+            distribution=distribution(data.first_buckets.get(row.account, {}), data.first_unanswered.get(row.account, 0),
                                       data.edges, row.targets["first"], T),
-            daily=daily(data, row.agent),
+            daily=daily(data, row.account),
             conversion_history=history.get((row.shop, row.agent), []),
             shop_rate=shop_rates.get(row.shop),
-            sessions=[details.sessions[sid] for sid in details.worst.get(row.agent, [])],
-            session_count=details.session_counts.get(row.agent, 0),
+            sessions=[details.sessions[sid] for sid in details.worst.get(row.account, [])],
+            session_count=details.session_counts.get(row.account, 0),
             reading=reading,
             shown=shown,
-            flag_count=details.flag_counts.get(row.agent, 0),
+            flag_count=details.flag_counts.get(row.account, 0),
             session_views=details.sessions,
             has_previous=data.has_previous,
             previous_week=data.previous_week,
             min_sessions=config.min_sessions,
-            lists=frozenset(lists_of.get(row.agent, ())),
+            lists=frozenset(lists_of.get(row.account, ())),
         ))
     return views

@@ -54,7 +54,7 @@ def write_workbook(
     f = formats(wb, T.units.seconds)
     reserved = {T.ui.summary_sheet, T.ui.wow_sheet, T.ui.trend_sheet, T.ui.flags_sheet, T.ui.kpi_sheet,
                 T.standard.sheet}
-    sheet_names = agent_sheet_names([a.row.agent for a in agents], reserved)
+    sheet_names = agent_sheet_names([a.row.account for a in agents], reserved)
 
     _summary_sheet(SheetWriter(wb, T.ui.summary_sheet, f), summary, T, masked)
     if agent_week is not None:
@@ -64,8 +64,8 @@ def write_workbook(
     _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
     if summary.standard is not None:
         _standard_sheet(SheetWriter(wb, T.standard.sheet, f), summary.standard.sheet, T)
-    for view in sorted(agents, key=lambda a: (a.row.rank, a.row.agent)):
-        _agent_sheet(SheetWriter(wb, sheet_names[view.row.agent], f), view, T, masked, lists)
+    for view in sorted(agents, key=lambda a: (a.row.rank, a.row.account)):
+        _agent_sheet(SheetWriter(wb, sheet_names[view.row.account], f), view, T, masked, lists)
     wb.close()
     return path
 
@@ -86,7 +86,7 @@ def _summary_sheet(s: SheetWriter, view: SummaryView, T: Labels, masked: bool) -
     row = 4
     for a in view.agents:
         s.number(row, 0, a.rank, COUNT)
-        s.text(row, 1, a.agent)
+        s.text(row, 1, a.label)
         s.text(row, 2, a.name)
         s.text(row, 3, a.role_label)
         for i, key in enumerate(SUMMARY_KEYS):
@@ -119,7 +119,7 @@ def _summary_sheet(s: SheetWriter, view: SummaryView, T: Labels, masked: bool) -
     s.header(row + 1, 0, [T.ui.agent] + [T.of("categories", c) for c in FLAG_CATEGORIES] + [T.ui.total])
     row += 2
     for m in view.flag_matrix:
-        s.text(row, 0, m["agent"])
+        s.text(row, 0, m["label"])
         for i, c in enumerate(FLAG_CATEGORIES):
             s.number(row, 1 + i, m["counts"][c], COUNT)
         s.number(row, 1 + len(FLAG_CATEGORIES), m["total"], COUNT)
@@ -144,7 +144,7 @@ def _wow_sheet(s: SheetWriter, view: SummaryView, T: Labels) -> None:
         for key in SUMMARY_KEYS:
             cell = a.cells[key]
             kind = FIGURES[key].kind
-            s.text(row, 0, a.agent)
+            s.text(row, 0, a.label)
             s.text(row, 1, T.figures[key])
             s.number(row, 2, cell.value, kind)
             s.number(row, 3, cell.previous, kind)
@@ -242,7 +242,7 @@ def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels) -> None:
 
 def _agent_sheet(s: SheetWriter, view: AgentView, T: Labels, masked: bool, lists: dict[str, str]) -> None:
     a = view.row
-    s.title(0, f"{a.agent} · {view.week}")
+    s.title(0, f"{a.label} · {view.week}")
     _banner(s, 1, T, masked)
     s.header(2, 0, [T.ui.figure, T.ui.value, T.ui.target, T.ui.previous_week, T.ui.change])
     row = 3
