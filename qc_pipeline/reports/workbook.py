@@ -186,29 +186,20 @@ def _flag_header(T: Labels) -> list[str]:
 # The flag list's columns, as held in ``Details.flags``, in sheet order.
 _FLAG_FIELDS = ("session_score", "session_id", "sent_at", "agent", "role", "rule_id", "category_label",
                 "severity_label", "matched", "message", "explanation")
+# How each of them is written.
+_FLAG_CELLS = {"session_score": SCORE, "sent_at": "moment", "message": "wrap", "explanation": "wrap",
+               **{c: "text" for c in ("session_id", "agent", "role", "rule_id", "category_label", "severity_label",
+                                      "matched")}}
 
 
 def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, total: int, T: Labels, list_name: str) -> None:
     s.header(0, 0, _flag_header(T))
     shown = flags.head(min(limits.SHEET_FLAGS, limits.EXCEL_MAX_ROWS - 2))
-    row = 1
-    speakers: dict[str, str] = {}
-    for values in shown.select(_FLAG_FIELDS).iter_rows():
-        score, session, sent_at, agent, role, rule, category, severity, matched, message, explanation = values
-        s.number(row, 0, score, SCORE)
-        s.text(row, 1, session)
-        s.moment(row, 2, sent_at)
-        s.text(row, 3, agent)
-        if role not in speakers:
-            speakers[role] = T.of("speaker", role)
-        s.text(row, 4, speakers[role])
-        s.text(row, 5, rule)
-        s.text(row, 6, category)
-        s.text(row, 7, severity)
-        s.text(row, 8, matched)
-        s.wide_text(row, 9, message)
-        s.wide_text(row, 10, explanation)
-        row += 1
+    roles = shown["role"].drop_nulls().unique().to_list()
+    cells = shown.select(_FLAG_FIELDS).with_columns(
+        pl.col("role").replace_strict({r: T.of("speaker", r) for r in roles}, default=None, return_dtype=pl.String))
+    s.table(1, cells, _FLAG_CELLS)
+    row = 1 + shown.height
     if total > shown.height:
         s.title(row, T.ui.rows_shown.format(shown=shown.height, total=total, file=list_name), "note")
     s.finish(freeze_row=1, freeze_col=0)
@@ -225,17 +216,8 @@ def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels) -> None:
     header row at the top and an autofilter over the table: a supervisor filters by kind, agent or status."""
     s.header(0, 0, sheet_header(T))
     shown = frame.head(limits.EXCEL_MAX_ROWS - 1)
-    for r_index, row in enumerate(shown.iter_rows(), start=1):
-        for c_index, (column, value) in enumerate(zip(SHEET_COLUMNS, row)):
-            how = _STANDARD_CELLS.get(column)
-            if how == "moment":
-                s.moment(r_index, c_index, value)
-            elif how is not None:
-                s.number(r_index, c_index, value, how)
-            elif column == "text":
-                s.wide_text(r_index, c_index, value)
-            else:
-                s.text(r_index, c_index, value)
+    s.table(1, shown.select(SHEET_COLUMNS),
+            {c: _STANDARD_CELLS.get(c, "wrap" if c == "text" else "text") for c in SHEET_COLUMNS})
     s.finish(freeze_row=1, freeze_col=0)
     s.ws.autofilter(0, 0, max(shown.height, 1), len(SHEET_COLUMNS) - 1)
 

@@ -104,6 +104,54 @@ class SheetWriter:
             self.ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.f["date"])
             self._width(col, 10)
 
+    def table(self, first_row: int, frame: pl.DataFrame, kinds: dict[str, str]) -> None:
+        """``frame`` from ``first_row`` down, its columns from column 0, each written as ``kinds`` says:
+        "text", "wrap" (wide text), "moment" or a figure kind: the cells ``text``, ``wide_text``, ``moment``
+        and ``number`` write, with the neutralising, scaling and column widths worked out a column at a
+        time in polars, so a long sheet is a row loop over xlsxwriter and nothing else (constant-memory
+        mode writes row by row)."""
+        columns = [self._column(c, frame[name], kinds[name]) for c, name in enumerate(frame.columns)]
+        writers = [write for write, _, _ in columns]
+        blanks = [blank for _, _, blank in columns]
+        write_blank = self.ws.write_blank
+        for r_index, values in enumerate(zip(*(values for _, values, _ in columns)), start=first_row):
+            for c_index, value in enumerate(values):
+                if value is not None:
+                    writers[c_index](r_index, c_index, value)
+                elif blanks[c_index] is not None:
+                    write_blank(r_index, c_index, None, blanks[c_index])
+
+    def _column(self, col: int, series: pl.Series, kind: str):
+        """(write, values, blank format) of one column of ``table``; None values are blank cells."""
+        ws = self.ws
+        if kind in ("text", "wrap"):
+            fmt = self.f["wrap"] if kind == "wrap" else None
+            if kind == "wrap":
+                self.wrap_cols.add(col)
+            text = neutralise_expr(pl.col("v").cast(pl.String)).str.slice(0, EXCEL_MAX_TEXT)
+            shown = pl.DataFrame({"v": series}).select(
+                pl.when(text == "").then(None).otherwise(text).alias("v"))["v"]
+            widths = shown.str.split("\n").list.eval(
+                (pl.element().str.len_chars() + pl.element().str.len_bytes()) // 2).list.max()
+            if widths.max() is not None:
+                self._width(col, int(widths.max()))
+            return (lambda r, c, v: ws.write_string(r, c, v, fmt)), shown.to_list(), fmt
+        if kind == "moment":
+            is_date = series.dtype == pl.Date
+            fmt = self.f["date" if is_date else "datetime"]
+            if series.null_count() < len(series):
+                self._width(col, 10 if is_date else 19)
+            values = series.cast(pl.Datetime("us")) if is_date else series
+            return (lambda r, c, v: ws.write_datetime(r, c, v, fmt)), values.to_list(), None
+        fmt = self.f[kind]
+        numbers = series.cast(pl.Float64) / 100 if kind == PCT else series.cast(pl.Float64)
+        if numbers.null_count():
+            self._width(col, 4)
+        if numbers.null_count() < len(numbers):
+            extra = 3 if kind in (SECONDS, MONEY) else 0
+            self._width(col, max(len(f"{v:,.2f}") for v in (numbers.min(), numbers.max())) + extra)
+        return (lambda r, c, v: ws.write_number(r, c, v, fmt)), numbers.to_list(), fmt
+
     def finish(self, freeze_row: int | None = None, freeze_col: int = 0) -> None:
         for col, width in sorted(self.widths.items()):
             if col in self.wrap_cols:
