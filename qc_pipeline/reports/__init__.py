@@ -22,7 +22,7 @@ from qc_pipeline.reports.data import load_week
 from qc_pipeline.reports.detail import build_details
 from qc_pipeline.reports.explanations import rule_explanations
 from qc_pipeline.reports import drill, drill_pages
-from qc_pipeline.reports.html import render_agent, render_list, render_summary
+from qc_pipeline.reports.html import SessionBodies, render_agent, render_list, render_summary
 from qc_pipeline.reports.labels import LANGS, Labels
 from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import account, account_sql, agent_file_names
@@ -126,14 +126,15 @@ def write_reports(
     with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
         with _phase("html"):
             written = [_write_text(stage / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
+            bodies = SessionBodies(T)
             for view in agents:
                 html = render_agent(view, T, bands, mask, stamp, data.versions, lists,
-                                    trends.get((view.row.shop, view.row.agent)))
+                                    trends.get((view.row.shop, view.row.agent)), bodies)
                 written.append(_write_text(stage / "agents" / view.row.file_name, html))
             for page in list_pages:
                 where = (stage / drill.FOLDER / page.name / page.agent_file if page.agent
                          else stage / drill.FOLDER / f"{page.name}.html")
-                written.append(_write_text(where, render_list(page, T, mask, stamp, data.versions, week, lists)))
+                written.append(_write_text(where, render_list(page, T, mask, stamp, data.versions, week, lists, bodies)))
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
             written.append(write_csv(details.flags, stage / FLAGS_CSV))

@@ -5,6 +5,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from qc_pipeline.reports import charts, drill, limits
 from qc_pipeline.reports.figures import data_value, fmt
@@ -34,10 +35,29 @@ def environment() -> Environment:
     return env
 
 
-def _common(T: Labels, week: str, masked: bool, generated_at: str, meta: dict) -> dict:
+class SessionBodies:
+    """Each session's transcript block (``_macros.html`` session_body) rendered once for a pack: a session
+    is shown on its agent's page and on every list page that holds it, in the same words."""
+
+    def __init__(self, T: Labels):
+        self.T = T
+        self._macros = environment().get_template("_macros.html").make_module(
+            {"T": T, "fmt": lambda kind, value: fmt(kind, value, T)})
+        self._done: dict[str, Markup] = {}
+
+    def __call__(self, session) -> Markup:
+        body = self._done.get(session.session_id)
+        if body is None:
+            body = self._done[session.session_id] = Markup(self._macros.session_body(session))
+        return body
+
+
+def _common(T: Labels, week: str, masked: bool, generated_at: str, meta: dict,
+            bodies: SessionBodies | None = None) -> dict:
     return {
         "T": T, "week": week, "masked": masked, "generated_at": generated_at, "meta": meta,
         "fmt": lambda kind, value: fmt(kind, value, T),
+        "session_body_of": bodies if bodies is not None and bodies.T is T else SessionBodies(T),
     }
 
 
@@ -53,8 +73,9 @@ def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str
 
 
 def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, generated_at: str, meta: dict,
-                 lists: dict[str, str], trend: list[dict] | None = None) -> str:
-    """`trend`: the agent's last four weeks (reports/agent_trend.py), shown when given."""
+                 lists: dict[str, str], trend: list[dict] | None = None, bodies: SessionBodies | None = None) -> str:
+    """`trend`: the agent's last four weeks (reports/agent_trend.py), shown when given; `bodies`: the pack's
+    rendered transcripts, shared with its other pages."""
     return environment().get_template("agent.html").render(
         view=view,
         trend=trend or [],
@@ -67,14 +88,15 @@ def render_agent(view: AgentView, T: Labels, bands: list[dict], masked: bool, ge
         worst_href="../" + quote(drill.agent_href(drill.WORST, view.row.file_name)),
         reading_lists={kind: quote(drill.agent_href(name, view.row.file_name))
                        for kind, name in READING_LISTS.items() if view.has_list(name)},
-        **_common(T, view.week, masked, generated_at, meta),
+        **_common(T, view.week, masked, generated_at, meta, bodies),
     )
 
 
-def render_list(page, T: Labels, masked: bool, generated_at: str, meta: dict, week: str, lists: dict[str, str]) -> str:
+def render_list(page, T: Labels, masked: bool, generated_at: str, meta: dict, week: str, lists: dict[str, str],
+                bodies: SessionBodies | None = None) -> str:
     """A drill-down page (reports/drill_pages.py): the team's at lists/<list>.html, an agent's at
     lists/<list>/<agent>.html."""
     return environment().get_template("list.html").render(
         page=page, root="../" if page.agent is None else "../../", lists=lists,
-        **_common(T, week, masked, generated_at, meta),
+        **_common(T, week, masked, generated_at, meta, bodies),
     )
