@@ -161,11 +161,11 @@ def _cases_by_agent(con: duckdb.DuckDBPyConnection, week: str, lang: str, folder
     rows = con.execute(f"SELECT case_id, kind, category, {account_sql()} AS account, session_id, score FROM cases "
                        "WHERE week = ? AND agent IS NOT NULL ORDER BY account, kind DESC, rank", [week]).fetchall()
     out: dict[str, list[dict]] = {}
-    for case_id, kind, cat, agent, session_id, score in rows:
+    for case_id, kind, cat, key, session_id, score in rows:
         page = folder / f"{case_id}.html"
         if not page.is_file() or f'data-session="{session_id}"' not in page.read_text(encoding="utf-8"):
             continue
-        out.setdefault(agent, []).append({"case_id": case_id, "kind": kind, "category": category(cat, lang),
+        out.setdefault(key, []).append({"case_id": case_id, "kind": kind, "category": category(cat, lang),
                                           "session_id": session_id, "score": score,
                                           "href": f"../cases/{case_id}.html"})
     return out

@@ -89,14 +89,14 @@ def load_week(con: duckdb.DuckDBPyConnection, week: str, targets: set[int] = fro
         ).fetchall()
     }
     # Why each auto-failed session failed: the critical flags on the agents' messages in it (scoring/sessions.py).
-    for agent, rule, n in con.execute(
+    for key, rule, n in con.execute(
         f"""SELECT {account_sql('s.shop', 's.agent')} AS account, f.rule_id, count(DISTINCT s.session_id) AS n
            FROM session_scores s JOIN flags f ON f.session_id = s.session_id
            WHERE s.week = ? AND s.auto_failed AND s.agent IS NOT NULL AND f.role = 'agent' AND f.severity = 'critical'
            GROUP BY ALL ORDER BY account, n DESC, f.rule_id""",
         [week],
     ).fetchall():
-        data.auto_fail_rules.setdefault(agent, []).append((rule, n))
+        data.auto_fail_rules.setdefault(key, []).append((rule, n))
     return data
 
 
@@ -104,7 +104,7 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
     # Bucket i holds answered first waits in (edges[i-1], edges[i]] (bucket 0 from 0), the last one above all.
     bucket = " ".join(f"WHEN wait_seconds <= $e{i} THEN {i}" for i in range(len(data.edges)))
     edges = {f"e{i}": float(e) for i, e in enumerate(data.edges)}
-    for agent, bucket, unanswered, n in con.execute(
+    for key, bucket, unanswered, n in con.execute(
         f"""SELECT {account_sql()} AS account, CASE WHEN unanswered OR wait_seconds IS NULL THEN NULL {bucket}
                                ELSE {len(data.edges)} END AS bucket,
                    unanswered, count(*)
@@ -113,9 +113,9 @@ def _load_rounds(con: duckdb.DuckDBPyConnection, data: WeekData) -> None:
         {"week": data.week, **edges},
     ).fetchall():
         if unanswered:
-            data.first_unanswered[agent] = data.first_unanswered.get(agent, 0) + n
+            data.first_unanswered[key] = data.first_unanswered.get(key, 0) + n
         elif bucket is not None:
-            data.first_buckets.setdefault(agent, {})[bucket] = n
+            data.first_buckets.setdefault(key, {})[bucket] = n
     for r in _rows(
         con,
         f"""SELECT {account_sql()} AS account, CAST(started_at AS DATE) AS day,

@@ -41,13 +41,15 @@ class SessionBodies:
 
     def __init__(self, T: Labels):
         self.T = T
-        self._macros = environment().get_template("_macros.html").make_module(
-            {"T": T, "fmt": lambda kind, value: fmt(kind, value, T)})
+        self._macros = None   # made at the first session: the summary shows none
         self._done: dict[str, Markup] = {}
 
     def __call__(self, session) -> Markup:
         body = self._done.get(session.session_id)
         if body is None:
+            if self._macros is None:
+                self._macros = environment().get_template("_macros.html").make_module(
+                    {"T": self.T, "fmt": lambda kind, value: fmt(kind, value, self.T)})
             body = self._done[session.session_id] = Markup(self._macros.session_body(session))
         return body
 
@@ -57,7 +59,7 @@ def _common(T: Labels, week: str, masked: bool, generated_at: str, meta: dict,
     return {
         "T": T, "week": week, "masked": masked, "generated_at": generated_at, "meta": meta,
         "fmt": lambda kind, value: fmt(kind, value, T),
-        "session_body_of": bodies if bodies is not None and bodies.T is T else SessionBodies(T),
+        "session_body_of": bodies if bodies is not None else SessionBodies(T),
     }
 
 

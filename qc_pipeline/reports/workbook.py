@@ -197,7 +197,8 @@ def _flags_sheet(s: SheetWriter, flags: pl.DataFrame, total: int, T: Labels, lis
     shown = flags.head(min(limits.SHEET_FLAGS, limits.EXCEL_MAX_ROWS - 2))
     roles = shown["role"].drop_nulls().unique().to_list()
     cells = shown.select(_FLAG_FIELDS).with_columns(
-        pl.col("role").replace_strict({r: T.of("speaker", r) for r in roles}, default=None, return_dtype=pl.String))
+        pl.col("role").replace_strict({r: T.of("speaker", r) for r in roles}, default=None, return_dtype=pl.String)
+        .fill_null(T.of("speaker", None)))
     s.table(1, cells, _FLAG_CELLS)
     row = 1 + shown.height
     if total > shown.height:
