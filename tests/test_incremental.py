@@ -314,3 +314,33 @@ def test_new_input_and_new_rules_in_one_run_equal_a_full_rebuild(source, tmp_pat
     rebuild(con, config, rules, card, force=True)
     _assert_equal(after, _tables(con))
     con.close()
+
+
+def test_batches_keep_under_the_limit_and_give_the_same_tables(source, tmp_path, monkeypatch):
+    """Shops are derived a batch at a time. A batch stops before the shop that would take it past
+    BATCH_MESSAGES (only a shop that alone holds more makes a larger one), every shop is in exactly one
+    batch, and the tables do not depend on how the shops were cut into batches."""
+    import importlib
+
+    rebuild_module = importlib.import_module("qc_pipeline.conductor.rebuild")
+    chat_files, order_files = _files(source, tmp_path, seed=11)
+    whole = _load(tmp_path / "one_batch.duckdb", [chat_files + order_files], set(order_files), source[2])
+
+    con = open_warehouse(tmp_path / "one_batch.duckdb")
+    try:
+        sizes = dict(con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall())
+        targets = pl.DataFrame({"shop": sorted(sizes)})
+        limit = max(sizes.values()) + min(sizes.values()) - 1     # no two shops fit together
+        monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", limit)
+        cut = rebuild_module._batches(con, targets, load_config())
+        monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", 10 ** 9)
+        together = rebuild_module._batches(con, targets, load_config())
+    finally:
+        con.close()
+    assert len(sizes) >= 2
+    assert [shops for _, shops in cut] == [[s] for s in sorted(sizes)]
+    assert [shops for _, shops in together] == [sorted(sizes)]
+
+    monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", limit)
+    batched = _load(tmp_path / "batched.duckdb", [chat_files + order_files], set(order_files), source[2])
+    _assert_equal(batched, whole)

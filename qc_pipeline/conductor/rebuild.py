@@ -118,11 +118,14 @@ def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Conf
     for settings, shops in by_settings.values():
         current, size = [], 0
         for shop in shops:
-            current.append(shop)
-            size += sizes.get(shop, 0)
-            if size >= BATCH_MESSAGES:
+            # A shop that would take the batch past the limit starts the next one, so a batch holds at
+            # most BATCH_MESSAGES unless one shop alone holds more (two 499,000-message shops were one
+            # batch of nearly twice the limit, and the peak memory of the run).
+            if current and size + sizes.get(shop, 0) > BATCH_MESSAGES:
                 batches.append((settings, current))
                 current, size = [], 0
+            current.append(shop)
+            size += sizes.get(shop, 0)
         if current:
             batches.append((settings, current))
     return batches
@@ -246,6 +249,7 @@ def _derive_batch(con, settings: Config, shops: list[str], targets: pl.DataFrame
     clock.lap("read")
     tables = buyer_tables(inputs["messages"], inputs["texts"], inputs["orders"], roster, inputs["chat_buyers"],
                           settings, ruleset, scorecard, latest, inputs["remark_versions"])
+    del inputs
     clock.lap("derive")
     for _ in range(MAX_WIDENINGS):
         # A session that reaches into a target week has its own row in the week it started: that week
@@ -315,6 +319,9 @@ def rebuild(
                 _replace(con, report, name, rows, touched, None)
             clock.lap("weekly")
             _account(report, tables, weekly, full, partial, roster)
+            # Let go of this batch's frames before the next batch is read: bound to these names they
+            # stayed alive through the next batch's derive and added to its peak.
+            del tables, weekly
         if batches:
             # New messages move a shop's latest message, which turns its unanswered promises past due
             # from open to broken in every week, not only in the targets (agent_week does not count them).
