@@ -59,7 +59,8 @@ def test_writes_every_report_file(reports, warehouse):
                   "follow_missed": round(later * (1 - (row["follow_within_target_pct"] or 100) / 100))}
         lists |= {(name, row["agent"]) for name, n in counts.items() if n}
     assert names == sorted([
-        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv", "stale_auto_replies.csv",
+        "summary.html", "summary.md", f"qc-{WEEK}.xlsx", "sessions.parquet", "flags.csv", "standard.csv",
+        "stale_auto_replies.csv",
         "agents/星河服饰旗舰店_小雅.html", "agents/星河服饰旗舰店_阿杰.html", "agents/星河服饰旗舰店_小美.html",
         *(f"lists/{name}/{files[agent]}" for name, agent in lists),
         *(f"lists/{name}.html" for name in {n for n, _ in lists} - {"worst"}),
@@ -346,7 +347,7 @@ def test_reports_without_a_loadable_rule_set(warehouse, tmp_path, monkeypatch):
     broken.load_ruleset = load_ruleset
     monkeypatch.setitem(sys.modules, "qc_pipeline.rules", broken)
     paths = write_reports(warehouse.con, WEEK, tmp_path, generated_at=GENERATED)
-    assert len([p for p in paths if p.relative_to(tmp_path / WEEK).parts[0] != "lists"]) == 9
+    assert len([p for p in paths if p.relative_to(tmp_path / WEEK).parts[0] != "lists"]) == 10
 
 
 def test_stale_agent_pages_are_removed(warehouse, tmp_path):

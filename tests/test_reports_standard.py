@@ -494,3 +494,46 @@ def test_an_agent_with_more_broken_promises_than_shown_gets_the_first_and_a_poin
     assert len(listed) == 2
     assert list(Standard(page).promises) == [listed[0][0]]
     assert "显示 1 个，共 2 个" in page and f"qc-{WEEK}.xlsx" in page
+
+
+def _standard_csv(folder: Path) -> list[dict]:
+    import csv
+
+    with open(folder / "standard.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _sheet_rows(folder: Path) -> tuple[list, list[tuple]]:
+    ws = openpyxl.load_workbook(folder / f"qc-{WEEK}.xlsx")["服务规范"]
+    rows = list(ws.iter_rows(values_only=True))
+    return list(rows[0]), rows[1:]
+
+
+def test_standard_csv_lists_every_row_of_the_sheet_neutralised_and_masked(built):
+    con, folder = built
+    listed = _standard_csv(folder)
+    head, body = _sheet_rows(folder)
+    ref, kind = head.index("消息/会话"), head.index("类型")
+    assert [(r["ref"], r["kind"]) for r in listed] == [(row[ref], row[kind]) for row in body]
+    assert len(listed) == 3 + 1 + 2 + 2
+    hostile = sorted(r["text"] for r in listed if "HYPERLINK" in r["text"])
+    assert hostile == sorted(["'" + mask_text(HOSTILE_PROMISE, [NICK]), "'" + mask_text(HOSTILE_REMARK, ["d1"])])
+    assert all(r["buyer"] != NICK for r in listed) and mask_nick(NICK) in {r["buyer"] for r in listed}
+
+
+def test_a_sheet_over_its_limit_shows_what_needs_attention_first_and_points_to_standard_csv(built, tmp_path,
+                                                                                           monkeypatch):
+    con, _ = built
+    monkeypatch.setattr(limits, "SHEET_STANDARD", 3)
+    write_reports(con, WEEK, tmp_path, generated_at=GENERATED)
+    folder = tmp_path / WEEK
+    listed = _standard_csv(folder)
+    head, body = _sheet_rows(folder)
+    ref, status, kind = head.index("消息/会话"), head.index("状态"), head.index("类型")
+    rows, note = [r for r in body if r[ref] is not None], [r[0] for r in body if r[ref] is None]
+    # broken and late promises, buyers left at a shift's end and remarks, in the list's order
+    needs = [r for r in listed if r["status"] in ("未兑现", "逾期答复", "未回复") or r["kind"] == "订单备注"]
+    assert len(listed) == 8 and len(needs) == 4
+    assert [(r[ref], r[status]) for r in rows] == [(r["ref"], r["status"]) for r in needs[:3]]
+    assert note == ["仅列出前 3 行，共 8 行；完整列表见 standard.csv。"]
+    assert {r[kind] for r in rows} == {"查询承诺", "订单备注"}

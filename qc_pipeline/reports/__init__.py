@@ -1,7 +1,8 @@
 """Weekly reports: what QC specialists, supervisors and the team open each week.
 
 ``write_reports`` leaves in ``<out_dir>/<week>/``: ``summary.html`` (team), ``agents/<agent>.html`` (one per
-agent), ``sessions.parquet`` and ``flags.csv`` (the week's full lists), ``qc-<week>.xlsx`` and ``summary.md``.
+agent), ``sessions.parquet``, ``flags.csv`` and ``standard.csv`` (the week's full lists), ``qc-<week>.xlsx`` and
+``summary.md``.
 Every figure is read from the warehouse as stored. The work grows with the number of agents: sessions
 are aggregated, ranked and limited in SQL, and text is masked column-wise.
 """
@@ -28,7 +29,7 @@ from qc_pipeline.reports.markdown import render_markdown
 from qc_pipeline.reports.naming import account, account_sql, agent_file_names
 from qc_pipeline.reports.views import agent_views, summary_view
 from qc_pipeline.reports.staging import is_staging, staged_folder
-from qc_pipeline.reports.standard import build_standard
+from qc_pipeline.reports.standard import SHEET_COLUMNS, build_standard
 from qc_pipeline.reports.weekly_tables import (AGENT_WEEK_CSV, STALE_AUTO_REPLIES_CSV, agent_week_frame,
                                                stale_auto_replies_frame, write_csv, write_parquet)
 from qc_pipeline.reports.workbook import write_workbook
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SESSIONS_LIST = "sessions.parquet"
 FLAGS_CSV = "flags.csv"
+STANDARD_CSV = "standard.csv"
 
 __all__ = ["write_reports"]
 
@@ -62,8 +64,8 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def _pack_names(week: str, agent_week: bool) -> set[str]:
-    names = {"summary.html", "agents", drill.FOLDER, SESSIONS_LIST, FLAGS_CSV, f"qc-{week}.xlsx", "summary.md",
-             STALE_AUTO_REPLIES_CSV}
+    names = {"summary.html", "agents", drill.FOLDER, SESSIONS_LIST, FLAGS_CSV, STANDARD_CSV, f"qc-{week}.xlsx",
+             "summary.md", STALE_AUTO_REPLIES_CSV}
     return names | {AGENT_WEEK_CSV} if agent_week else names
 
 
@@ -120,7 +122,7 @@ def write_reports(
             view.standard = summary.standard.by_agent.get(view.row.account)
         trends = agent_trends(data.history, week, T)
 
-    lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV}
+    lists = {"sessions": SESSIONS_LIST, "flags": FLAGS_CSV, "standard": STANDARD_CSV}
     week_rows = agent_week_frame(con, week)
     owned = _pack_names(week, agent_week)
     with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
@@ -138,6 +140,7 @@ def write_reports(
         with _phase("lists"):
             written.append(write_parquet(details.session_list, stage / SESSIONS_LIST))
             written.append(write_csv(details.flags, stage / FLAGS_CSV))
+            written.append(write_csv(summary.standard.sheet.select(SHEET_COLUMNS), stage / STANDARD_CSV))
             written.append(write_csv(stale_auto_replies_frame(con, week, mask), stage / STALE_AUTO_REPLIES_CSV))
         with _phase("workbook"):
             targets = {role: (config.target_seconds(role, True), config.target_seconds(role, False))

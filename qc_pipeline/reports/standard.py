@@ -96,7 +96,7 @@ class TeamStandard:
     chased: list[dict]                # payment_reminders rows with reminding_agents > 1
     stale: list[dict]                 # per shop and text, first and last time seen (masked)
     remarks: list[dict]               # malformed and overwritten remarks (masked), ``limits.STANDARD_REMARKS``
-    sheet: pl.DataFrame               # the 服务规范 sheet's rows
+    sheet: pl.DataFrame               # every row of the 服务规范 list (standard.csv), SHEET_COLUMNS + ATTENTION
     by_agent: dict[str, AgentStandard] = field(default_factory=dict)  # naming.account -> its figures
 
 
@@ -352,9 +352,15 @@ def _promise_items(con: duckdb.DuckDBPyConnection, shown: pl.DataFrame, T: Label
     return out
 
 
-# The 服务规范 sheet: one row per promise, handover and reminded order of the week, in these columns.
+# The 服务规范 list: one row per promise, handover, reminded order and malformed or overwritten remark of the
+# week, in these columns. standard.csv holds every row; the sheet the first ``limits.SHEET_STANDARD``
+# (``sheet_shown``).
 SHEET_COLUMNS = ("kind", "shop", "agent", "buyer", "status", "at", "deadline", "done_at", "done_by", "wait_s",
                  "paid_at", "amount", "reminders", "reminding_agents", "text", "ref")
+# A row a supervisor has to act on: a broken or late promise, a buyer left unanswered at a shift's end, a
+# remark that breaks the format or was overwritten. A sheet too long to hold them all shows these first.
+ATTENTION = "_attention"
+ATTENTION_STATUSES = ("broken", "late", "unanswered")
 _SHEET_SCHEMA = {
     "kind": pl.String, "shop": pl.String, "agent": pl.String, "buyer": pl.String, "status": pl.String,
     "at": pl.Datetime("us"), "deadline": pl.Datetime("us"), "done_at": pl.Datetime("us"), "done_by": pl.String,
@@ -369,21 +375,23 @@ def _sheet_rows(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.Da
     text = promises.select("text", "buyer")
     if mask:
         text = masking.mask_column(text, "text", nick="buyer")
+    attention = pl.col("status").is_in(ATTENTION_STATUSES).fill_null(False).alias(ATTENTION)
     parts = [
         promises.with_columns(text["text"].alias("text")).select(
-            pl.lit(status["promise"]).alias("kind"), "shop", "agent", "buyer",
+            pl.lit(status["promise"]).alias("kind"), "shop", "agent", "buyer", attention,
             pl.col("status").replace_strict(status, default=pl.col("status")).alias("status"),
             pl.col("promised_at").alias("at"), pl.col("due").alias("deadline"), pl.col("kept_at").alias("done_at"),
             pl.col("kept_by").alias("done_by"), pl.col("keep_seconds").alias("wait_s"),
             pl.col("text").fill_null(""), pl.col("msg_id").alias("ref")),
         handovers.select(
-            pl.lit(status["handover"]).alias("kind"), "shop", pl.col("left_by").alias("agent"), "buyer",
+            pl.lit(status["handover"]).alias("kind"), "shop", pl.col("left_by").alias("agent"), "buyer", attention,
             pl.col("status").replace_strict(status, default=pl.col("status")).alias("status"),
             pl.col("started_at").alias("at"), pl.col("shift_ended_at").alias("deadline"),
             pl.col("answered_at").alias("done_at"), pl.col("answered_by").alias("done_by"),
             pl.col("wait_after_shift_start_s").alias("wait_s"), pl.col("session_id").alias("ref")),
         reminded.select(
             pl.lit(status["reminder"]).alias("kind"), "shop", pl.col("reminded_by").alias("agent"), "buyer",
+            pl.lit(False).alias(ATTENTION),
             pl.col("outcome").replace_strict(status, default=pl.col("outcome")).alias("status"), pl.col("created_at").alias("at"),
             pl.col("close_deadline").alias("deadline"), pl.col("reminded_at").alias("done_at"),
             pl.col("reminded_by").alias("done_by"), "paid_at", pl.col("amount").cast(pl.Float64),
@@ -396,14 +404,24 @@ def _sheet_rows(promises: pl.DataFrame, handovers: pl.DataFrame, reminded: pl.Da
               "buyer": r["_buyer"], "status": r["problem_label"] or status["overwritten"],
               # a remark without a readable time is placed at its order's creation
               "at": r["written_at"] or r["created_at"], "done_at": r["overwritten_at"], "done_by": r["overwritten_by"],
-              "text": r["line"], "ref": r["order_id"]} for r in remarks],
-            schema={c: _SHEET_SCHEMA[c] for c in ("kind", "shop", "agent", "buyer", "status", "at", "done_at",
-                                                  "done_by", "text", "ref")}))
+              "text": r["line"], "ref": r["order_id"], ATTENTION: True} for r in remarks],
+            schema={**{c: _SHEET_SCHEMA[c] for c in ("kind", "shop", "agent", "buyer", "status", "at", "done_at",
+                                                     "done_by", "text", "ref")}, ATTENTION: pl.Boolean}))
     filled = []
     for part in parts:
         missing = [pl.lit(None, dtype=t).alias(c) for c, t in _SHEET_SCHEMA.items() if c not in part.columns]
-        filled.append(part.with_columns(missing).select(list(SHEET_COLUMNS)).cast(_SHEET_SCHEMA))
+        filled.append(part.with_columns(missing).select(*SHEET_COLUMNS, ATTENTION)
+                      .cast({**_SHEET_SCHEMA, ATTENTION: pl.Boolean}))
     return _masked_buyer(pl.concat(filled), mask)
+
+
+def sheet_shown(rows: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """The rows the 服务规范 sheet shows: all of them, in their order, when they fit in ``limit``; else the
+    rows that need attention first (each group in its order), cut at ``limit``. standard.csv has them all."""
+    if rows.height <= limit:
+        return rows
+    return rows.with_row_index("_order").sort(
+        [pl.col(ATTENTION), pl.col("_order")], descending=[True, False]).head(limit).drop("_order")
 
 
 def sheet_header(T: Labels) -> list[str]:

@@ -18,7 +18,7 @@ from qc_pipeline.reports.figures import COUNT, FIGURES, MONEY, PCT, RATE, SCORE,
 from qc_pipeline.reports.labels import Labels
 from qc_pipeline.reports.naming import agent_sheet_names
 from qc_pipeline.reports.detail import SessionView
-from qc_pipeline.reports.standard import SHEET_COLUMNS, sheet_header
+from qc_pipeline.reports.standard import SHEET_COLUMNS, sheet_header, sheet_shown
 from qc_pipeline.reports.views import AgentView, SummaryView
 from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
 from qc_pipeline.store.schema import FLAG_CATEGORIES
@@ -63,7 +63,7 @@ def write_workbook(
     _trend_sheet(SheetWriter(wb, T.ui.trend_sheet, f), summary, T)
     _flags_sheet(SheetWriter(wb, T.ui.flags_sheet, f), flags, flags_total, T, lists.get("flags", ""))
     if summary.standard is not None:
-        _standard_sheet(SheetWriter(wb, T.standard.sheet, f), summary.standard.sheet, T)
+        _standard_sheet(SheetWriter(wb, T.standard.sheet, f), summary.standard.sheet, T, lists.get("standard", ""))
     for view in sorted(agents, key=lambda a: (a.row.rank, a.row.account)):
         _agent_sheet(SheetWriter(wb, sheet_names[view.row.account], f), view, T, masked, lists)
     wb.close()
@@ -212,13 +212,18 @@ _STANDARD_CELLS = {"at": "moment", "deadline": "moment", "done_at": "moment", "p
                    "wait_s": SECONDS, "amount": MONEY, "reminders": COUNT, "reminding_agents": COUNT}
 
 
-def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels) -> None:
-    """Every promise, handover and reminded order of the week, one row each (masked as the pages are), one
-    header row at the top and an autofilter over the table: a supervisor filters by kind, agent or status."""
+def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels, list_name: str) -> None:
+    """The week's promises, handovers, reminded orders and remarks, one row each (masked as the pages are),
+    one header row at the top and an autofilter over the table: a supervisor filters by kind, agent or
+    status. At most ``limits.SHEET_STANDARD`` rows, those that need attention first, and then a line naming
+    the file that lists them all (standard.csv)."""
     s.header(0, 0, sheet_header(T))
-    shown = frame.head(limits.EXCEL_MAX_ROWS - 1)
+    shown = sheet_shown(frame, min(limits.SHEET_STANDARD, limits.EXCEL_MAX_ROWS - 2))
     s.table(1, shown.select(SHEET_COLUMNS),
             {c: _STANDARD_CELLS.get(c, "wrap" if c == "text" else "text") for c in SHEET_COLUMNS})
+    if frame.height > shown.height:
+        s.title(1 + shown.height, T.ui.rows_shown.format(shown=shown.height, total=frame.height, file=list_name),
+                "note")
     s.finish(freeze_row=1, freeze_col=0)
     s.ws.autofilter(0, 0, max(shown.height, 1), len(SHEET_COLUMNS) - 1)
 
