@@ -330,7 +330,8 @@ def test_batches_keep_under_the_limit_and_give_the_same_tables(source, tmp_path,
     try:
         sizes = dict(con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall())
         targets = pl.DataFrame({"shop": sorted(sizes)})
-        limit = max(sizes.values()) + min(sizes.values()) - 1     # no two shops fit together
+        smallest = sorted(sizes.values())
+        limit = smallest[0] + smallest[1] - 1                      # no two shops fit together
         monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", limit)
         cut = rebuild_module._batches(con, targets, load_config())
         monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", 10 ** 9)

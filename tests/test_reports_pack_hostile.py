@@ -152,7 +152,7 @@ def test_no_output_file_shows_the_form(pack, name):
 def test_every_csv_cell_is_neutralised(pack):
     root, _ = pack
     csvs = [p for p in _outputs(root) if p.suffix == ".csv"]
-    assert {p.name for p in csvs} >= {"agent_week.csv", "flags.csv"}
+    assert {p.name for p in csvs} >= {"agent_week.csv", "flags.csv", "standard.csv"}
     seen_hostile = False
     for path in csvs:
         for row in csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))):

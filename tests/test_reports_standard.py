@@ -21,6 +21,7 @@ from qc_pipeline.config import load_config
 from qc_pipeline.pipeline import rebuild
 from qc_pipeline.reports import limits, write_reports
 from qc_pipeline.reports.masking import mask_nick, mask_text
+from qc_pipeline.reports.standard import SHEET_COLUMNS
 from qc_pipeline.store.partitions import mark_stale
 from qc_pipeline.store.warehouse import open_warehouse
 from tests.builders import A, B, SHOP, load_messages, message_frame
@@ -515,7 +516,7 @@ def test_standard_csv_lists_every_row_of_the_sheet_neutralised_and_masked(built)
     head, body = _sheet_rows(folder)
     ref, kind = head.index("消息/会话"), head.index("类型")
     assert [(r["ref"], r["kind"]) for r in listed] == [(row[ref], row[kind]) for row in body]
-    assert len(listed) == 3 + 1 + 2 + 2
+    assert len(listed) == 3 + 1 + 2 + 2 and list(listed[0]) == list(SHEET_COLUMNS)
     hostile = sorted(r["text"] for r in listed if "HYPERLINK" in r["text"])
     assert hostile == sorted(["'" + mask_text(HOSTILE_PROMISE, [NICK]), "'" + mask_text(HOSTILE_REMARK, ["d1"])])
     assert all(r["buyer"] != NICK for r in listed) and mask_nick(NICK) in {r["buyer"] for r in listed}
@@ -535,5 +536,5 @@ def test_a_sheet_over_its_limit_shows_what_needs_attention_first_and_points_to_s
     needs = [r for r in listed if r["status"] in ("未兑现", "逾期答复", "未回复") or r["kind"] == "订单备注"]
     assert len(listed) == 8 and len(needs) == 4
     assert [(r[ref], r[status]) for r in rows] == [(r["ref"], r["status"]) for r in needs[:3]]
-    assert note == ["仅列出前 3 行，共 8 行；完整列表见 standard.csv。"]
+    assert note == ["列出 3 行（需关注的在前），共 8 行；完整列表见 standard.csv。"]
     assert {r[kind] for r in rows} == {"查询承诺", "订单备注"}

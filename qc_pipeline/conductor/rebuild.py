@@ -106,7 +106,8 @@ def _targets(parts: pl.DataFrame, config: Config, ruleset: RuleSet, scorecard: S
 
 
 def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Config) -> list[tuple[Config, list[str]]]:
-    """Shops grouped by the settings they run on, cut into batches of about BATCH_MESSAGES messages."""
+    """Shops grouped by the settings they run on, cut into batches of at most BATCH_MESSAGES messages
+    (more only when one shop alone holds more)."""
     sizes = dict(
         con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall()
     )

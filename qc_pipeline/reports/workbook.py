@@ -222,8 +222,8 @@ def _standard_sheet(s: SheetWriter, frame: pl.DataFrame, T: Labels, list_name: s
     s.table(1, shown.select(SHEET_COLUMNS),
             {c: _STANDARD_CELLS.get(c, "wrap" if c == "text" else "text") for c in SHEET_COLUMNS})
     if frame.height > shown.height:
-        s.title(1 + shown.height, T.ui.rows_shown.format(shown=shown.height, total=frame.height, file=list_name),
-                "note")
+        s.title(1 + shown.height, T.standard.sheet_rows_shown.format(shown=shown.height, total=frame.height,
+                                                                     file=list_name), "note")
     s.finish(freeze_row=1, freeze_col=0)
     s.ws.autofilter(0, 0, max(shown.height, 1), len(SHEET_COLUMNS) - 1)
 
