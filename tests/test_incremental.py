@@ -328,8 +328,9 @@ def test_batches_keep_under_the_limit_and_give_the_same_tables(source, tmp_path,
 
     con = open_warehouse(tmp_path / "one_batch.duckdb")
     try:
+        # every partition is a target, so a shop's batch holds all its messages
         sizes = dict(con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall())
-        targets = pl.DataFrame({"shop": sorted(sizes)})
+        targets = con.sql("SELECT shop, week FROM partitions ORDER BY shop, week").pl()
         smallest = sorted(sizes.values())
         limit = smallest[0] + smallest[1] - 1                      # no two shops fit together
         monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", limit)
@@ -345,3 +346,25 @@ def test_batches_keep_under_the_limit_and_give_the_same_tables(source, tmp_path,
     monkeypatch.setattr(rebuild_module, "BATCH_MESSAGES", limit)
     batched = _load(tmp_path / "batched.duckdb", [chat_files + order_files], set(order_files), source[2])
     _assert_equal(batched, whole)
+
+
+def test_a_batch_is_sized_by_the_messages_of_its_target_weeks(source, tmp_path):
+    """A new week of a warehouse with a long history is cut into batches by that week's messages, not by
+    each shop's history (which made every shop a batch of its own)."""
+    import importlib
+
+    rebuild_module = importlib.import_module("qc_pipeline.conductor.rebuild")
+    chat_files, order_files = _files(source, tmp_path, seed=13)
+    _load(tmp_path / "qc.duckdb", [chat_files + order_files], set(order_files), source[2])
+    con = open_warehouse(tmp_path / "qc.duckdb")
+    try:
+        ((last,),) = con.execute("SELECT max(week) FROM partitions").fetchall()
+        targets = con.sql("SELECT shop, week FROM partitions WHERE week = ?", params=[last]).pl()
+        want = dict(con.execute("SELECT shop, count(*) FROM messages WHERE strftime(sent_at, '%G-W%V') = ? "
+                                "GROUP BY shop", [last]).fetchall())
+        history = dict(con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall())
+        got = rebuild_module._target_messages(con, targets)
+    finally:
+        con.close()
+    assert got == want and sum(want.values()) > 0
+    assert all(got[shop] < history[shop] for shop in got)
