@@ -353,6 +353,8 @@ def test_a_batch_is_sized_by_the_messages_of_its_target_weeks(source, tmp_path):
     each shop's history (which made every shop a batch of its own)."""
     import importlib
 
+    from qc_pipeline.store.partitions import messages_in_weeks
+
     rebuild_module = importlib.import_module("qc_pipeline.conductor.rebuild")
     chat_files, order_files = _files(source, tmp_path, seed=13)
     _load(tmp_path / "qc.duckdb", [chat_files + order_files], set(order_files), source[2])
@@ -363,7 +365,7 @@ def test_a_batch_is_sized_by_the_messages_of_its_target_weeks(source, tmp_path):
         want = dict(con.execute("SELECT shop, count(*) FROM messages WHERE strftime(sent_at, '%G-W%V') = ? "
                                 "GROUP BY shop", [last]).fetchall())
         history = dict(con.execute("SELECT shop, count(*) FROM messages GROUP BY shop").fetchall())
-        got = rebuild_module._target_messages(con, targets)
+        got = messages_in_weeks(con, rebuild_module._week_bounds(targets))
     finally:
         con.close()
     assert got == want and sum(want.values()) > 0

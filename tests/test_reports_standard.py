@@ -494,7 +494,7 @@ def test_an_agent_with_more_broken_promises_than_shown_gets_the_first_and_a_poin
                          "ORDER BY promised_at, msg_id", [A]).fetchall()
     assert len(listed) == 2
     assert list(Standard(page).promises) == [listed[0][0]]
-    assert "显示 1 个，共 2 个" in page and f"qc-{WEEK}.xlsx" in page
+    assert "显示 1 个，共 2 个" in page and f"qc-{WEEK}.xlsx" in page and "standard.csv" in page
 
 
 def _standard_csv(folder: Path) -> list[dict]:

@@ -108,7 +108,7 @@ def _targets(parts: pl.DataFrame, config: Config, ruleset: RuleSet, scorecard: S
 def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Config) -> list[tuple[Config, list[str]]]:
     """Shops grouped by the settings they run on, cut into batches of at most BATCH_MESSAGES messages of
     their target weeks (more only when one shop alone holds more)."""
-    sizes = _target_messages(con, targets)
+    sizes = store.messages_in_weeks(con, _week_bounds(targets.select("shop", "week").unique()))
     by_settings: dict[str, tuple[Config, list[str]]] = {}
     for shop in targets["shop"].unique().sort().to_list():
         settings = config.for_shop(shop)
@@ -128,21 +128,6 @@ def _batches(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame, config: Conf
         if current:
             batches.append((settings, current))
     return batches
-
-
-def _target_messages(con: duckdb.DuckDBPyConnection, targets: pl.DataFrame) -> dict[str, int]:
-    """Messages per shop in its target weeks: what a batch reads and holds. (Counting a shop's whole
-    history made each shop of a 13-week warehouse a batch of its own for one new week, and the run paid
-    the per-batch reads and writes ten times over.)"""
-    bounds = _week_bounds(targets.select("shop", "week").unique())
-    con.register("_batch_weeks", bounds.to_arrow())
-    try:
-        return dict(con.execute(
-            """SELECT w.shop, count(*) FROM messages m
-               JOIN _batch_weeks w ON m.shop = w.shop AND m.sent_at >= w.lo AND m.sent_at < w.hi
-               GROUP BY w.shop""").fetchall())
-    finally:
-        con.unregister("_batch_weeks")
 
 
 def _week_bounds(frame: pl.DataFrame) -> pl.DataFrame:

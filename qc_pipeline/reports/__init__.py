@@ -127,7 +127,8 @@ def write_reports(
     owned = _pack_names(week, agent_week)
     with staged_folder(folder, lambda name: name in owned or is_staging(name)) as stage:
         with _phase("html"):
-            written = [_write_text(stage / "summary.html", render_summary(summary, T, mask, stamp, data.versions))]
+            written = [_write_text(stage / "summary.html", render_summary(summary, T, mask, stamp, data.versions,
+                                                                                  lists))]
             bodies = SessionBodies(T)
             for view in agents:
                 html = render_agent(view, T, bands, mask, stamp, data.versions, lists,

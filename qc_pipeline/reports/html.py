@@ -63,9 +63,11 @@ def _common(T: Labels, week: str, masked: bool, generated_at: str, meta: dict,
     }
 
 
-def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str, meta: dict) -> str:
+def render_summary(view: SummaryView, T: Labels, masked: bool, generated_at: str, meta: dict,
+                   lists: dict[str, str]) -> str:
     return environment().get_template("summary.html").render(
         view=view,
+        lists=lists,
         band_chart=charts.band_chart(view, T),
         trend_charts=charts.trend_charts(view, T),
         trend_agents=limits.TREND_AGENTS,

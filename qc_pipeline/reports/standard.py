@@ -353,8 +353,8 @@ def _promise_items(con: duckdb.DuckDBPyConnection, shown: pl.DataFrame, T: Label
 
 
 # The 服务规范 list: one row per promise, handover, reminded order and malformed or overwritten remark of the
-# week, in these columns. standard.csv holds every row; the sheet the first ``limits.SHEET_STANDARD``
-# (``sheet_shown``).
+# week, in these columns. standard.csv holds every row; the sheet at most ``limits.SHEET_STANDARD``, those
+# that need attention first (``sheet_shown``).
 SHEET_COLUMNS = ("kind", "shop", "agent", "buyer", "status", "at", "deadline", "done_at", "done_by", "wait_s",
                  "paid_at", "amount", "reminders", "reminding_agents", "text", "ref")
 # A row a supervisor has to act on: a broken or late promise, a buyer left unanswered at a shift's end, a

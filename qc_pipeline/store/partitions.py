@@ -87,6 +87,17 @@ def target_buyers(con: duckdb.DuckDBPyConnection, weeks: pl.DataFrame) -> pl.Dat
     ).pl()
 
 
+def messages_in_weeks(con: duckdb.DuckDBPyConnection, weeks: pl.DataFrame) -> dict[str, int]:
+    """Messages per shop in the given (shop, week, lo, hi) weeks: what a rebuild batch of them reads and
+    holds. (Counting a shop's whole history made each shop of a 13-week warehouse a batch of its own for
+    one new week, and the run paid the per-batch reads and writes ten times over.)"""
+    _weeks = weeks.to_arrow()  # noqa: F841
+    return dict(con.execute(
+        """SELECT w.shop, count(*) FROM messages m
+               JOIN _weeks w ON m.shop = w.shop AND m.sent_at >= w.lo AND m.sent_at < w.hi
+           GROUP BY w.shop""").fetchall())
+
+
 def buyers_near(con: duckdb.DuckDBPyConnection, bands: pl.DataFrame, with_orders: bool) -> pl.DataFrame:
     """The (shop, buyer, week) of `bands` (shop, buyer, week, lo, hi) that have a message, or an order
     created or paid (with_orders), inside [lo, hi)."""
