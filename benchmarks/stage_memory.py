@@ -5,8 +5,10 @@
 Runs `qc run` in this process with its stages wrapped: at each stage's end the process's peak RSS since
 the previous mark is read (VmHWM of /proc/self/status, reset by writing 5 to /proc/self/clear_refs), with
 the user + system CPU seconds and wall seconds it took. The rebuild's own laps (plan, read, derive, write,
-weekly, monthly) are marks too. Prints one line per stage (summed over repeats, peak the largest) and the
-whole run's. The workload: `bench_pipeline.py --keep DIR` writes and keeps one.
+weekly, monthly) are marks too, and so are the steps of the case library and the reports that hold the
+most memory (the session facts, the topic window, the list rows, the list pages rendered, the workbook).
+Prints one line per stage (summed over repeats, peak the largest) and the whole run's. The workload:
+`bench_pipeline.py --keep DIR` writes and keeps one.
 """
 from __future__ import annotations
 
@@ -72,6 +74,16 @@ def install() -> None:
     _wrap(pipeline, "_write_week_cases", "cases")
     _wrap(pipeline, "_write_week_topics", "topics")
     _wrap(quarantine, "write_quarantine", "quarantine")
+    # The steps inside the case library and the reports that hold the most memory, each its own line.
+    import qc_pipeline.cases.build as cases_build
+    import qc_pipeline.reports.detail as detail
+    import qc_pipeline.reports.sessions as sessions
+    _wrap(cases_build, "session_facts", "cases.session_facts")
+    _wrap(pipeline, "_cluster_week", "cases.topic window")
+    _wrap(sessions, "facts", "reports.session facts")
+    _wrap(detail, "_list_rows", "reports.list rows")
+    _wrap(reports, "render_list", "reports.list pages")
+    _wrap(reports, "write_workbook", "reports.workbook")
 
 
 def main() -> int:

@@ -175,10 +175,13 @@ def build_details(
 
 def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: bool) -> pl.DataFrame:
     """The drill-down lists of every agent, plus each agent's worst sessions (all shown with their
-    transcript: the agent page's score table links to them), buyers masked."""
+    transcript: the agent page's score table links to them), buyers masked; in page order (by list, agent
+    and rank: drill_pages reads each page's rows as one run)."""
     rows = pl.concat([drill.list_rows(con, week),
                       worst.select(pl.lit(drill.WORST).alias("list"), "account", "session_id", pl.lit(1, pl.Int64).alias("n"))])
-    facts = every.join(rows.select("session_id").unique(), on="session_id", how="semi")
+    # Only the columns the list rows show: the semi join copies what it keeps of 800,000 sessions.
+    facts = every.select("session_id", *drill.FACT_COLUMNS).join(rows.select("session_id").unique(),
+                                                                  on="session_id", how="semi")
     facts = _shown_nick(facts, "buyer", mask, "buyer")
     ranked = drill.ranked_lists(rows, facts)
     # Sessions scored in another week (rounds past Sunday midnight): the page names that week.
@@ -190,7 +193,7 @@ def _list_rows(con, week: str, every: pl.DataFrame, worst: pl.DataFrame, mask: b
                             "SEMI JOIN qc_report_elsewhere USING (session_id) GROUP BY session_id").pl()
         finally:
             con.unregister("qc_report_elsewhere")
-        return ranked.join(weeks, on="session_id", how="left")
+        return ranked.join(weeks, on="session_id", how="left", maintain_order="left")
     return ranked.with_columns(pl.lit(None, pl.String).alias("scored_week"))
 
 

@@ -92,10 +92,13 @@ def ranked_lists(rows: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     (its rounds run past Sunday midnight) has no facts this week: it is listed, and its transcript is on
     that week's pages."""
     by_count = ~pl.col("list").is_in([WORST] + [n for n, d in LISTS.items() if d.order == "score"])
-    joined = rows.join(facts.select("session_id", *FACT_COLUMNS, pl.lit(True).alias("_known")),
-                       on="session_id", how="left")
-    ordered = joined.with_columns(pl.when(by_count).then(-pl.col("n")).otherwise(0).alias("_most")).sort(
-        ["list", "account", "_most", "score", "session_id"], nulls_last=True)
+    # Put in page order with the sort keys only, then joined to the other facts: a large week's lists hold
+    # over a million rows, and sorting them with every column was a copy of them all.
+    ordered = rows.join(facts.select("session_id", "score", pl.lit(True).alias("_known")), on="session_id",
+                        how="left").with_columns(
+        pl.when(by_count).then(-pl.col("n")).otherwise(0).alias("_most")).sort(
+        ["list", "account", "_most", "score", "session_id"], nulls_last=True).drop("score").join(
+        facts.select("session_id", *FACT_COLUMNS), on="session_id", how="left", maintain_order="left")
     limit = pl.when(pl.col("list") == WORST).then(limits.WORST_SESSIONS_SHOWN).otherwise(limits.LIST_TRANSCRIPTS)
     known_rank = pl.col("_known").fill_null(False).cast(pl.Int64).cum_sum().over(["list", "account"])
     return ordered.with_columns(

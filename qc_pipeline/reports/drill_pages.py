@@ -94,25 +94,34 @@ BATCH_ROWS = 50_000
 def list_pages(details: Details, file_names: dict[str, str], T: Labels) -> Iterator[ListPage]:
     """Every agent's list pages, then the team's (one per list some agent has), rows in page order; made
     one batch of pages at a time as they are written."""
+    # ``list_rows`` is in page order already (drill.ranked_lists): each (list, agent) is a run of rows, by
+    # rank. A batch is a slice of those runs, so the millions of rows of a large week are never sorted or
+    # copied whole (that copy was the reports' largest memory).
     names = pl.DataFrame({"account": list(file_names), "_file": [_href(f) for f in file_names.values()]},
                          schema={"account": pl.String, "_file": pl.String})
-    frame = details.list_rows.join(names, on="account", how="inner").sort("list", "account", "rank")
-    sizes = frame.group_by("list", "account", "_file", maintain_order=True).agg(
+    listed = details.list_rows
+    sizes = listed.group_by("list", "account", maintain_order=True).agg(
         pl.len().alias("rows"), pl.col("n").sum().alias("n"))
-    offset = taken = 0
-    for i, rows in enumerate(sizes["rows"], start=1):
-        taken += rows
+    sizes = sizes.with_columns((pl.col("rows").cum_sum() - pl.col("rows")).alias("_offset")).join(
+        names, on="account", how="inner", maintain_order="left")
+    start = taken = 0
+    for i, (offset, count) in enumerate(sizes.select("_offset", "rows").iter_rows(), start=1):
+        if not taken:
+            start = offset
+        taken += count
         if taken >= BATCH_ROWS or i == sizes.height:
-            yield from _agent_pages(details, file_names, T, frame.slice(offset, taken))
-            offset, taken = offset + taken, 0
+            batch = listed.slice(start, offset + count - start)
+            yield from _agent_pages(details, file_names, T, batch.filter(pl.col("account").is_in(names["account"].implode())))
+            taken = 0
     # The team's page lists the agents, each with its sessions and count and a link to its list: a team's
     # week can hold more sessions than a page should (the agents' lists hold them all).
-    for (name,), part in sizes.filter(pl.col("list") != drill.WORST).group_by(["list"], maintain_order=True):
+    team = sizes.filter(pl.col("list") != drill.WORST).sort("list", "account").drop("_offset")
+    for (name,), part in team.group_by(["list"], maintain_order=True):
         rows, total = int(part["rows"].sum()), int(part["n"].sum())
         agents = part.sort(["n", "account"], descending=[True, False])
         yield ListPage(name, None, None, rows, total, Markup(""), figures=_figures(name, rows, total),
                        agents=[{"agent": a, "href": f"{name}/{f}", "rows": r, "n": n}
-                               for _, a, f, r, n in agents.iter_rows()])
+                               for _, a, r, n, f in agents.iter_rows()])
 
 
 def _agent_pages(details: Details, file_names: dict[str, str], T: Labels, batch: pl.DataFrame) -> Iterator[ListPage]:
