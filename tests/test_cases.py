@@ -195,3 +195,40 @@ def test_a_week_read_in_parts_gives_the_same_cases(fresh, monkeypatch):
     parts = facts.text_facts(fresh, WEEK, load_criteria(None)).sort("session_id")
     assert whole.height > 3 and parts.equals(whole)
     assert build_cases(fresh, WEEK, allow_repeats=True).drop("selected_at").equals(cases)
+
+
+def test_text_facts_of_hand_made_sessions():
+    """Complaint, resolution, thanks after it and a trailing sign-off, read from each session's messages in
+    order; a session without a buyer message and one ending on the buyer's question."""
+    import duckdb
+
+    from qc_pipeline.cases import facts
+    from qc_pipeline.cases.settings import load_criteria
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE sessions (session_id VARCHAR, shop VARCHAR, buyer VARCHAR, started_at TIMESTAMP, "
+                "ended_at TIMESTAMP)")
+    con.execute("CREATE TABLE rounds (session_id VARCHAR, week VARCHAR)")
+    con.execute("CREATE TABLE messages (shop VARCHAR, buyer VARCHAR, sent_at TIMESTAMP, role VARCHAR, text VARCHAR, "
+                "source_path VARCHAR, source_line BIGINT, msg_id VARCHAR)")
+    chats = {
+        "s_a": ["buyer:谢谢在吗", "buyer:衣服坏了要退款", "agent:亲，已为您退款", "buyer:好的谢谢"],
+        "s_b": ["agent:亲，上新了哦"],
+        "s_c": ["buyer:有问题", "agent:您好", "buyer:还有货吗？"],
+    }
+    for sid, lines in chats.items():
+        buyer = f"买家{sid}"
+        con.execute("INSERT INTO sessions VALUES (?, '店', ?, TIMESTAMP '2026-11-16 10:00:00', ?)",
+                    [sid, buyer, f"2026-11-16 10:00:{len(lines) - 1:02d}"])
+        con.execute("INSERT INTO rounds VALUES (?, ?)", [sid, WEEK])
+        for i, line in enumerate(lines):
+            role, text = line.split(":", 1)
+            con.execute("INSERT INTO messages VALUES ('店', ?, ?, ?, ?, 'x.csv', ?, ?)",
+                        [buyer, f"2026-11-16 10:00:{i:02d}", role, text, i, f"{sid}-{i}"])
+    got = {r["session_id"]: r for r in facts.text_facts(con, WEEK, load_criteria(None)).iter_rows(named=True)}
+    assert got["s_a"] == {"session_id": "s_a", "complaint": "坏了", "resolve_phrase": "为您退款",
+                          "thanks_phrase": "谢谢", "any_thanks": "谢谢", "trailing_sign_off": True}
+    assert got["s_b"] == {"session_id": "s_b", "complaint": None, "resolve_phrase": None, "thanks_phrase": None,
+                          "any_thanks": None, "trailing_sign_off": False}
+    assert got["s_c"] == {"session_id": "s_c", "complaint": "有问题", "resolve_phrase": None, "thanks_phrase": None,
+                          "any_thanks": None, "trailing_sign_off": False}
