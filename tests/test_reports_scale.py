@@ -67,6 +67,7 @@ def test_flag_list_holds_every_flag_masked_and_neutralised(warehouse, folder):
         rows = list(csv.DictReader(fh))
     stored = warehouse.con.execute("SELECT rule_id FROM flags WHERE week = ? ORDER BY rule_id", [WEEK]).fetchall()
     assert sorted(r["rule_id"] for r in rows) == [r for (r,) in stored]
+    assert all(r["message"] for r in rows)  # each flag found its message (joined on its id and time)
     text = (folder / "flags.csv").read_text(encoding="utf-8-sig")
     assert PHONE not in text and "13812345678" not in text
     off = next(r for r in rows if r["rule_id"] == "OFF-PLATFORM-001")
