@@ -55,10 +55,25 @@ def _wrap(module, name: str, stage: str) -> None:
     setattr(module, name, wrapped)
 
 
+# (module, function, the line it is charged to): the stages of `qc run`, then the steps inside the case
+# library and the reports that hold the most memory.
+_MARKED = (
+    ("qc_pipeline.pipeline", "ingest_paths", "ingest"),
+    ("qc_pipeline.pipeline", "rebuild", "rebuild.(rest)"),
+    ("qc_pipeline.reports", "write_reports", "reports"),
+    ("qc_pipeline.pipeline", "_write_week_cases", "cases"),
+    ("qc_pipeline.pipeline", "_write_week_topics", "topics"),
+    ("qc_pipeline.reports.quarantine", "write_quarantine", "quarantine"),
+    ("qc_pipeline.cases.build", "session_facts", "cases.session_facts"),
+    ("qc_pipeline.pipeline", "_cluster_week", "cases.topic window"),
+    ("qc_pipeline.reports.sessions", "facts", "reports.session facts"),
+    ("qc_pipeline.reports.detail", "_list_rows", "reports.list rows"),
+    ("qc_pipeline.reports", "render_list", "reports.list pages"),
+    ("qc_pipeline.reports", "write_workbook", "reports.workbook"),
+)
+
+
 def install() -> None:
-    import qc_pipeline.pipeline as pipeline
-    import qc_pipeline.reports as reports
-    import qc_pipeline.reports.quarantine as quarantine
     conductor = importlib.import_module("qc_pipeline.conductor.rebuild")
 
     lap = conductor._Clock.lap
@@ -68,22 +83,8 @@ def install() -> None:
         mark(f"rebuild.{stage}")
 
     conductor._Clock.lap = marked_lap
-    _wrap(pipeline, "ingest_paths", "ingest")
-    _wrap(pipeline, "rebuild", "rebuild.(rest)")
-    _wrap(reports, "write_reports", "reports")
-    _wrap(pipeline, "_write_week_cases", "cases")
-    _wrap(pipeline, "_write_week_topics", "topics")
-    _wrap(quarantine, "write_quarantine", "quarantine")
-    # The steps inside the case library and the reports that hold the most memory, each its own line.
-    import qc_pipeline.cases.build as cases_build
-    import qc_pipeline.reports.detail as detail
-    import qc_pipeline.reports.sessions as sessions
-    _wrap(cases_build, "session_facts", "cases.session_facts")
-    _wrap(pipeline, "_cluster_week", "cases.topic window")
-    _wrap(sessions, "facts", "reports.session facts")
-    _wrap(detail, "_list_rows", "reports.list rows")
-    _wrap(reports, "render_list", "reports.list pages")
-    _wrap(reports, "write_workbook", "reports.workbook")
+    for module, name, stage in _MARKED:
+        _wrap(importlib.import_module(module), name, stage)
 
 
 def main() -> int:

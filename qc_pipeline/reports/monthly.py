@@ -28,6 +28,7 @@ from qc_pipeline.reports.staging import is_staging, staged_folder
 from qc_pipeline.reports.weekly_tables import write_csv
 from qc_pipeline.reports.xlsx_cells import SheetWriter, formats
 from qc_pipeline.reports.workbook import _created
+from qc_pipeline.store.schema import FLAG_MESSAGE_JOIN
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 AGENT_MONTH_CSV = "agent_month.csv"
@@ -140,7 +141,7 @@ def _weeks(con, month: str, T: Labels) -> dict[tuple[str, str], list[dict]]:
 def _flags(con, month: str, mask: bool, T: Labels) -> tuple[dict[tuple[str, str], list[dict]], dict]:
     """The month's flagged human-agent messages per (shop, agent), gravest first, masked."""
     rows = con.execute(
-        """WITH f AS (
+        f"""WITH f AS (
                SELECT f.shop, f.agent, f.msg_id, f.sent_at, f.buyer,
                       string_agg(DISTINCT f.category, ', ' ORDER BY f.category) AS categories,
                       min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END) AS rank
@@ -150,7 +151,7 @@ def _flags(con, month: str, mask: bool, T: Labels) -> tuple[dict[tuple[str, str]
            SELECT f.shop, f.agent, f.sent_at, f.buyer, f.categories, f.rank, m.text,
                   count(*) OVER (PARTITION BY f.shop, f.agent) AS total,
                   row_number() OVER (PARTITION BY f.shop, f.agent ORDER BY f.rank, f.sent_at, f.msg_id) AS n
-           FROM f JOIN messages m ON m.msg_id = f.msg_id
+           FROM f JOIN messages m ON {FLAG_MESSAGE_JOIN}
            QUALIFY n <= $shown
            ORDER BY f.shop, f.agent, n""", {"month": month, "shown": FLAGS_SHOWN}).fetchall()
     severities = ("critical", "major", "minor")

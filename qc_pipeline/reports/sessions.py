@@ -11,6 +11,7 @@ import polars as pl
 
 from qc_pipeline.reports import limits
 from qc_pipeline.reports.naming import account_sql
+from qc_pipeline.store.schema import FLAG_MESSAGE_JOIN
 
 # Messages of one buyer at the same second sort buyer first, then auto/system, then agent (as sessions do).
 ROLE_ORDER = "CASE m.role WHEN 'buyer' THEN 0 WHEN 'agent' THEN 2 ELSE 1 END"
@@ -176,12 +177,10 @@ def session_flags(con: duckdb.DuckDBPyConnection, week: str, ids: pl.DataFrame) 
 
 def all_flags(con: duckdb.DuckDBPyConnection, week: str, facts: pl.DataFrame) -> pl.DataFrame:
     """Every flag of the week with its message, lowest session score first (the full list)."""
-    # A flag carries its message's time (conductor/stages.py): joined on it too, DuckDB reads only the
-    # messages within the flags' time range instead of every message the warehouse holds (join filter pushdown).
-    frame = con.sql("""
+    frame = con.sql(f"""
         SELECT f.week, f.shop, f.agent, f.session_id, f.sent_at, f.role, f.rule_id,
                f.category, f.severity, f.start, f."end", f.matched, f.msg_id, m.text, m.buyer
-        FROM flags f LEFT JOIN messages m ON m.msg_id = f.msg_id AND m.sent_at = f.sent_at
+        FROM flags f LEFT JOIN messages m ON {FLAG_MESSAGE_JOIN}
         WHERE f.week = $week""", params={"week": week}).pl()
     scores = facts.select("session_id", pl.col("score").alias("session_score"))
     return frame.join(scores, on="session_id", how="left").sort(

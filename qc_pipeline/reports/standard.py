@@ -146,7 +146,10 @@ def build_standard(con: duckdb.DuckDBPyConnection, week: str, agents: list[dict]
     """The week's service-standard views; ``agents`` are the week's agent_week rows; ``answer_target_s`` the
     first-reply target the median wait after a shift's start is compared with."""
     params = {"week": week}
-    promises = con.sql("SELECT p.*, m.text FROM promises p LEFT JOIN messages m USING (msg_id) "
+    # A promise carries its message's time (standard/promises.py), and joined on it too DuckDB reads only
+    # the messages of the promises' time range (as a flag's message is found, store/schema.py).
+    promises = con.sql("SELECT p.*, m.text FROM promises p LEFT JOIN messages m "
+                       "ON m.msg_id = p.msg_id AND m.sent_at = p.promised_at "
                        "WHERE p.week = $week ORDER BY p.shop, p.agent, p.promised_at, p.msg_id", params=params).pl()
     handovers = con.sql("SELECT * FROM handovers WHERE week = $week "
                         "ORDER BY shop, shift_ended_at, started_at, session_id, round_no", params=params).pl()

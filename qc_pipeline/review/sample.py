@@ -16,6 +16,7 @@ import polars as pl
 
 from qc_pipeline.review.ids import FLAG_ID_SQL
 from qc_pipeline.review.settings import STRATA
+from qc_pipeline.store.schema import FLAG_MESSAGE_JOIN
 
 KEYS = ["shop", "week", "agent"]
 
@@ -96,5 +97,5 @@ def sampled_flags(con: duckdb.DuckDBPyConnection, sampled: pl.DataFrame) -> pl.D
                   AND d.reason = f.rule_id || ' ' || f.category || '（' || f.severity || '）：「' || f.matched || '」'
                ) AS points
         FROM flags f SEMI JOIN _picked p ON f.session_id = p.session_id
-        JOIN messages m ON m.msg_id = f.msg_id AND m.shop = f.shop
+        JOIN messages m ON {FLAG_MESSAGE_JOIN} AND m.shop = f.shop
         ORDER BY f.session_id, f.sent_at, f.start, f.rule_id""").pl()

@@ -19,6 +19,11 @@ from __future__ import annotations
 #    rebuilt; orders loaded before have no remark until their export is loaded again.
 SCHEMA_VERSION = 8
 
+# How a flag (alias f) finds its message (alias m): by its id, and by the time the flag copies from it
+# (conductor/stages.py flags_table), so that DuckDB reads only the messages within the flags' time range
+# rather than every message the warehouse holds (join filter pushdown).
+FLAG_MESSAGE_JOIN = "m.msg_id = f.msg_id AND m.sent_at = f.sent_at"
+
 # One agent_week column per flag category (the shipped rule set's categories).
 FLAG_CATEGORIES = (
     "extreme_word", "arguing", "abuse", "hedging", "flat_refusal", "delivery_promise", "off_platform", "slang",
